@@ -1,0 +1,156 @@
+// HollowNodes: namespace, kubeconfig Secret and hollow-node workload in the node cluster, guarded by the reaper.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import {
+    ContainerResources, CRI_SOCKETS, DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_SERVICE, DEFAULT_INIT_IMAGE,
+    DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINT,
+    DEFAULT_PROXY_CPU, DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS,
+    DEFAULT_WORKLOAD_KIND, ImageService, PROXY_MEMORY_BASE_KIB, PROXY_MEMORY_PER_NODE_KIB, STACK_LABEL_KEY, Taint,
+    WorkloadKind,
+} from "./config";
+import { HollowNodeSync, NodeReaper } from "./nodeReaper";
+import {
+    KUBELET_KUBECONFIG_KEY, KUBEMARK_IMAGE_ENDPOINT, PROXY_KUBECONFIG_KEY, podLabels, stackNodeSelector,
+    workloadManifest,
+} from "./podspec";
+
+export interface HollowNodesArgs {
+    /** Provider of the node cluster, where the namespace, Secret and workload are created. Required. */
+    nodeClusterProvider: k8s.Provider;
+    /** Namespace created for (and owned by) this stack's hollow pods. Required. */
+    namespace: string;
+    /** Workload name; StatefulSet pods, and so hollow Nodes, are named `<workloadName>-<ordinal>`. Required. */
+    workloadName: string;
+    /** Value of the `kubemark-pulumi/stack` label that marks this stack's Nodes. Required. */
+    stackLabelValue: string;
+    /** The kubemark image to run. Required. */
+    image: pulumi.Input<string>;
+    /** Kubeconfig the hollow kubelets and proxies use to register in the target cluster. Required; stored as a secret. */
+    targetKubeconfig: pulumi.Input<string>;
+    /** Kubeconfig of the node cluster, for the reaper's and sync's pod checks. Required; stored as a secret. */
+    nodeKubeconfig: pulumi.Input<string>;
+    /** Number of hollow nodes. Defaults to DEFAULT_REPLICAS (10). */
+    replicas?: number;
+    /** StatefulSet, Deployment or ReplicationController. Defaults to StatefulSet. */
+    workloadKind?: WorkloadKind;
+    /** Image with `sysctl` for the inotify init container. Defaults to busybox:1.36. */
+    initImage?: string;
+    /** `fake` (kubemark's own, no socket) or `host` (the node's CRI). Defaults to fake. */
+    imageService?: ImageService;
+    /** Host path of the CRI socket, mounted for the host image service. Defaults to containerd's socket. */
+    criSocket?: string;
+    /** Where the kubemark binary dials the image service. Defaults to /run/containerd/containerd.sock (upstream's hard-coded path). */
+    imageEndpoint?: string;
+    /** Run the hollow kube-proxy container. Defaults to true. */
+    hollowProxy?: boolean;
+    /** Extra Node labels, sorted by key. Defaults to none. */
+    nodeLabels?: readonly (readonly [string, string])[];
+    /** Node taints. Defaults to kubemark-pulumi/hollow-node=true:NoSchedule. */
+    nodeTaints?: readonly Taint[];
+    /** `--max-pods` of each hollow kubelet. Defaults to 110. */
+    maxPods?: number;
+    /** Extended resources each hollow Node advertises, sorted by name. Defaults to none. */
+    extendedResources?: readonly (readonly [string, string])[];
+    /** Hollow kubelet requests. Defaults to 40m CPU and 100Mi, as start-kubemark.sh. */
+    kubeletResources?: ContainerResources;
+    /** Hollow proxy requests. Defaults to 20m CPU and 100Mi + 50Ki per node, as start-kubemark.sh. */
+    proxyResources?: ContainerResources;
+    /** klog verbosity of both containers. Defaults to 2. */
+    logVerbosity?: number;
+    /** Bound on up's wait for Ready Nodes; 0 skips it. Defaults to 600. */
+    readyTimeoutSeconds?: number;
+    /** Bound on destroy's Node removal and on up's stale-Node sweep. Defaults to 180. */
+    reaperTimeoutSeconds?: number;
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
+export class HollowNodes extends pulumi.ComponentResource {
+    public readonly namespace: pulumi.Output<string>;
+    public readonly workloadName: pulumi.Output<string>;
+    /** Label selector of exactly this stack's hollow Nodes in the target. */
+    public readonly nodeSelector: pulumi.Output<string>;
+    public readonly replicas: pulumi.Output<number>;
+    public readonly readyNodes: pulumi.Output<number>;
+
+    constructor(name: string, args: HollowNodesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kubemark:index:HollowNodes", name, {}, opts);
+        const provider = args.nodeClusterProvider;
+        const replicas = args.replicas ?? DEFAULT_REPLICAS;
+        const kind = args.workloadKind ?? DEFAULT_WORKLOAD_KIND;
+        const selector = stackNodeSelector(args.stackLabelValue);
+        const labels = podLabels({ workloadName: args.workloadName, stackLabelValue: args.stackLabelValue });
+        const podSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).sort().join(",");
+        const targetKubeconfig = pulumi.secret(args.targetKubeconfig);
+        const nodeKubeconfig = pulumi.secret(args.nodeKubeconfig);
+        const reaperTimeoutSeconds = args.reaperTimeoutSeconds ?? DEFAULT_REAPER_TIMEOUT_SECONDS;
+
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: { name: args.namespace, labels: { [STACK_LABEL_KEY]: args.stackLabelValue } },
+        }, { parent: this, provider });
+
+        const secretName = `${args.workloadName}-kubeconfig`;
+        const secret = new k8s.core.v1.Secret(`${name}-kubeconfig`, {
+            metadata: { name: secretName, namespace: namespace.metadata.name, labels },
+            type: "Opaque",
+            stringData: { [KUBELET_KUBECONFIG_KEY]: targetKubeconfig, [PROXY_KUBECONFIG_KEY]: targetKubeconfig },
+        }, { parent: this, provider });
+
+        const target = {
+            targetKubeconfig, nodeKubeconfig, selector, selectorKey: STACK_LABEL_KEY,
+            namespace: args.namespace, podSelector,
+        };
+        const reaper = new NodeReaper(`${name}-reaper`, { ...target, timeoutSeconds: reaperTimeoutSeconds }, { parent: this });
+
+        const manifest = pulumi.all([args.image, targetKubeconfig]).apply(([image, kubeconfig]) => {
+            const m = workloadManifest({
+                kind, namespace: args.namespace, replicas, image, secretName,
+                workloadName: args.workloadName, stackLabelValue: args.stackLabelValue,
+                initImage: args.initImage ?? DEFAULT_INIT_IMAGE,
+                imageService: args.imageService ?? DEFAULT_IMAGE_SERVICE,
+                criSocket: args.criSocket ?? CRI_SOCKETS.containerd,
+                imageEndpoint: args.imageEndpoint ?? KUBEMARK_IMAGE_ENDPOINT,
+                hollowProxy: args.hollowProxy ?? DEFAULT_HOLLOW_PROXY,
+                nodeLabels: args.nodeLabels ?? [],
+                nodeTaints: args.nodeTaints ?? [DEFAULT_NODE_TAINT],
+                maxPods: args.maxPods ?? DEFAULT_MAX_PODS,
+                extendedResources: args.extendedResources ?? [],
+                kubeletResources: args.kubeletResources ?? { cpu: DEFAULT_KUBELET_CPU, memory: DEFAULT_KUBELET_MEMORY },
+                proxyResources: args.proxyResources
+                    ?? { cpu: DEFAULT_PROXY_CPU, memory: `${PROXY_MEMORY_BASE_KIB + PROXY_MEMORY_PER_NODE_KIB * replicas}Ki` },
+                logVerbosity: args.logVerbosity ?? DEFAULT_LOG_VERBOSITY,
+            });
+            // New target credentials must restart the hollow kubelets, which read them only at start.
+            m.spec.template.metadata.annotations = { "kubemark-pulumi/kubeconfig-digest": digest(kubeconfig) };
+            return m;
+        });
+        // The annotation digest derives from a secret; the manifest itself carries no credential.
+        const plainManifest = pulumi.unsecret(manifest);
+        const workloadArgs = { metadata: plainManifest.metadata, spec: plainManifest.spec };
+        const workloadOpts = { parent: this, provider, dependsOn: [reaper, secret] };
+        const workload: pulumi.CustomResource = kind === "StatefulSet"
+            ? new k8s.apps.v1.StatefulSet(`${name}-workload`, workloadArgs, workloadOpts)
+            : kind === "Deployment"
+                ? new k8s.apps.v1.Deployment(`${name}-workload`, workloadArgs, workloadOpts)
+                : new k8s.core.v1.ReplicationController(`${name}-workload`, workloadArgs, workloadOpts);
+
+        const sync = new HollowNodeSync(`${name}-sync`, {
+            ...target,
+            replicas,
+            readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
+            sweepTimeoutSeconds: reaperTimeoutSeconds,
+            workloadFingerprint: plainManifest.apply((m) => digest(JSON.stringify(m))),
+        }, { parent: this, dependsOn: [workload] });
+
+        this.namespace = namespace.metadata.name;
+        this.workloadName = pulumi.output(args.workloadName);
+        this.nodeSelector = pulumi.output(selector);
+        this.replicas = pulumi.output(replicas);
+        this.readyNodes = sync.readyNodes;
+        this.registerOutputs({
+            namespace: this.namespace, workloadName: this.workloadName, nodeSelector: this.nodeSelector,
+            replicas: this.replicas, readyNodes: this.readyNodes,
+        });
+    }
+}

@@ -1,0 +1,165 @@
+// What the dynamic providers do to hollow Nodes: reap them, sweep stale ones, wait for Ready.
+import type { ClusterApi, NodeInfo, PodInfo } from "./clusterApi";
+
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+export const realClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+export type Log = (message: string) => void;
+
+export const POLL_MS = 2000;
+export const PROGRESS_EVERY_MS = 10000;
+
+/** The stack selector must be one exact `key=value` label: anything looser could match someone else's Nodes. */
+export function checkSelector(selector: string, requiredKey: string): void {
+    const m = /^([^=,!()\s]+)=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/.exec(selector ?? "");
+    if (!m || m[1] !== requiredKey) {
+        throw new Error(`refusing to select hollow Nodes with ${JSON.stringify(selector)}: ` +
+            `the selector must be exactly ${requiredKey}=<stack>, so only this stack's Nodes are touched`);
+    }
+}
+
+async function deleteNodes(target: ClusterApi, names: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const name of names) {
+        if (await target.deleteNode(name)) {
+            deleted++;
+        }
+        await target.deleteNodeLease(name);
+    }
+    return deleted;
+}
+
+/** Deletes `names` (Nodes and Leases) and waits until none of them is listed any more. */
+async function deleteAndWait(target: ClusterApi, selector: string, names: readonly string[],
+    deadline: number, clock: Clock, what: string): Promise<number> {
+    const deleted = await deleteNodes(target, names);
+    const wanted = new Set(names);
+    for (;;) {
+        const left = (await target.listNodes(selector)).filter((n) => wanted.has(n.name));
+        if (left.length === 0) {
+            return deleted;
+        }
+        if (clock.now() >= deadline) {
+            throw new Error(`${what}: ${left.length} Node(s) still present on ${target.server} at the deadline: ` +
+                `${left.slice(0, 5).map((n) => n.name).join(", ")}${left.length > 5 ? ", ..." : ""}`);
+        }
+        await clock.sleep(POLL_MS);
+        await deleteNodes(target, left.map((n) => n.name));
+    }
+}
+
+export interface ReapRequest {
+    readonly selector: string;
+    readonly selectorKey: string;
+    readonly namespace: string;
+    readonly podSelector: string;
+    readonly deadline: number;
+}
+
+/**
+ * Destroy: waits for the workload's pods to be gone (a running hollow kubelet would recreate its
+ * Lease), then deletes every Node with the stack selector and their Leases, and waits until they
+ * are gone. Returns how many Nodes it deleted.
+ */
+export async function reapNodes(target: ClusterApi, nodeCluster: ClusterApi, req: ReapRequest,
+    clock: Clock, log: Log): Promise<number> {
+    checkSelector(req.selector, req.selectorKey);
+    let lastProgress = clock.now();
+    for (;;) {
+        const pods = await nodeCluster.listPods(req.namespace, req.podSelector);
+        if (pods.length === 0) {
+            break;
+        }
+        if (clock.now() >= req.deadline) {
+            throw new Error(`${pods.length} hollow pod(s) still exist in namespace ${req.namespace} on ` +
+                `${nodeCluster.server}; their kubelets would re-create Leases for deleted Nodes. ` +
+                "Delete the workload's pods, then run `pulumi destroy` again");
+        }
+        if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
+            log(`waiting for ${pods.length} hollow pod(s) in ${req.namespace} to stop before deleting their Nodes`);
+            lastProgress = clock.now();
+        }
+        await clock.sleep(POLL_MS);
+    }
+    const nodes = await target.listNodes(req.selector);
+    if (nodes.length === 0) {
+        log(`no hollow Nodes with ${req.selector} on ${target.server}`);
+        return 0;
+    }
+    log(`deleting ${nodes.length} hollow Node(s) with ${req.selector} from ${target.server}`);
+    const deleted = await deleteAndWait(target, req.selector, nodes.map((n) => n.name), req.deadline, clock, "destroy");
+    log(`removed ${deleted} hollow Node(s) and their Leases from ${target.server}`);
+    return deleted;
+}
+
+export interface SweepRequest extends ReapRequest {
+    readonly replicas: number;
+}
+
+/** Nodes of this stack that no pod (running or terminating) stands behind. */
+export function staleNodes(nodes: readonly NodeInfo[], pods: readonly PodInfo[]): NodeInfo[] {
+    const podNames = new Set(pods.map((p) => p.name));
+    return nodes.filter((n) => !podNames.has(n.name));
+}
+
+/**
+ * Up: waits (bounded) until the workload has settled at `replicas` pods with none terminating,
+ * then deletes this stack's Nodes that no pod stands behind: removed replicas, and pods that came
+ * back under new names. Returns the names it deleted.
+ */
+export async function sweepStaleNodes(target: ClusterApi, nodeCluster: ClusterApi, req: SweepRequest,
+    clock: Clock, log: Log): Promise<string[]> {
+    checkSelector(req.selector, req.selectorKey);
+    let pods: PodInfo[];
+    for (;;) {
+        pods = await nodeCluster.listPods(req.namespace, req.podSelector);
+        const live = pods.filter((p) => !p.terminating).length;
+        if ((live <= req.replicas && live === pods.length) || clock.now() >= req.deadline) {
+            break;
+        }
+        await clock.sleep(POLL_MS);
+    }
+    const stale = staleNodes(await target.listNodes(req.selector), pods).map((n) => n.name);
+    if (stale.length === 0) {
+        return [];
+    }
+    log(`deleting ${stale.length} stale hollow Node(s) without a pod: ${stale.slice(0, 5).join(", ")}${stale.length > 5 ? ", ..." : ""}`);
+    await deleteAndWait(target, req.selector, stale, req.deadline, clock, "sweep");
+    return stale;
+}
+
+export interface ReadyCount { readonly ready: number; readonly registered: number }
+
+/**
+ * Up: waits until `replicas` Nodes of this stack are Ready, logging progress; throws at the
+ * deadline with what it saw. A deadline already past just counts once.
+ */
+export async function waitForReady(target: ClusterApi, selector: string, replicas: number, deadline: number,
+    clock: Clock, log: Log): Promise<ReadyCount> {
+    const started = clock.now();
+    let lastProgress = started;
+    for (;;) {
+        const nodes = await target.listNodes(selector);
+        const ready = nodes.filter((n) => n.ready).length;
+        if (ready >= replicas) {
+            log(`${ready}/${replicas} hollow Nodes Ready after ${Math.round((clock.now() - started) / 1000)}s`);
+            return { ready, registered: nodes.length };
+        }
+        if (clock.now() >= deadline) {
+            throw new Error(`only ${ready}/${replicas} hollow Nodes Ready (${nodes.length} registered) on ` +
+                `${target.server} after ${Math.round((clock.now() - started) / 1000)}s. Check the hollow pods ` +
+                "(kubectl -n <namespace> get pods; logs of hollow-kubelet), that pods can reach the target API " +
+                "server, and raise kubemark:readyTimeoutSeconds if they are only slow");
+        }
+        if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
+            log(`${ready}/${replicas} hollow Nodes Ready, ${nodes.length} registered (${Math.round((clock.now() - started) / 1000)}s)`);
+            lastProgress = clock.now();
+        }
+        await clock.sleep(POLL_MS);
+    }
+}

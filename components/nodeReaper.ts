@@ -1,0 +1,33 @@
+// Dynamic resources guarding the target cluster: NodeReaper (destroy) and HollowNodeSync (up).
+import * as pulumi from "@pulumi/pulumi";
+import {
+    HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
+} from "./reaperProvider";
+
+type Args<T> = { [K in keyof Omit<T, "providerVersion">]: pulumi.Input<T[K]> };
+const CREDENTIALS = ["targetKubeconfig", "nodeKubeconfig"];
+
+/** Deletes this stack's hollow Nodes and Leases from the target on destroy; the workload depends on it. */
+export class NodeReaper extends pulumi.dynamic.Resource {
+    /** How long destroy may take, for the record in state. */
+    declare readonly timeoutSeconds: pulumi.Output<number>;
+    declare readonly selector: pulumi.Output<string>;
+
+    constructor(name: string, args: Args<NodeReaperInputs>, opts?: pulumi.CustomResourceOptions) {
+        super(new NodeReaperProvider(), name, { ...args, providerVersion: PROVIDER_VERSION },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: CREDENTIALS }), "kubemark", "NodeReaper");
+    }
+}
+
+/** After the workload changes: removes Nodes no pod stands behind, then waits for Ready Nodes. */
+export class HollowNodeSync extends pulumi.dynamic.Resource {
+    declare readonly readyNodes: pulumi.Output<number>;
+    declare readonly registeredNodes: pulumi.Output<number>;
+    declare readonly sweptNodes: pulumi.Output<number>;
+
+    constructor(name: string, args: Args<HollowNodeSyncInputs>, opts?: pulumi.CustomResourceOptions) {
+        super(new HollowNodeSyncProvider(), name,
+            { ...args, providerVersion: PROVIDER_VERSION, readyNodes: undefined, registeredNodes: undefined, sweptNodes: undefined },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: CREDENTIALS }), "kubemark", "HollowNodeSync");
+    }
+}

@@ -1,0 +1,196 @@
+// Pure builders for the hollow-node pod: kubemark flags, pod spec and workload manifests.
+import type {
+    ContainerResources, ImageService, Taint, WorkloadKind,
+} from "./config";
+import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "./config";
+
+/** Where kubemark's hollow kubelet dials the image service: hard-coded in pkg/kubemark/hollow_kubelet.go. */
+export const KUBEMARK_IMAGE_ENDPOINT = "/run/containerd/containerd.sock";
+export const KUBECONFIG_MOUNT = "/kubeconfig";
+export const KUBELET_KUBECONFIG_KEY = "kubelet.kubeconfig";
+export const PROXY_KUBECONFIG_KEY = "kubeproxy.kubeconfig";
+/** Issue #41713: 500 hollow kubelets on one host exhaust the default 128 inotify instances. */
+export const INOTIFY_MAX_USER_INSTANCES = 1000;
+/** As upstream's hollow-node template: survive a short partition of the node cluster's node. */
+export const UNREACHABLE_TOLERATION_SECONDS = 900;
+/** The hollow processes keep no state worth a graceful stop; a long grace only slows scale-down and destroy. */
+export const TERMINATION_GRACE_SECONDS = 5;
+
+export interface HollowPodOptions {
+    /** The kubemark image reference (a digest reference rolls pods when the image is rebuilt). */
+    readonly image: string;
+    /** Image providing `sysctl` for the inotify init container. */
+    readonly initImage: string;
+    /** Secret holding `kubelet.kubeconfig` and `kubeproxy.kubeconfig` for the target cluster. */
+    readonly secretName: string;
+    /** Value of the stack label, unique to this project and stack. */
+    readonly stackLabelValue: string;
+    /** Instance name shared by the workload and its pods' labels. */
+    readonly workloadName: string;
+    readonly imageService: ImageService;
+    /** Host path of the node cluster's CRI socket (containerd or cri-o). */
+    readonly criSocket: string;
+    /** Path inside the container that kubemark dials; upstream binaries use KUBEMARK_IMAGE_ENDPOINT. */
+    readonly imageEndpoint: string;
+    readonly hollowProxy: boolean;
+    /** Extra Node labels, sorted by key. */
+    readonly nodeLabels: readonly (readonly [string, string])[];
+    readonly nodeTaints: readonly Taint[];
+    readonly maxPods: number;
+    /** Extended resources, sorted by name. */
+    readonly extendedResources: readonly (readonly [string, string])[];
+    readonly kubeletResources: ContainerResources;
+    readonly proxyResources: ContainerResources;
+    readonly logVerbosity: number;
+}
+
+/** The labels a hollow Node registers with: the seed's `hollow-node=true`, the stack's, then the user's. */
+export function nodeLabels(o: Pick<HollowPodOptions, "stackLabelValue" | "nodeLabels">): [string, string][] {
+    const all: [string, string][] = [[HOLLOW_LABEL_KEY, "true"], [STACK_LABEL_KEY, o.stackLabelValue], ...o.nodeLabels.map(([k, v]) => [k, v] as [string, string])];
+    return all.sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** The label selector of exactly this stack's hollow Nodes. */
+export function stackNodeSelector(stackLabelValue: string): string {
+    return `${STACK_LABEL_KEY}=${stackLabelValue}`;
+}
+
+export function podLabels(o: Pick<HollowPodOptions, "workloadName" | "stackLabelValue">): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": "hollow-node",
+        "app.kubernetes.io/instance": o.workloadName,
+        [STACK_LABEL_KEY]: o.stackLabelValue,
+    };
+}
+
+/** `--flag=value` pairs in a fixed order; an empty value drops the flag. */
+function flags(pairs: readonly (readonly [string, string])[]): string[] {
+    return pairs.filter(([, v]) => v !== "").map(([k, v]) => `--${k}=${v}`);
+}
+
+const joinPairs = (pairs: readonly (readonly [string, string])[]) => pairs.map(([k, v]) => `${k}=${v}`).join(",");
+
+export function kubeletFlags(o: HollowPodOptions): string[] {
+    const taints = o.nodeTaints.map((t) => `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`).sort().join(",");
+    return flags([
+        ["morph", "kubelet"],
+        ["name", "$(NODE_NAME)"],
+        ["kubeconfig", `${KUBECONFIG_MOUNT}/${KUBELET_KUBECONFIG_KEY}`],
+        ["node-labels", joinPairs(nodeLabels(o))],
+        ["register-with-taints", taints],
+        ["max-pods", String(o.maxPods)],
+        ["extended-resources", joinPairs([...o.extendedResources].sort(([a], [b]) => a.localeCompare(b)))],
+        ["use-host-image-service", String(o.imageService === "host")],
+        ["v", String(o.logVerbosity)],
+    ]);
+}
+
+export function proxyFlags(o: HollowPodOptions): string[] {
+    return flags([
+        ["morph", "proxy"],
+        ["name", "$(NODE_NAME)"],
+        ["kubeconfig", `${KUBECONFIG_MOUNT}/${PROXY_KUBECONFIG_KEY}`],
+        ["v", String(o.logVerbosity)],
+    ]);
+}
+
+const nodeNameEnv = [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }];
+const requests = (r: ContainerResources) => ({ requests: { cpu: r.cpu, memory: r.memory } });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Manifest = Record<string, any>;
+
+export function podSpec(o: HollowPodOptions): Manifest {
+    const hostImageService = o.imageService === "host";
+    const kubeconfigMount = { name: "kubeconfig", mountPath: KUBECONFIG_MOUNT, readOnly: true };
+    const containers: Manifest[] = [{
+        name: "hollow-kubelet",
+        image: o.image,
+        command: ["/kubemark"],
+        args: kubeletFlags(o),
+        env: nodeNameEnv,
+        ports: [{ containerPort: 10250, name: "kubelet" }, { containerPort: 10255, name: "kubelet-ro" }],
+        volumeMounts: hostImageService
+            ? [kubeconfigMount, { name: "cri-socket", mountPath: o.imageEndpoint }]
+            : [kubeconfigMount],
+        resources: requests(o.kubeletResources),
+        securityContext: { privileged: true },
+    }];
+    if (o.hollowProxy) {
+        containers.push({
+            name: "hollow-proxy",
+            image: o.image,
+            command: ["/kubemark"],
+            args: proxyFlags(o),
+            env: nodeNameEnv,
+            volumeMounts: [kubeconfigMount],
+            resources: requests(o.proxyResources),
+        });
+    }
+    const volumes: Manifest[] = [{ name: "kubeconfig", secret: { secretName: o.secretName } }];
+    if (hostImageService) {
+        volumes.push({ name: "cri-socket", hostPath: { path: o.criSocket, type: "Socket" } });
+    }
+    return {
+        // The hollow kubelet must talk to the target only, never to the node cluster it runs in.
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+        initContainers: [{
+            name: "init-inotify-limit",
+            image: o.initImage,
+            command: ["sysctl", "-w", `fs.inotify.max_user_instances=${INOTIFY_MAX_USER_INSTANCES}`],
+            securityContext: { privileged: true },
+        }],
+        containers,
+        volumes,
+        tolerations: [{
+            key: "node.kubernetes.io/unreachable",
+            operator: "Exists",
+            effect: "NoExecute",
+            tolerationSeconds: UNREACHABLE_TOLERATION_SECONDS,
+        }],
+        topologySpreadConstraints: [{
+            maxSkew: 1,
+            topologyKey: "kubernetes.io/hostname",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: podLabels(o) },
+        }],
+    };
+}
+
+export interface WorkloadOptions extends HollowPodOptions {
+    readonly kind: WorkloadKind;
+    readonly namespace: string;
+    readonly replicas: number;
+}
+
+/** The workload manifest: apiVersion, kind, metadata and spec. */
+export function workloadManifest(o: WorkloadOptions): Manifest {
+    const labels = podLabels(o);
+    const metadata = {
+        name: o.workloadName,
+        namespace: o.namespace,
+        labels,
+        // Readiness is judged on the target's Nodes by HollowNodeSync, not on pods by the provider.
+        annotations: { "pulumi.com/skipAwait": "true" },
+    };
+    const template = { metadata: { labels }, spec: podSpec(o) };
+    switch (o.kind) {
+        case "StatefulSet":
+            // Stable pod names are stable Node names: a restarted pod re-registers the same Node.
+            return {
+                apiVersion: "apps/v1", kind: "StatefulSet", metadata,
+                spec: { replicas: o.replicas, serviceName: o.workloadName, podManagementPolicy: "Parallel", selector: { matchLabels: labels }, template },
+            };
+        case "Deployment":
+            return {
+                apiVersion: "apps/v1", kind: "Deployment", metadata,
+                spec: { replicas: o.replicas, selector: { matchLabels: labels }, template },
+            };
+        case "ReplicationController":
+            return {
+                apiVersion: "v1", kind: "ReplicationController", metadata,
+                spec: { replicas: o.replicas, selector: labels, template },
+            };
+    }
+}

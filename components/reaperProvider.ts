@@ -1,0 +1,171 @@
+// Dynamic providers run from Pulumi state: NodeReaper (destroy-time GC) and HollowNodeSync (sweep + readiness).
+import type * as pulumi from "@pulumi/pulumi";
+import { ClusterApi, ClusterApiFactory, kubernetesClusterApi } from "./clusterApi";
+import { Clock, Log, realClock, reapNodes, staleNodes, sweepStaleNodes, waitForReady } from "./nodeOps";
+
+/**
+ * Bump on any change to what these providers do: destroy runs the provider copy stored in state,
+ * and a changed version makes the next `up` store the new code before any destroy needs it.
+ */
+export const PROVIDER_VERSION = "1";
+/** A single API call never waits longer than this, whatever the overall bound. */
+const MAX_REQUEST_MS = 15000;
+/** diff runs on every preview: its drift check must be quick and never fail the preview. */
+const DIFF_REQUEST_MS = 5000;
+
+/** Inputs shared by both resources. Kubeconfigs hold credentials and are stored as secrets. */
+export interface HollowNodeTarget {
+    /** PROVIDER_VERSION of the code that wrote this state. */
+    readonly providerVersion: string;
+    /** Single-context kubeconfig of the target cluster, where hollow Nodes register. */
+    readonly targetKubeconfig: string;
+    /** Single-context kubeconfig of the node cluster, where the hollow pods run. */
+    readonly nodeKubeconfig: string;
+    /** `<stack label key>=<value>`: exactly this stack's hollow Nodes. */
+    readonly selector: string;
+    /** The label key the selector must use; anything else is refused. */
+    readonly selectorKey: string;
+    /** Namespace of the hollow pods in the node cluster. */
+    readonly namespace: string;
+    /** Label selector of this stack's hollow pods. */
+    readonly podSelector: string;
+}
+
+export interface NodeReaperInputs extends HollowNodeTarget {
+    /** Bound on destroy's wait for pods to stop and Nodes to go. */
+    readonly timeoutSeconds: number;
+}
+
+export interface HollowNodeSyncInputs extends HollowNodeTarget {
+    readonly replicas: number;
+    /** Bound on the Ready wait; 0 skips the wait. */
+    readonly readyTimeoutSeconds: number;
+    /** Bound on the stale-Node sweep. */
+    readonly sweepTimeoutSeconds: number;
+    /** Changes whenever the workload's spec does, so a rollout re-runs sweep and readiness. */
+    readonly workloadFingerprint: string;
+}
+
+export interface HollowNodeSyncOutputs extends HollowNodeSyncInputs {
+    readonly readyNodes: number;
+    readonly registeredNodes: number;
+    readonly sweptNodes: number;
+}
+
+const providerLog: Log = (message) => console.log(`[kubemark] ${message}`);
+
+/** Inputs whose change the engine must see; credentials alone never force a replacement. */
+function changedKeys<T extends object>(olds: T, news: T): string[] {
+    const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
+    return [...keys].filter((k) => k !== "__provider" && JSON.stringify((olds as Record<string, unknown>)[k]) !== JSON.stringify((news as Record<string, unknown>)[k]));
+}
+
+function unreachable(server: string, e: unknown, bound: string): Error {
+    return new Error(`cannot reach the target cluster's API server ${server} (${(e as Error).message}) ${bound}. ` +
+        "Check that the API server is up and the kubeconfig still works, then run the command again. " +
+        "If that cluster is gone for good, remove its Nodes yourself if needed and drop this resource with `pulumi state delete <urn>`");
+}
+
+export class NodeReaperProvider implements pulumi.dynamic.ResourceProvider {
+    constructor(private readonly makeApi?: ClusterApiFactory, private readonly clock?: Clock, private readonly log?: Log) {}
+
+    async create(inputs: NodeReaperInputs): Promise<pulumi.dynamic.CreateResult> {
+        const api = (this.makeApi ?? kubernetesClusterApi)(inputs.targetKubeconfig, Math.min(MAX_REQUEST_MS, inputs.timeoutSeconds * 1000));
+        try {
+            await api.listNodes(inputs.selector);
+        } catch (e) {
+            throw unreachable(api.server, e, "before creating hollow nodes");
+        }
+        return { id: inputs.selector, outs: inputs };
+    }
+
+    async diff(_id: string, olds: NodeReaperInputs, news: NodeReaperInputs): Promise<pulumi.dynamic.DiffResult> {
+        const changed = changedKeys(olds, news);
+        // A new selector means other Nodes: reap the old set, then guard the new one.
+        const replaces = changed.filter((k) => k === "selector" || k === "selectorKey");
+        return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+    }
+
+    async update(_id: string, _olds: NodeReaperInputs, news: NodeReaperInputs): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: news };
+    }
+
+    async delete(_id: string, props: NodeReaperInputs): Promise<void> {
+        const clock = this.clock ?? realClock;
+        const make = this.makeApi ?? kubernetesClusterApi;
+        const requestMs = Math.min(MAX_REQUEST_MS, props.timeoutSeconds * 1000);
+        const target: ClusterApi = make(props.targetKubeconfig, requestMs);
+        const nodeCluster: ClusterApi = make(props.nodeKubeconfig, requestMs);
+        const bound = `within kubemark:reaperTimeoutSeconds (${props.timeoutSeconds}s)`;
+        try {
+            await reapNodes(target, nodeCluster, {
+                selector: props.selector,
+                selectorKey: props.selectorKey,
+                namespace: props.namespace,
+                podSelector: props.podSelector,
+                deadline: clock.now() + props.timeoutSeconds * 1000,
+            }, clock, this.log ?? providerLog);
+        } catch (e) {
+            const msg = (e as Error).message;
+            if (/no answer within|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|socket hang up/.test(msg)) {
+                throw unreachable(target.server, e, `${bound}; the hollow Nodes with ${props.selector} were not removed`);
+            }
+            throw new Error(`removing hollow Nodes with ${props.selector} failed ${bound}: ${msg}`);
+        }
+    }
+}
+
+export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
+    constructor(private readonly makeApi?: ClusterApiFactory, private readonly clock?: Clock, private readonly log?: Log) {}
+
+    private async sync(inputs: HollowNodeSyncInputs): Promise<HollowNodeSyncOutputs> {
+        const clock = this.clock ?? realClock;
+        const log = this.log ?? providerLog;
+        const make = this.makeApi ?? kubernetesClusterApi;
+        const target = make(inputs.targetKubeconfig, MAX_REQUEST_MS);
+        const nodeCluster = make(inputs.nodeKubeconfig, MAX_REQUEST_MS);
+        const swept = await sweepStaleNodes(target, nodeCluster, {
+            selector: inputs.selector,
+            selectorKey: inputs.selectorKey,
+            namespace: inputs.namespace,
+            podSelector: inputs.podSelector,
+            replicas: inputs.replicas,
+            deadline: clock.now() + inputs.sweepTimeoutSeconds * 1000,
+        }, clock, log);
+        const counted = inputs.readyTimeoutSeconds > 0
+            ? await waitForReady(target, inputs.selector, inputs.replicas, clock.now() + inputs.readyTimeoutSeconds * 1000, clock, log)
+            : await waitForReady(target, inputs.selector, 0, clock.now(), clock, log);
+        return { ...inputs, readyNodes: counted.ready, registeredNodes: counted.registered, sweptNodes: swept.length };
+    }
+
+    async create(inputs: HollowNodeSyncInputs): Promise<pulumi.dynamic.CreateResult> {
+        return { id: inputs.selector, outs: await this.sync(inputs) };
+    }
+
+    async diff(_id: string, olds: HollowNodeSyncOutputs, news: HollowNodeSyncInputs): Promise<pulumi.dynamic.DiffResult> {
+        const outputKeys = new Set(["readyNodes", "registeredNodes", "sweptNodes"]);
+        const oldInputs = Object.fromEntries(Object.entries(olds).filter(([k]) => !outputKeys.has(k)));
+        if (changedKeys(oldInputs, news).length > 0) {
+            return { changes: true };
+        }
+        // Pods that came back under new names leave Nodes no pod stands behind: that is drift to repair.
+        try {
+            const make = this.makeApi ?? kubernetesClusterApi;
+            const [nodes, pods] = await Promise.all([
+                make(news.targetKubeconfig, DIFF_REQUEST_MS).listNodes(news.selector),
+                make(news.nodeKubeconfig, DIFF_REQUEST_MS).listPods(news.namespace, news.podSelector),
+            ]);
+            return { changes: staleNodes(nodes, pods).length > 0 };
+        } catch {
+            return { changes: false };
+        }
+    }
+
+    async update(_id: string, _olds: HollowNodeSyncOutputs, news: HollowNodeSyncInputs): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await this.sync(news) };
+    }
+
+    async delete(): Promise<void> {
+        // Nothing to do: NodeReaper removes the Nodes once the workload is gone.
+    }
+}

@@ -1,0 +1,99 @@
+// Syntax checks for Kubernetes names, labels, taints and quantities, shared by the config reader.
+
+/** A DNS-1123 label: what namespaces, pod names and label-name parts must be. */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS-1123 subdomain: label prefixes, Secret names. */
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** The name part of a qualified name (label keys, taint keys, resource names). */
+const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+/** A label value (may be empty). */
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+/** resource.Quantity's serialized form. */
+const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
+
+/** Returns why `key` is not a qualified name (`[prefix/]name`), or undefined when it is. */
+export function qualifiedNameProblem(key: string): string | undefined {
+    const parts = key.split("/");
+    if (parts.length > 2) {
+        return "has more than one '/'";
+    }
+    const name = parts[parts.length - 1];
+    if (parts.length === 2) {
+        const prefix = parts[0];
+        if (prefix.length === 0 || prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) {
+            return `prefix "${prefix}" is not a lowercase DNS subdomain`;
+        }
+    }
+    if (name.length === 0 || name.length > 63 || !QUALIFIED_NAME_PART.test(name)) {
+        return `name "${name}" must be 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric`;
+    }
+    return undefined;
+}
+
+/** Returns why `value` is not a valid label value, or undefined when it is. */
+export function labelValueProblem(value: string): string | undefined {
+    if (value.length > 63 || !LABEL_VALUE.test(value)) {
+        return "a label value must be at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric";
+    }
+    return undefined;
+}
+
+export function isQuantity(value: string): boolean {
+    return QUANTITY.test(value);
+}
+
+/**
+ * Labels the kubelet may set on its own Node in the kubernetes.io and k8s.io namespaces; any
+ * other label there makes the kubelet (hollow or not) refuse to start (pkg/kubelet/apis).
+ */
+const KUBELET_ALLOWED_LABELS = new Set([
+    "kubernetes.io/hostname",
+    "kubernetes.io/arch",
+    "kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/instance-type",
+    "node.kubernetes.io/instance-type",
+    "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+]);
+const KUBELET_ALLOWED_PREFIXES = ["kubelet.kubernetes.io", "node.kubernetes.io"];
+
+/** Returns why the kubelet would refuse to self-set label `key`, or undefined. */
+export function kubeletLabelProblem(key: string): string | undefined {
+    const slash = key.indexOf("/");
+    if (slash < 0) {
+        return undefined;
+    }
+    const prefix = key.slice(0, slash);
+    const reserved = (ns: string) => prefix === ns || prefix.endsWith(`.${ns}`);
+    if (!reserved("kubernetes.io") && !reserved("k8s.io")) {
+        return undefined;
+    }
+    if (KUBELET_ALLOWED_LABELS.has(key)) {
+        return undefined;
+    }
+    if (KUBELET_ALLOWED_PREFIXES.some((p) => prefix === p || prefix.endsWith(`.${p}`))) {
+        return undefined;
+    }
+    return "the kubelet refuses to set kubernetes.io/k8s.io labels other than " +
+        "kubernetes.io/{hostname,arch,os}, topology.kubernetes.io/{region,zone}, " +
+        "node.kubernetes.io/instance-type and the node.kubernetes.io/ and kubelet.kubernetes.io/ prefixes";
+}
+
+/** Levenshtein distance, for "did you mean" hints on mistyped config keys. */
+export function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const tmp = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = tmp;
+        }
+    }
+    return row[b.length];
+}
