@@ -1,0 +1,92 @@
+// An in-memory ClusterApi with the failure modes the providers must survive: 404s, slow deletes, outages.
+import type { ClusterApi, NodeInfo, PodInfo } from "../components/clusterApi";
+
+export interface FakeNode { name: string; labels: Record<string, string>; ready: boolean }
+
+export class FakeCluster implements ClusterApi {
+    readonly nodes = new Map<string, FakeNode>();
+    readonly leases = new Set<string>();
+    readonly pods = new Map<string, { namespace: string; labels: Record<string, string>; terminating: boolean }>();
+    readonly calls: string[] = [];
+    /** When set, every call rejects as a refused connection. */
+    down = false;
+    /** Deleted nodes linger for this many listNodes calls, as with finalizers. */
+    deleteLag = 0;
+    private lingering = new Map<string, number>();
+
+    constructor(readonly server = "https://fake.test:6443") {}
+
+    addNode(name: string, labels: Record<string, string>, ready = true): void {
+        this.nodes.set(name, { name, labels, ready });
+        this.leases.add(name);
+    }
+
+    addPod(name: string, namespace: string, labels: Record<string, string>, terminating = false): void {
+        this.pods.set(name, { namespace, labels, terminating });
+    }
+
+    private check(call: string): void {
+        this.calls.push(call);
+        if (this.down) {
+            throw Object.assign(new Error(`connect ECONNREFUSED ${this.server}`), { code: "ECONNREFUSED" });
+        }
+    }
+
+    private static matches(labels: Record<string, string>, selector: string): boolean {
+        return selector.split(",").every((term) => {
+            const [k, v] = term.split("=");
+            return labels[k] === v;
+        });
+    }
+
+    async listNodes(labelSelector: string): Promise<NodeInfo[]> {
+        this.check(`listNodes ${labelSelector}`);
+        for (const [name, left] of this.lingering) {
+            if (left <= 0) {
+                this.nodes.delete(name);
+                this.lingering.delete(name);
+            } else {
+                this.lingering.set(name, left - 1);
+            }
+        }
+        return [...this.nodes.values()]
+            .filter((n) => FakeCluster.matches(n.labels, labelSelector))
+            .map((n) => ({ name: n.name, ready: n.ready }));
+    }
+
+    async deleteNode(name: string): Promise<boolean> {
+        this.check(`deleteNode ${name}`);
+        if (!this.nodes.has(name) || this.lingering.has(name)) {
+            return false;
+        }
+        if (this.deleteLag > 0) {
+            this.lingering.set(name, this.deleteLag);
+        } else {
+            this.nodes.delete(name);
+        }
+        return true;
+    }
+
+    async deleteNodeLease(name: string): Promise<boolean> {
+        this.check(`deleteNodeLease ${name}`);
+        return this.leases.delete(name);
+    }
+
+    async listPods(namespace: string, labelSelector: string): Promise<PodInfo[]> {
+        this.check(`listPods ${namespace} ${labelSelector}`);
+        return [...this.pods.entries()]
+            .filter(([, p]) => p.namespace === namespace && FakeCluster.matches(p.labels, labelSelector))
+            .map(([name, p]) => ({ name, terminating: p.terminating }));
+    }
+}
+
+/** A clock whose sleep advances time instantly, and can run a hook on each tick. */
+export class FakeClock {
+    t = 1_000_000;
+    onSleep?: (t: number) => void;
+    now = () => this.t;
+    sleep = async (ms: number) => {
+        this.t += ms;
+        this.onSleep?.(this.t);
+    };
+}

@@ -1,0 +1,247 @@
+// NodeReaper and HollowNodeSync provider logic against an injected in-memory cluster.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { STACK_LABEL_KEY } from "../components/config";
+import { checkSelector } from "../components/nodeOps";
+import {
+    HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
+} from "../components/reaperProvider";
+import { FakeClock, FakeCluster } from "./fakeCluster";
+
+const MINE = { "hollow-node": "true", [STACK_LABEL_KEY]: "kubemark.v1-31" };
+const OTHER = { "hollow-node": "true", [STACK_LABEL_KEY]: "kubemark.v1-30" };
+const POD_LABELS = { "app.kubernetes.io/instance": "hollow-node-v1-31" };
+
+function reaperInputs(over: Partial<NodeReaperInputs> = {}): NodeReaperInputs {
+    return {
+        providerVersion: PROVIDER_VERSION,
+        targetKubeconfig: "target", nodeKubeconfig: "node",
+        selector: `${STACK_LABEL_KEY}=kubemark.v1-31`, selectorKey: STACK_LABEL_KEY,
+        namespace: "kubemark-v1-31", podSelector: "app.kubernetes.io/instance=hollow-node-v1-31",
+        timeoutSeconds: 60, ...over,
+    };
+}
+
+function syncInputs(over: Partial<HollowNodeSyncInputs> = {}): HollowNodeSyncInputs {
+    const { timeoutSeconds: _t, ...base } = reaperInputs();
+    return { ...base, replicas: 3, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "f1", ...over };
+}
+
+function world() {
+    const target = new FakeCluster("https://target.test:6443");
+    const node = new FakeCluster("https://node.test:6443");
+    const clock = new FakeClock();
+    const logs: string[] = [];
+    const factory = (kubeconfig: string) => (kubeconfig === "target" ? target : node);
+    return { target, node, clock, logs, factory, log: (m: string) => logs.push(m) };
+}
+
+describe("checkSelector", () => {
+    const cases: [string, boolean][] = [
+        [`${STACK_LABEL_KEY}=kubemark.v1-31`, true],
+        ["", false],
+        [`${STACK_LABEL_KEY}=`, false],
+        [`${STACK_LABEL_KEY}`, false],
+        ["hollow-node=true", false],
+        [`${STACK_LABEL_KEY}!=x`, false],
+        [`${STACK_LABEL_KEY}=a,hollow-node=true`, false],
+        [`${STACK_LABEL_KEY} in (a,b)`, false],
+    ];
+    for (const [selector, ok] of cases) {
+        it(`${ok ? "accepts" : "refuses"} ${JSON.stringify(selector)}`, () => {
+            if (ok) {
+                assert.doesNotThrow(() => checkSelector(selector, STACK_LABEL_KEY));
+            } else {
+                assert.throws(() => checkSelector(selector, STACK_LABEL_KEY), /refusing to select hollow Nodes/);
+            }
+        });
+    }
+});
+
+describe("NodeReaper delete", () => {
+    it("deletes only this stack's Nodes and Leases, and reports the count", async () => {
+        const w = world();
+        for (let i = 0; i < 4; i++) {
+            w.target.addNode(`hollow-node-v1-31-${i}`, MINE);
+        }
+        w.target.addNode("hollow-node-v1-30-0", OTHER);
+        w.target.addNode("real-worker", {});
+        await new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs());
+        assert.deepEqual([...w.target.nodes.keys()].sort(), ["hollow-node-v1-30-0", "real-worker"]);
+        assert.deepEqual([...w.target.leases].sort(), ["hollow-node-v1-30-0", "real-worker"]);
+        assert.ok(w.logs.some((l) => l.includes("removed 4 hollow Node(s)")), w.logs.join("\n"));
+    });
+
+    it("is idempotent: a second delete, or Nodes already gone (404), succeeds", async () => {
+        const w = world();
+        w.target.addNode("hollow-node-v1-31-0", MINE);
+        const p = new NodeReaperProvider(w.factory, w.clock, w.log);
+        await p.delete("id", reaperInputs());
+        await p.delete("id", reaperInputs());
+        assert.equal(w.target.nodes.size, 0);
+        assert.ok(w.logs.some((l) => l.includes("no hollow Nodes")));
+    });
+
+    it("waits for Nodes whose deletion lingers", async () => {
+        const w = world();
+        w.target.deleteLag = 3;
+        w.target.addNode("hollow-node-v1-31-0", MINE);
+        await new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs());
+        assert.equal(w.target.nodes.size, 0);
+    });
+
+    it("waits for hollow pods to stop before deleting Nodes", async () => {
+        const w = world();
+        w.target.addNode("hollow-node-v1-31-0", MINE);
+        w.node.addPod("hollow-node-v1-31-0", "kubemark-v1-31", POD_LABELS, true);
+        let deletedWhilePodRan = false;
+        w.clock.onSleep = (t) => {
+            if (t > 1_000_000 + 6000) {
+                w.node.pods.clear();
+            }
+            deletedWhilePodRan ||= w.node.pods.size > 0 && !w.target.nodes.has("hollow-node-v1-31-0");
+        };
+        await new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs());
+        assert.equal(deletedWhilePodRan, false);
+        assert.equal(w.target.nodes.size, 0);
+    });
+
+    it("fails within the bound, naming the server and what to do, when the target is down", async () => {
+        const w = world();
+        w.target.addNode("hollow-node-v1-31-0", MINE);
+        w.target.down = true;
+        await assert.rejects(new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs()),
+            (e: Error) => /cannot reach the target cluster's API server https:\/\/target\.test:6443/.test(e.message)
+                && /reaperTimeoutSeconds \(60s\)/.test(e.message) && /run the command again/.test(e.message));
+        w.target.down = false;
+        await new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs());
+        assert.equal(w.target.nodes.size, 0);
+    });
+
+    it("fails at the deadline when pods never stop, deleting nothing", async () => {
+        const w = world();
+        w.target.addNode("hollow-node-v1-31-0", MINE);
+        w.node.addPod("hollow-node-v1-31-0", "kubemark-v1-31", POD_LABELS);
+        await assert.rejects(new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs({ timeoutSeconds: 10 })),
+            /1 hollow pod\(s\) still exist in namespace kubemark-v1-31/);
+        assert.equal(w.target.nodes.size, 1);
+        assert.ok(w.clock.t - 1_000_000 <= 12_000, "gave up within the bound");
+    });
+
+    it("refuses a selector that is not this stack's label", async () => {
+        const w = world();
+        w.target.addNode("real-worker", { "hollow-node": "true" });
+        await assert.rejects(new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs({ selector: "hollow-node=true" })),
+            /refusing to select/);
+        assert.equal(w.target.nodes.size, 1);
+    });
+});
+
+describe("NodeReaper create and diff", () => {
+    it("create checks the target is reachable and keeps its inputs as outputs", async () => {
+        const w = world();
+        const result = await new NodeReaperProvider(w.factory, w.clock, w.log).create(reaperInputs());
+        assert.equal(result.id, `${STACK_LABEL_KEY}=kubemark.v1-31`);
+        assert.deepEqual(result.outs, reaperInputs());
+        w.target.down = true;
+        await assert.rejects(new NodeReaperProvider(w.factory, w.clock, w.log).create(reaperInputs()), /before creating hollow nodes/);
+    });
+
+    const diffs: [string, Partial<NodeReaperInputs>, boolean, string[]][] = [
+        ["no change", {}, false, []],
+        ["a new provider version", { providerVersion: "0" }, true, []],
+        ["new credentials", { targetKubeconfig: "rotated" }, true, []],
+        ["a new timeout", { timeoutSeconds: 5 }, true, []],
+        ["a new selector", { selector: `${STACK_LABEL_KEY}=other` }, true, ["selector"]],
+    ];
+    for (const [what, olds, changes, replaces] of diffs) {
+        it(`diff: ${what}`, async () => {
+            const d = await new NodeReaperProvider().diff("id", reaperInputs(olds), reaperInputs());
+            assert.equal(d.changes, changes);
+            assert.deepEqual(d.replaces, replaces);
+        });
+    }
+});
+
+describe("HollowNodeSync", () => {
+    it("sweeps Nodes of removed replicas and pods renamed by a restart, then counts Ready Nodes", async () => {
+        const w = world();
+        for (const n of ["a", "b", "c", "old-1", "old-2"]) {
+            w.target.addNode(n, MINE);
+        }
+        w.target.addNode("someone-else", OTHER);
+        for (const p of ["a", "b", "c"]) {
+            w.node.addPod(p, "kubemark-v1-31", POD_LABELS);
+        }
+        const { outs } = await new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs());
+        assert.equal(outs.sweptNodes, 2);
+        assert.equal(outs.readyNodes, 3);
+        assert.deepEqual([...w.target.nodes.keys()].sort(), ["a", "b", "c", "someone-else"]);
+    });
+
+    it("keeps Nodes of terminating pods until the pods are gone, then sweeps them", async () => {
+        const w = world();
+        for (const n of ["a", "b"]) {
+            w.target.addNode(n, MINE);
+        }
+        w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
+        w.node.addPod("b", "kubemark-v1-31", POD_LABELS, true);
+        w.clock.onSleep = (t) => {
+            if (t > 1_000_000 + 4000) {
+                w.node.pods.delete("b");
+            }
+        };
+        const { outs } = await new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1 }));
+        assert.equal(outs.sweptNodes, 1);
+        assert.deepEqual([...w.target.nodes.keys()], ["a"]);
+    });
+
+    it("waits for Nodes to become Ready and logs progress", async () => {
+        const w = world();
+        for (const n of ["a", "b", "c"]) {
+            w.target.addNode(n, MINE, false);
+            w.node.addPod(n, "kubemark-v1-31", POD_LABELS);
+        }
+        w.clock.onSleep = (t) => {
+            const elapsed = t - 1_000_000;
+            for (const [i, n] of ["a", "b", "c"].entries()) {
+                w.target.nodes.get(n)!.ready ||= elapsed >= (i + 1) * 8000;
+            }
+        };
+        const { outs } = await new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs());
+        assert.equal(outs.readyNodes, 3);
+        assert.ok(w.logs.some((l) => /^1\/3 hollow Nodes Ready/.test(l)), w.logs.join("\n"));
+        assert.ok(w.logs.some((l) => /^3\/3 hollow Nodes Ready after 24s/.test(l)), w.logs.join("\n"));
+    });
+
+    it("fails at the ready deadline with the count it saw", async () => {
+        const w = world();
+        w.target.addNode("a", MINE, false);
+        w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
+        await assert.rejects(new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1, readyTimeoutSeconds: 30 })),
+            /only 0\/1 hollow Nodes Ready \(1 registered\) on https:\/\/target\.test:6443 after 30s/);
+    });
+
+    it("readyTimeoutSeconds 0 counts once without waiting", async () => {
+        const w = world();
+        w.target.addNode("a", MINE, false);
+        w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
+        const { outs } = await new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1, readyTimeoutSeconds: 0 }));
+        assert.equal(outs.readyNodes, 0);
+        assert.equal(outs.registeredNodes, 1);
+    });
+
+    it("diff reports drift when a Node has no pod, and nothing otherwise", async () => {
+        const w = world();
+        w.target.addNode("a", MINE);
+        w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
+        const p = new HollowNodeSyncProvider(w.factory, w.clock, w.log);
+        const olds = { ...syncInputs(), readyNodes: 1, registeredNodes: 1, sweptNodes: 0 };
+        assert.equal((await p.diff("id", olds, syncInputs())).changes, false);
+        w.target.addNode("restarted-under-old-name", MINE);
+        assert.equal((await p.diff("id", olds, syncInputs())).changes, true);
+        assert.equal((await p.diff("id", olds, syncInputs({ replicas: 5 }))).changes, true);
+        w.target.down = true;
+        assert.equal((await p.diff("id", olds, syncInputs())).changes, false, "an unreachable cluster never fails a preview");
+    });
+});
