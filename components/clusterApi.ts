@@ -29,6 +29,20 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
     return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A call that got no HTTP answer at all: refused, timed out, DNS, TLS. Duck-typed, as it crosses serialization. */
+export interface UnreachableError extends Error {
+    readonly unreachable: true;
+    readonly server: string;
+}
+
+export function unreachableError(server: string, cause: string): UnreachableError {
+    return Object.assign(new Error(`no answer from ${server}: ${cause}`), { unreachable: true as const, server });
+}
+
+export function isUnreachable(e: unknown): e is UnreachableError {
+    return (e as { unreachable?: unknown })?.unreachable === true;
+}
+
 function statusCode(e: unknown): number | undefined {
     const code = (e as { code?: unknown }).code;
     return typeof code === "number" ? code : undefined;
@@ -44,7 +58,16 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
     const server = kc.getCurrentCluster()?.server ?? "(unknown server)";
-    const call = <T>(p: Promise<T>, what: string) => withTimeout(p, requestTimeoutMs, `${what} on ${server}`);
+    const call = async <T>(p: Promise<T>, what: string): Promise<T> => {
+        try {
+            return await withTimeout(p, requestTimeoutMs, what);
+        } catch (e) {
+            if (statusCode(e) === undefined) {
+                throw unreachableError(server, (e as Error).message);
+            }
+            throw e;
+        }
+    };
     const gone = async (p: Promise<unknown>, what: string): Promise<boolean> => {
         try {
             await call(p, what);

@@ -1,6 +1,6 @@
 // Dynamic providers run from Pulumi state: NodeReaper (destroy-time GC) and HollowNodeSync (sweep + readiness).
 import type * as pulumi from "@pulumi/pulumi";
-import { ClusterApi, ClusterApiFactory, kubernetesClusterApi } from "./clusterApi";
+import { ClusterApi, ClusterApiFactory, isUnreachable, kubernetesClusterApi } from "./clusterApi";
 import { Clock, Log, realClock, reapNodes, staleNodes, sweepStaleNodes, waitForReady } from "./nodeOps";
 
 /**
@@ -60,8 +60,8 @@ function changedKeys<T extends object>(olds: T, news: T): string[] {
     return [...keys].filter((k) => k !== "__provider" && JSON.stringify((olds as Record<string, unknown>)[k]) !== JSON.stringify((news as Record<string, unknown>)[k]));
 }
 
-function unreachable(server: string, e: unknown, bound: string): Error {
-    return new Error(`cannot reach the target cluster's API server ${server} (${(e as Error).message}) ${bound}. ` +
+function unreachable(role: string, server: string, e: unknown, bound: string): Error {
+    return new Error(`cannot reach the ${role} cluster's API server ${server} (${(e as Error).message}) ${bound}. ` +
         "Check that the API server is up and the kubeconfig still works, then run the command again. " +
         "If that cluster is gone for good, remove its Nodes yourself if needed and drop this resource with `pulumi state delete <urn>`");
 }
@@ -74,7 +74,7 @@ export class NodeReaperProvider implements pulumi.dynamic.ResourceProvider {
         try {
             await api.listNodes(inputs.selector);
         } catch (e) {
-            throw unreachable(api.server, e, "before creating hollow nodes");
+            throw unreachable("target", api.server, e, "before creating hollow nodes");
         }
         return { id: inputs.selector, outs: inputs };
     }
@@ -106,11 +106,11 @@ export class NodeReaperProvider implements pulumi.dynamic.ResourceProvider {
                 deadline: clock.now() + props.timeoutSeconds * 1000,
             }, clock, this.log ?? providerLog);
         } catch (e) {
-            const msg = (e as Error).message;
-            if (/no answer within|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|socket hang up/.test(msg)) {
-                throw unreachable(target.server, e, `${bound}; the hollow Nodes with ${props.selector} were not removed`);
+            if (isUnreachable(e)) {
+                const role = e.server === target.server ? "target" : "node";
+                throw unreachable(role, e.server, e, `${bound}; the hollow Nodes with ${props.selector} were not removed`);
             }
-            throw new Error(`removing hollow Nodes with ${props.selector} failed ${bound}: ${msg}`);
+            throw new Error(`removing hollow Nodes with ${props.selector} failed ${bound}: ${(e as Error).message}`);
         }
     }
 }

@@ -1,5 +1,5 @@
 // An in-memory ClusterApi with the failure modes the providers must survive: 404s, slow deletes, outages.
-import type { ClusterApi, NodeInfo, PodInfo } from "../components/clusterApi";
+import { ClusterApi, NodeInfo, PodInfo, unreachableError } from "../components/clusterApi";
 
 export interface FakeNode { name: string; labels: Record<string, string>; ready: boolean }
 
@@ -28,7 +28,7 @@ export class FakeCluster implements ClusterApi {
     private check(call: string): void {
         this.calls.push(call);
         if (this.down) {
-            throw Object.assign(new Error(`connect ECONNREFUSED ${this.server}`), { code: "ECONNREFUSED" });
+            throw unreachableError(this.server, "connect ECONNREFUSED");
         }
     }
 

@@ -1,0 +1,164 @@
+// The whole program under pulumi.runtime.setMocks, once per stack file in the repo.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const BUILD = path.resolve(__dirname, "..");
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+interface Registered { type: string; name: string; inputs: Record<string, any>; deps: string[]; urn: string }
+
+const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+const reveal = (v: any): any => (isSecret(v) ? reveal(v.value) : v);
+
+const kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), "program-test-"));
+const kubeconfigFile = path.join(kubeconfigDir, "config");
+fs.writeFileSync(kubeconfigFile, yaml.dump({
+    apiVersion: "v1", kind: "Config", "current-context": "lab",
+    clusters: [{ name: "lab", cluster: { server: "https://127.0.0.1:1", "certificate-authority-data": "Q0E=" } }],
+    users: [{ name: "admin", user: { token: "super-secret-token" } }],
+    contexts: [{ name: "lab", context: { cluster: "lab", user: "admin" } }],
+}));
+
+const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
+
+async function runStack(stack: string): Promise<{ resources: Registered[]; outputs: Record<string, unknown> }> {
+    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    const config: Record<string, string> = {};
+    for (const [k, v] of Object.entries(doc.config ?? {})) {
+        config[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    process.env.KUBECONFIG = kubeconfigFile;
+    pulumi.runtime.setAllConfig(config, []);
+    const resources: Registered[] = [];
+    await pulumi.runtime.setMocks({
+        newResource: (args) => {
+            const r = resources.find((x) => x.name === args.name && x.type === args.type);
+            if (r) {
+                r.inputs = args.inputs;
+            }
+            const extra = args.type.startsWith("pulumi-nodejs:dynamic") ? { readyNodes: config["kubemark:replicas"] ? Number(config["kubemark:replicas"]) : 10 } : {};
+            return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+        },
+        call: () => ({}),
+    }, "kubemark", stack, false);
+    // The engine's view of dependencies: wrap the mock monitor to record them.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const monitor = require("@pulumi/pulumi/runtime/state").getStore().settings.monitor;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+        resources.push({ type: req.getType(), name: req.getName(), inputs: {}, deps: req.getDependenciesList(), urn: "" });
+        return register(req, (err: unknown, resp: any) => {
+            const r = resources.find((x) => x.name === req.getName() && x.type === req.getType());
+            if (r && resp) {
+                r.urn = resp.getUrn();
+            }
+            cb(err, resp);
+        });
+    };
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(BUILD) && !key.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[key];
+        }
+    }
+    const program = await import(path.join(BUILD, "index.js"));
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(program)) {
+        outputs[k] = await new Promise((resolve) => (pulumi.output(v as any) as pulumi.Output<unknown>).apply(resolve));
+    }
+    return { resources, outputs };
+}
+
+const runs = new Map<string, { resources: Registered[]; outputs: Record<string, unknown> }>();
+
+describe("program", () => {
+    before(async () => {
+        for (const f of stackFiles) {
+            const stack = f.slice("Pulumi.".length, -".yaml".length);
+            runs.set(stack, await runStack(stack));
+        }
+    });
+
+    it("finds the per-version stacks and the dev stack", () => {
+        assert.deepEqual([...stackFiles].sort(), ["Pulumi.dev.yaml", "Pulumi.v1-30.yaml", "Pulumi.v1-31.yaml"].sort().filter((f) => stackFiles.includes(f)));
+        for (const f of ["Pulumi.dev.yaml", "Pulumi.v1-30.yaml", "Pulumi.v1-31.yaml"]) {
+            assert.ok(stackFiles.includes(f), f);
+        }
+    });
+
+    for (const f of stackFiles) {
+        const stack = f.slice("Pulumi.".length, -".yaml".length);
+        describe(`stack ${stack}`, () => {
+            const get = () => runs.get(stack)!;
+            const one = (type: string) => {
+                const found = get().resources.filter((r) => r.type === type);
+                assert.equal(found.length, 1, `${type}: ${found.length}`);
+                return found[0];
+            };
+
+            it("creates the node cluster provider, namespace, Secret, reaper, workload and sync", () => {
+                const types = get().resources.map((r) => r.type).sort();
+                for (const t of ["pulumi:providers:kubernetes", "kubemark:index:HollowNodes", "kubernetes:core/v1:Namespace",
+                    "kubernetes:core/v1:Secret", "pulumi-nodejs:dynamic/kubemark:NodeReaper", "kubernetes:apps/v1:StatefulSet",
+                    "pulumi-nodejs:dynamic/kubemark:HollowNodeSync"]) {
+                    assert.ok(types.includes(t), `${t} missing from ${types.join(", ")}`);
+                }
+            });
+
+            it("marks the Secret's kubeconfigs and every credential input secret", () => {
+                const secret = one("kubernetes:core/v1:Secret");
+                assert.ok(isSecret(secret.inputs.stringData["kubelet.kubeconfig"]) || isSecret(secret.inputs.stringData));
+                assert.match(reveal(reveal(secret.inputs.stringData)["kubelet.kubeconfig"]), /super-secret-token/);
+                for (const t of ["pulumi-nodejs:dynamic/kubemark:NodeReaper", "pulumi-nodejs:dynamic/kubemark:HollowNodeSync"]) {
+                    const r = one(t);
+                    assert.ok(isSecret(r.inputs.targetKubeconfig) && isSecret(r.inputs.nodeKubeconfig), t);
+                }
+                assert.ok(isSecret(one("pulumi:providers:kubernetes").inputs.kubeconfig));
+                const workload = JSON.stringify(one("kubernetes:apps/v1:StatefulSet").inputs);
+                assert.doesNotMatch(workload, /super-secret-token/);
+            });
+
+            it("makes the workload depend on the reaper, and the sync on the workload", () => {
+                const reaper = one("pulumi-nodejs:dynamic/kubemark:NodeReaper");
+                const workload = one("kubernetes:apps/v1:StatefulSet");
+                const sync = one("pulumi-nodejs:dynamic/kubemark:HollowNodeSync");
+                assert.ok(workload.deps.includes(reaper.urn), `${workload.deps} lacks ${reaper.urn}`);
+                assert.ok(sync.deps.includes(workload.urn));
+            });
+
+            it("runs the stack's version with this stack's labels and the default taint", () => {
+                const version = get().outputs.kubernetesVersion as string;
+                const spec = one("kubernetes:apps/v1:StatefulSet").inputs.spec;
+                const kubelet = spec.template.spec.containers.find((c: { name: string }) => c.name === "hollow-kubelet");
+                assert.equal(kubelet.image, `127.0.0.1:5000/kubemark:${version}`);
+                assert.ok(kubelet.args.includes(`--node-labels=hollow-node=true,kubemark-pulumi/stack=kubemark.${stack}`), kubelet.args.join(" "));
+                assert.ok(kubelet.args.includes("--register-with-taints=kubemark-pulumi/hollow-node=true:NoSchedule"));
+                assert.ok(kubelet.args.includes("--use-host-image-service=false"));
+                assert.equal(spec.podManagementPolicy, "Parallel");
+                assert.equal(get().outputs.nodeSelector, `kubemark-pulumi/stack=kubemark.${stack}`);
+                assert.equal(get().outputs.readyNodes, get().outputs.replicas);
+            });
+        });
+    }
+
+    it("shares no Kubernetes name or Node selector between two stacks", () => {
+        const owner = new Map<string, string>();
+        for (const [stack, run] of runs) {
+            const names = run.resources
+                .filter((r) => r.type.startsWith("kubernetes:"))
+                .map((r) => `${r.type} ${r.inputs.metadata?.namespace ?? ""}/${r.inputs.metadata?.name}`);
+            names.push(`selector ${run.outputs.nodeSelector}`, `node-prefix ${run.outputs.workload}`);
+            for (const n of names) {
+                assert.ok(!owner.has(n), `${n} used by both ${owner.get(n)} and ${stack}`);
+                owner.set(n, stack);
+            }
+        }
+        assert.ok(owner.size >= runs.size * 5);
+    });
+});
