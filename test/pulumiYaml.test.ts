@@ -1,0 +1,38 @@
+// Pulumi.yaml declares every config key, and its defaults are the program's own.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import * as yaml from "js-yaml";
+import { CONFIG_KEYS, parseSettings, SECRET_KEYS } from "../components/config";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string; config: Record<string, { type: string; description?: string; default?: unknown; secret?: boolean }>;
+};
+
+describe("Pulumi.yaml", () => {
+    it("is the kubemark project on Node.js", () => assert.equal(project.name, "kubemark"));
+
+    it("declares exactly the keys the program reads, each typed and described", () => {
+        assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
+        for (const [key, decl] of Object.entries(project.config)) {
+            assert.ok(["string", "integer", "boolean", "array"].includes(decl.type), `${key}: type ${decl.type}`);
+            assert.ok((decl.description ?? "").length > 20, `${key}: description`);
+            assert.equal(decl.secret === true, SECRET_KEYS.includes(key as never), `${key}: secret`);
+        }
+    });
+
+    it("declares the same defaults the config reader applies", () => {
+        const base = { "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "r:5000" };
+        const raw = (extra: Record<string, string>) => ({ values: { ...base, ...extra }, secretKeys: new Set<string>(), project: "kubemark", stack: "s", env: { HOME: "/h" } });
+        const declared: Record<string, string> = {};
+        for (const [key, decl] of Object.entries(project.config)) {
+            if (decl.default !== undefined) {
+                declared[`kubemark:${key}`] = typeof decl.default === "string" ? decl.default : JSON.stringify(decl.default);
+            }
+        }
+        assert.ok(Object.keys(declared).length >= 10);
+        assert.deepEqual(parseSettings(raw(declared)), parseSettings(raw({})));
+    });
+});
