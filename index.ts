@@ -3,8 +3,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { readSettings } from "./components/config";
 import { HollowNodes } from "./components/hollowNodes";
-import { imageReference } from "./components/image";
 import { readClusters } from "./components/kubeconfig";
+import { KubemarkImage } from "./components/kubemarkImage";
+import { imageTag, patchesFor } from "./components/patches";
+import { KUBEMARK_IMAGE_ENDPOINT } from "./components/podspec";
 
 const settings = readSettings();
 const clusters = readClusters(settings);
@@ -14,7 +16,26 @@ const nodeCluster = new k8s.Provider("node-cluster", {
     context: clusters.node.context,
 });
 
-const image = imageReference(settings.image, settings.kubernetesVersion);
+const build = settings.imageBuild;
+const patches = patchesFor(settings.kubernetesVersion, {
+    crioSocket: build.patchCrio ? settings.criSocket : undefined,
+    proxyHealth: build.patchProxyHealth,
+});
+const image = settings.image.kind === "prebuilt"
+    ? pulumi.output(settings.image.reference)
+    : new KubemarkImage("kubemark", {
+        version: settings.kubernetesVersion.text,
+        registry: settings.image.registry,
+        imageName: settings.image.name,
+        tag: imageTag(settings.kubernetesVersion, patches),
+        patches,
+        source: build.source,
+        gitRepository: build.gitRepository,
+        cacheDir: build.cacheDir,
+        baseImage: build.baseImage,
+        registryUsername: build.registryUsername,
+        registryPassword: build.registryPassword === undefined ? undefined : pulumi.secret(build.registryPassword),
+    }).imageRef;
 
 const hollow = new HollowNodes("hollow-nodes", {
     nodeClusterProvider: nodeCluster,
@@ -29,6 +50,7 @@ const hollow = new HollowNodes("hollow-nodes", {
     initImage: settings.initImage,
     imageService: settings.imageService,
     criSocket: settings.criSocket,
+    imageEndpoint: build.patchCrio ? settings.criSocket : KUBEMARK_IMAGE_ENDPOINT,
     hollowProxy: settings.hollowProxy,
     nodeLabels: settings.nodeLabels,
     nodeTaints: settings.nodeTaints,

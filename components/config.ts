@@ -35,6 +35,12 @@ export const DEFAULT_NODE_TAINT = { key: "kubemark-pulumi/hollow-node", value: "
 export const DEFAULT_NODE_TAINTS: readonly string[] = [`${DEFAULT_NODE_TAINT.key}=${DEFAULT_NODE_TAINT.value}:${DEFAULT_NODE_TAINT.effect}`];
 export const CRI_SOCKETS = { "containerd": "/run/containerd/containerd.sock", "cri-o": "/run/crio/crio.sock" } as const;
 
+/** Upstream's cluster/images/kubemark base; it lives in registry.k8s.io, hence configurable. */
+export const DEFAULT_BASE_IMAGE = "registry.k8s.io/build-image/go-runner:v2.3.1-go1.17.2-bullseye.0";
+export const DEFAULT_GIT_REPOSITORY = "https://github.com/kubernetes/kubernetes.git";
+export const DEFAULT_IMAGE_SOURCE = "git";
+export const DEFAULT_PATCH_PROXY_HEALTH = true;
+export const IMAGE_SOURCES = ["git", "module"] as const;
 export const CONTAINER_RUNTIMES = ["containerd", "cri-o"] as const;
 export const IMAGE_SERVICES = ["fake", "host"] as const;
 export const WORKLOAD_KINDS = ["StatefulSet", "Deployment", "ReplicationController"] as const;
@@ -69,6 +75,21 @@ export interface TargetRef extends ClusterRef {
 export type ImageSource =
     | { readonly kind: "prebuilt"; readonly reference: string }
     | { readonly kind: "registry"; readonly registry: string; readonly name: string };
+export interface ImageBuild {
+    /** git (shallow clone of the tag) or module (Go module proxy). */
+    readonly source: "git" | "module";
+    readonly gitRepository: string;
+    /** Cache folder for sources and build contexts; undefined means the default under ~/.cache. */
+    readonly cacheDir?: string;
+    /** The binary dials cri-o's socket (criSocket) instead of containerd's. */
+    readonly patchCrio: boolean;
+    /** Guard the hollow proxy's nil health server (v1.30+). */
+    readonly patchProxyHealth: boolean;
+    readonly baseImage: string;
+    readonly registryUsername?: string;
+    /** Holds a credential. */
+    readonly registryPassword?: string;
+}
 export interface ContainerResources { readonly cpu: string; readonly memory: string }
 
 export interface Settings {
@@ -85,6 +106,7 @@ export interface Settings {
     readonly namespace: string;
     readonly workloadName: string;
     readonly image: ImageSource;
+    readonly imageBuild: ImageBuild;
     readonly initImage: string;
     readonly containerRuntime: ContainerRuntime;
     readonly imageService: ImageService;
@@ -112,9 +134,11 @@ export const CONFIG_KEYS = [
     "containerRuntime", "imageService", "criSocket", "hollowProxy", "nodeLabels", "nodeTaints", "maxPods",
     "extendedResources", "kubeletCpu", "kubeletMemory", "proxyCpu", "proxyMemory", "workloadKind",
     "readyTimeoutSeconds", "reaperTimeoutSeconds", "logVerbosity",
+    "imageSource", "gitRepository", "sourceCache", "patchCrio", "patchProxyHealth", "baseImage",
+    "registryUsername", "registryPassword",
 ] as const;
 export type ConfigKey = typeof CONFIG_KEYS[number];
-export const SECRET_KEYS: readonly ConfigKey[] = ["targetKubeconfigContent"];
+export const SECRET_KEYS: readonly ConfigKey[] = ["targetKubeconfigContent", "registryPassword"];
 
 /** Raised with every problem found, so one preview shows them all. */
 export class ConfigError extends Error {
@@ -342,6 +366,24 @@ export function parseSettings(raw: RawConfig): Settings {
         problems.push(`${full("image")} or ${full("imageRegistry")} is required: a prebuilt kubemark image ` +
             "reference, or the registry this stack's kubemark image is pushed to (e.g. 127.0.0.1:5000)");
     }
+    const imageSource = oneOf("imageSource", IMAGE_SOURCES, DEFAULT_IMAGE_SOURCE);
+    const gitRepository = nonEmpty("gitRepository") ?? DEFAULT_GIT_REPOSITORY;
+    if (!/^(https?:\/\/|ssh:\/\/|git:\/\/|file:\/\/|[\w.-]+@[\w.-]+:|\/)\S+$/.test(gitRepository)) {
+        bad("gitRepository", gitRepository, "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path");
+    }
+    const sourceCache = nonEmpty("sourceCache");
+    if (sourceCache !== undefined && !path.isAbsolute(expandHome(sourceCache, raw.env))) {
+        bad("sourceCache", sourceCache, "must be an absolute path (or start with ~/)");
+    }
+    const baseImage = nonEmpty("baseImage") ?? DEFAULT_BASE_IMAGE;
+    if (baseImage !== "scratch" && !REFERENCE.test(baseImage)) {
+        bad("baseImage", baseImage, "must be an image reference (or scratch)");
+    }
+    const registryUsername = nonEmpty("registryUsername");
+    const registryPassword = nonEmpty("registryPassword");
+    if ((registryUsername === undefined) !== (registryPassword === undefined)) {
+        problems.push(`${full("registryUsername")} and ${full("registryPassword")} go together: set both or neither`);
+    }
     const initImage = nonEmpty("initImage") ?? DEFAULT_INIT_IMAGE;
     if (!REFERENCE.test(initImage)) {
         bad("initImage", initImage, "must be an image reference that has busybox's sysctl, such as busybox:1.36");
@@ -354,6 +396,10 @@ export function parseSettings(raw: RawConfig): Settings {
         bad("criSocket", criSocket, "must be an absolute host path such as /run/crio/crio.sock");
     }
     const hollowProxy = bool("hollowProxy", DEFAULT_HOLLOW_PROXY);
+    // Each patch defaults to on where it applies: cri-o's endpoint on cri-o, the guard wherever a proxy runs.
+    // For a prebuilt image the key says whether it carries the cri-o patch; nothing to assume there.
+    const patchCrio = bool("patchCrio", containerRuntime === "cri-o" && image.kind === "registry");
+    const patchProxyHealth = bool("patchProxyHealth", DEFAULT_PATCH_PROXY_HEALTH);
 
     const labelMap = new Map<string, string>();
     for (const item of list("nodeLabels") ?? []) {
@@ -431,6 +477,16 @@ export function parseSettings(raw: RawConfig): Settings {
         namespace,
         workloadName: boundedName(`hollow-node-${slug}`, 50),
         image,
+        imageBuild: {
+            source: imageSource,
+            gitRepository,
+            cacheDir: sourceCache === undefined ? undefined : expandHome(sourceCache, raw.env),
+            patchCrio,
+            patchProxyHealth,
+            baseImage,
+            registryUsername,
+            registryPassword,
+        },
         initImage,
         containerRuntime,
         imageService,

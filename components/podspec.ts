@@ -102,7 +102,8 @@ export type Manifest = Record<string, any>;
 
 export function podSpec(o: HollowPodOptions): Manifest {
     const hostImageService = o.imageService === "host";
-    const kubeconfigMount = { name: "kubeconfig", mountPath: KUBECONFIG_MOUNT, readOnly: true };
+    // The hollow kubelet's fake CRI listens on a socket under /tmp, which a scratch-based image lacks.
+    const mounts = [{ name: "kubeconfig", mountPath: KUBECONFIG_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }];
     const containers: Manifest[] = [{
         name: "hollow-kubelet",
         image: o.image,
@@ -110,9 +111,7 @@ export function podSpec(o: HollowPodOptions): Manifest {
         args: kubeletFlags(o),
         env: nodeNameEnv,
         ports: [{ containerPort: 10250, name: "kubelet" }, { containerPort: 10255, name: "kubelet-ro" }],
-        volumeMounts: hostImageService
-            ? [kubeconfigMount, { name: "cri-socket", mountPath: o.imageEndpoint }]
-            : [kubeconfigMount],
+        volumeMounts: hostImageService ? [...mounts, { name: "cri-socket", mountPath: o.imageEndpoint }] : mounts,
         resources: requests(o.kubeletResources),
         securityContext: { privileged: true },
     }];
@@ -123,11 +122,11 @@ export function podSpec(o: HollowPodOptions): Manifest {
             command: ["/kubemark"],
             args: proxyFlags(o),
             env: nodeNameEnv,
-            volumeMounts: [kubeconfigMount],
+            volumeMounts: mounts,
             resources: requests(o.proxyResources),
         });
     }
-    const volumes: Manifest[] = [{ name: "kubeconfig", secret: { secretName: o.secretName } }];
+    const volumes: Manifest[] = [{ name: "kubeconfig", secret: { secretName: o.secretName } }, { name: "tmp", emptyDir: {} }];
     if (hostImageService) {
         volumes.push({ name: "cri-socket", hostPath: { path: o.criSocket, type: "Socket" } });
     }

@@ -28,12 +28,13 @@ fs.writeFileSync(kubeconfigFile, yaml.dump({
 
 const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
 
-async function runStack(stack: string): Promise<{ resources: Registered[]; outputs: Record<string, unknown> }> {
+async function runStack(stack: string, overrides: Record<string, string> = {}): Promise<{ resources: Registered[]; outputs: Record<string, unknown> }> {
     const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(doc.config ?? {})) {
         config[k] = typeof v === "string" ? v : JSON.stringify(v);
     }
+    Object.assign(config, overrides);
     process.env.KUBECONFIG = kubeconfigFile;
     pulumi.runtime.setAllConfig(config, []);
     const resources: Registered[] = [];
@@ -43,7 +44,9 @@ async function runStack(stack: string): Promise<{ resources: Registered[]; outpu
             if (r) {
                 r.inputs = args.inputs;
             }
-            const extra = args.type.startsWith("pulumi-nodejs:dynamic") ? { readyNodes: config["kubemark:replicas"] ? Number(config["kubemark:replicas"]) : 10 } : {};
+            const extra = args.type.startsWith("pulumi-nodejs:dynamic") ? { readyNodes: config["kubemark:replicas"] ? Number(config["kubemark:replicas"]) : 10 }
+                : args.type === "docker:index/image:Image" ? { repoDigest: `${String(args.inputs.imageName).replace(/:[^:/]*$/, "")}@sha256:${"ab".repeat(32)}` }
+                    : {};
             return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
         },
         call: () => ({}),
@@ -136,7 +139,8 @@ describe("program", () => {
                 const version = get().outputs.kubernetesVersion as string;
                 const spec = one("kubernetes:apps/v1:StatefulSet").inputs.spec;
                 const kubelet = spec.template.spec.containers.find((c: { name: string }) => c.name === "hollow-kubelet");
-                assert.equal(kubelet.image, `127.0.0.1:5000/kubemark:${version}`);
+                assert.equal(kubelet.image, `127.0.0.1:5000/kubemark@sha256:${"ab".repeat(32)}`, "pods run the pushed digest");
+                assert.equal(one("docker:index/image:Image").inputs.imageName, `127.0.0.1:5000/kubemark:${version}-proxyfix`);
                 assert.ok(kubelet.args.includes(`--node-labels=hollow-node=true,kubemark-pulumi/stack=kubemark.${stack}`), kubelet.args.join(" "));
                 assert.ok(kubelet.args.includes("--register-with-taints=kubemark-pulumi/hollow-node=true:NoSchedule"));
                 assert.ok(kubelet.args.includes("--use-host-image-service=false"));
@@ -146,6 +150,38 @@ describe("program", () => {
             });
         });
     }
+
+    it("builds the image in order: preflight, fetch, patch, build, then docker build and push", async () => {
+        const { resources } = runs.get("v1-30")!;
+        const byName = (n: string) => resources.find((r) => r.name === n)!;
+        const chain = ["kubemark-preflight", "kubemark-fetch", "kubemark-patch", "kubemark-build", "kubemark-image"];
+        for (let i = 1; i < chain.length; i++) {
+            assert.ok(byName(chain[i]).deps.includes(byName(chain[i - 1]).urn), `${chain[i]} must depend on ${chain[i - 1]}`);
+        }
+        const fetch = byName("kubemark-fetch").inputs;
+        assert.equal(fetch.create, "bash scripts/kubemark-image.sh fetch");
+        assert.deepEqual(fetch.triggers.slice(0, 2), ["v1.30.4", "git"]);
+        assert.equal(fetch.environment.KM_GIT_URL, "https://github.com/kubernetes/kubernetes.git");
+        const patch = byName("kubemark-patch").inputs;
+        assert.deepEqual(JSON.parse(patch.environment.KUBEMARK_PATCHES).map((p: { id: string }) => p.id), ["proxyfix"]);
+        const build = byName("kubemark-build").inputs;
+        assert.equal(build.environment.KM_BASE_IMAGE, "registry.k8s.io/build-image/go-runner:v2.3.1-go1.17.2-bullseye.0");
+        assert.ok(build.triggers.includes(build.environment.KM_BASE_IMAGE), "a new base image rebuilds");
+        const workload = resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!;
+        assert.ok(workload.inputs.spec.template.spec.containers[0].image.includes("@sha256:"));
+    });
+
+    it("skips the build for a prebuilt image, and patches cri-o's endpoint when it builds for cri-o", async () => {
+        const prebuilt = await runStack("v1-31", { "kubemark:imageRegistry": undefined as unknown as string, "kubemark:image": "hwchiu/kubemark:v1.31.0-crio-dev" });
+        assert.ok(!prebuilt.resources.some((r) => r.type.startsWith("command:") || r.type.startsWith("docker:")));
+        assert.equal(prebuilt.outputs.imageRef, "hwchiu/kubemark:v1.31.0-crio-dev");
+        const crio = await runStack("v1-31", { "kubemark:containerRuntime": "cri-o", "kubemark:imageService": "host", "kubemark:imageSource": "module" });
+        const image = crio.resources.find((r) => r.type === "docker:index/image:Image")!;
+        assert.equal(image.inputs.imageName, "127.0.0.1:5000/kubemark:v1.31.0-crio-proxyfix");
+        const spec = crio.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!.inputs.spec.template.spec;
+        const mount = spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "cri-socket");
+        assert.equal(mount.mountPath, "/run/crio/crio.sock", "the patched binary dials cri-o's own path");
+    });
 
     it("shares no Kubernetes name or Node selector between two stacks", () => {
         const owner = new Map<string, string>();

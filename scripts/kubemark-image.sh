@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Fetches, patches and builds kubemark for one release; each step is one of KubemarkImage's local commands.
+# Progress goes to stderr (streamed into the Pulumi log); stdout is one result line kept in state.
+set -euo pipefail
+
+step=${1:?usage: kubemark-image.sh preflight|fetch|patch|build}
+: "${KM_VERSION:?}" "${KM_SOURCE:?}" "${KM_CACHE:?}"
+KM_NODE=${KM_NODE:-node}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+say() { echo "[kubemark-image ${KM_VERSION}] $*" >&2; }
+fail() { echo "error: $*" >&2; exit 1; }
+
+# Runs a long command with its output in a log file, printing a heartbeat so the Pulumi log shows life.
+run_logged() {
+    local what=$1 logfile=$2; shift 2
+    say "$what (log: $logfile)"
+    local start=$SECONDS
+    "$@" >"$logfile" 2>&1 &
+    local pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 5
+        if kill -0 "$pid" 2>/dev/null && (( (SECONDS - start) % 30 < 5 )); then
+            say "$what: $((SECONDS - start))s, last: $(tail -n 1 "$logfile" | cut -c1-120)"
+        fi
+    done
+    if ! wait "$pid"; then
+        tail -n 40 "$logfile" >&2
+        fail "$what failed after $((SECONDS - start))s; full log in $logfile"
+    fi
+    say "$what: done in $((SECONDS - start))s"
+}
+
+git_dir() { echo "$KM_CACHE/git/$KM_VERSION"; }
+module_dir() { echo "$KM_CACHE/module/$KM_VERSION"; }
+
+# The release's tree: the git clone, or the module's read-only folder in the Go module cache.
+source_root() {
+    if [ "$KM_SOURCE" = git ]; then
+        git_dir
+    else
+        GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KM_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p'
+    fi
+}
+
+go_toolchain() {
+    # The release's Go (.go-version) through GOTOOLCHAIN, unless the local go is that version already.
+    local want
+    want=$(tr -d '[:space:]' <"$(source_root)/.go-version" 2>/dev/null || true)
+    [ -n "$want" ] && echo "go$want" || echo local
+}
+
+case "$step" in
+preflight)
+    need=(go docker "$KM_NODE")
+    [ "$KM_SOURCE" = git ] && need+=(git make)
+    missing=()
+    for tool in "${need[@]}"; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "not found on PATH: ${missing[*]}; building kubemark from $KM_SOURCE source needs ${need[*]}"
+    echo "ok: ${need[*]}"
+    ;;
+
+fetch)
+    mkdir -p "$KM_CACHE"
+    if [ "$KM_SOURCE" = git ]; then
+        : "${KM_GIT_URL:?}"
+        dir=$(git_dir)
+        want=$(git -C "$dir" rev-parse -q --verify "refs/tags/$KM_VERSION^{commit}" 2>/dev/null || true)
+        if [ -f "$dir/.git/kubemark-complete" ] && [ -n "$want" ] && [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" = "$want" ]; then
+            say "reusing the clone at $dir ($want)"
+        else
+            [ -e "$dir" ] && say "replacing a partial or different clone at $dir"
+            rm -rf "$dir" "$dir.tmp"
+            mkdir -p "$(dirname "$dir")"
+            run_logged "git clone --depth 1 --branch $KM_VERSION $KM_GIT_URL" "$KM_CACHE/git/$KM_VERSION.clone.log" \
+                git -c advice.detachedHead=false clone --depth 1 --branch "$KM_VERSION" "$KM_GIT_URL" "$dir.tmp"
+            touch "$dir.tmp/.git/kubemark-complete"
+            mv "$dir.tmp" "$dir"
+        fi
+        echo "git $(git -C "$dir" rev-parse HEAD)"
+    else
+        dir=$(module_dir)
+        src=$(source_root)
+        [ -n "$src" ] || fail "go mod download k8s.io/kubernetes@$KM_VERSION gave no folder"
+        if [ -f "$dir/complete" ]; then
+            say "reusing the wrapper module at $dir"
+        else
+            rm -rf "$dir"
+            mkdir -p "$dir"
+            staging=v0.${KM_VERSION#v1.}
+            goline=$(grep -m1 '^go ' "$src/go.mod")
+            {
+                printf 'module kubemark.local/build\n\n%s\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$goline" "$KM_VERSION"
+                # k8s.io/kubernetes builds its staging modules from ./staging; outside it, their published twins.
+                sed -n 's#^\s*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\t\1 => \1 '"$staging"'#p' "$src/go.mod"
+                printf ')\n'
+            } >"$dir/go.mod"
+            printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kubemark/app"\n' >"$dir/tools.go"
+            ( cd "$dir" && export GOTOOLCHAIN=$(go_toolchain) GOFLAGS=-mod=mod && run_logged "go mod tidy (module downloads, checksums in go.sum)" "$dir/tidy.log" go mod tidy )
+            touch "$dir/complete"
+        fi
+        echo "module k8s.io/kubernetes@$KM_VERSION $(sha256sum "$dir/go.sum" | cut -c1-16)"
+    fi
+    ;;
+
+patch)
+    : "${KM_PATCHSET:?}"
+    out="$KM_CACHE/patched/$KM_VERSION-$KM_PATCHSET"
+    rm -rf "$out"
+    # Sources stay pristine (shared by every stack of the release); patched copies go through go build -overlay.
+    KUBEMARK_PATCHES=${KUBEMARK_PATCHES:-[]} "$KM_NODE" "$here/patch-source.js" "$(source_root)" "$KM_VERSION" overlay "$out" >&2
+    echo "overlay $out/overlay.json $(sha256sum "$out/overlay.json" | cut -c1-16)"
+    ;;
+
+build)
+    : "${KM_PATCHSET:?}" "${KM_CONTEXT:?}" "${KM_BASE_IMAGE:?}"
+    overlay="$KM_CACHE/patched/$KM_VERSION-$KM_PATCHSET/overlay.json"
+    [ -f "$overlay" ] || fail "no patched overlay at $overlay: the patch step did not run"
+    root=$(source_root)
+    mkdir -p "$KM_CONTEXT"
+    toolchain=$(go_toolchain)
+    export CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOTOOLCHAIN=$toolchain
+    if [ "$KM_SOURCE" = git ]; then
+        ( cd "$root" && export GOFLAGS="-overlay=$overlay" KUBE_BUILD_PLATFORMS=linux/amd64 &&
+            run_logged "make WHAT=cmd/kubemark ($toolchain)" "$KM_CONTEXT.build.log" make WHAT=cmd/kubemark )
+        cp "$root/_output/local/bin/linux/amd64/kubemark" "$KM_CONTEXT/kubemark.tmp"
+    else
+        minor=${KM_VERSION#v1.}; minor=${minor%%.*}
+        ldflags="-s -w"
+        for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+            ldflags+=" -X $pkg.gitVersion=$KM_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+        done
+        ( cd "$(module_dir)" && export GOFLAGS="-mod=mod -overlay=$overlay" &&
+            run_logged "go build k8s.io/kubernetes/cmd/kubemark ($toolchain)" "$KM_CONTEXT.build.log" \
+                go build -trimpath -ldflags "$ldflags" -o "$KM_CONTEXT/kubemark.tmp" k8s.io/kubernetes/cmd/kubemark )
+    fi
+    mv "$KM_CONTEXT/kubemark.tmp" "$KM_CONTEXT/kubemark"
+    # Upstream's cluster/images/kubemark Dockerfile, with the base image configurable.
+    printf 'FROM %s\nCOPY kubemark /kubemark\n' "$KM_BASE_IMAGE" >"$KM_CONTEXT/Dockerfile"
+    echo "kubemark $(sha256sum "$KM_CONTEXT/kubemark" | cut -c1-64)"
+    ;;
+
+*)
+    fail "unknown step $step"
+    ;;
+esac
