@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import * as os from "os";
 import * as path from "path";
 import {
-    DNS1123_LABEL, editDistance, isQuantity, kubeletLabelProblem, labelValueProblem, qualifiedNameProblem,
+    DNS1123_LABEL, editDistance, isQuantity, labelValueProblem, qualifiedNameProblem,
 } from "./validate";
 
 export const CONFIG_NAMESPACE = "kubemark";
@@ -407,7 +407,6 @@ export function parseSettings(raw: RawConfig): Settings {
         const key = eq < 0 ? item : item.slice(0, eq);
         const value = eq < 0 ? "" : item.slice(eq + 1);
         const problem = eq < 0 ? "must be key=value" : qualifiedNameProblem(key) ?? labelValueProblem(value)
-            ?? kubeletLabelProblem(key)
             ?? (key === STACK_LABEL_KEY || key === HOLLOW_LABEL_KEY
                 ? `${key} is set by this program (it selects the Nodes destroy removes)` : undefined)
             ?? (labelMap.has(key) ? `label ${key} is given twice` : undefined);

@@ -42,47 +42,6 @@ export function isQuantity(value: string): boolean {
     return QUANTITY.test(value);
 }
 
-/**
- * Labels the kubelet may set on its own Node in the kubernetes.io and k8s.io namespaces; any
- * other label there makes the kubelet (hollow or not) refuse to start (pkg/kubelet/apis).
- */
-const KUBELET_ALLOWED_LABELS = new Set([
-    "kubernetes.io/hostname",
-    "kubernetes.io/arch",
-    "kubernetes.io/os",
-    "beta.kubernetes.io/arch",
-    "beta.kubernetes.io/os",
-    "beta.kubernetes.io/instance-type",
-    "node.kubernetes.io/instance-type",
-    "failure-domain.beta.kubernetes.io/region",
-    "failure-domain.beta.kubernetes.io/zone",
-    "topology.kubernetes.io/region",
-    "topology.kubernetes.io/zone",
-]);
-const KUBELET_ALLOWED_PREFIXES = ["kubelet.kubernetes.io", "node.kubernetes.io"];
-
-/** Returns why the kubelet would refuse to self-set label `key`, or undefined. */
-export function kubeletLabelProblem(key: string): string | undefined {
-    const slash = key.indexOf("/");
-    if (slash < 0) {
-        return undefined;
-    }
-    const prefix = key.slice(0, slash);
-    const reserved = (ns: string) => prefix === ns || prefix.endsWith(`.${ns}`);
-    if (!reserved("kubernetes.io") && !reserved("k8s.io")) {
-        return undefined;
-    }
-    if (KUBELET_ALLOWED_LABELS.has(key)) {
-        return undefined;
-    }
-    if (KUBELET_ALLOWED_PREFIXES.some((p) => prefix === p || prefix.endsWith(`.${p}`))) {
-        return undefined;
-    }
-    return "the kubelet refuses to set kubernetes.io/k8s.io labels other than " +
-        "kubernetes.io/{hostname,arch,os}, topology.kubernetes.io/{region,zone}, " +
-        "node.kubernetes.io/instance-type and the node.kubernetes.io/ and kubelet.kubernetes.io/ prefixes";
-}
-
 /** Levenshtein distance, for "did you mean" hints on mistyped config keys. */
 export function editDistance(a: string, b: string): number {
     const row = Array.from({ length: b.length + 1 }, (_, i) => i);

@@ -15,13 +15,15 @@ fail() { echo "error: $*" >&2; exit 1; }
 run_logged() {
     local what=$1 logfile=$2; shift 2
     say "$what (log: $logfile)"
-    local start=$SECONDS
+    local start=$SECONDS next=$((SECONDS + 30)) last
     "$@" >"$logfile" 2>&1 &
     local pid=$!
     while kill -0 "$pid" 2>/dev/null; do
-        sleep 5
-        if kill -0 "$pid" 2>/dev/null && (( (SECONDS - start) % 30 < 5 )); then
-            say "$what: $((SECONDS - start))s, last: $(tail -n 1 "$logfile" | cut -c1-120)"
+        sleep 2
+        if (( SECONDS >= next )) && kill -0 "$pid" 2>/dev/null; then
+            last=$(tail -n 1 "$logfile" | cut -c1-120)
+            say "$what: still running, $((SECONDS - start))s${last:+; last output: $last}"
+            next=$((SECONDS + 30))
         fi
     done
     if ! wait "$pid"; then

@@ -54,6 +54,10 @@ describe("parseSettings defaults", () => {
         const big = parseSettings(raw({ "kubemark:replicas": "2000" }));
         assert.deepEqual(big.proxyResources, { cpu: "50m", memory: `${102400 + 50 * 2000}Ki` });
     });
+    it("accepts kubernetes.io labels: the hollow kubelet skips the kubelet's own label check", () => {
+        const s2 = parseSettings(raw({ "kubemark:nodeLabels": '["node-role.kubernetes.io/worker="]' }));
+        assert.deepEqual(s2.nodeLabels, [["node-role.kubernetes.io/worker", ""]]);
+    });
     it("takes an empty taint list as no taints", () => {
         assert.deepEqual(parseSettings(raw({ "kubemark:nodeTaints": "[]" })).nodeTaints, []);
     });
@@ -114,7 +118,6 @@ describe("parseSettings refuses bad values", () => {
         [{ "kubemark:nodeLabels": '["nolabel"]' }, /kubemark:nodeLabels = "nolabel": must be key=value/],
         [{ "kubemark:nodeLabels": '["bad key=x"]' }, /kubemark:nodeLabels = "bad key=x": name "bad key"/],
         [{ "kubemark:nodeLabels": '["a=bad value"]' }, /kubemark:nodeLabels = "a=bad value": a label value must be/],
-        [{ "kubemark:nodeLabels": '["node-role.kubernetes.io/worker="]' }, /kubemark:nodeLabels = "node-role\.kubernetes\.io\/worker=": the kubelet refuses/],
         [{ "kubemark:nodeLabels": '["kubemark-pulumi/stack=x"]' }, /is set by this program/],
         [{ "kubemark:nodeLabels": '["a=1","a=2"]' }, /label a is given twice/],
         [{ "kubemark:nodeTaints": '["a=b"]' }, /kubemark:nodeTaints = "a=b": must be key\[=value\]:Effect/],

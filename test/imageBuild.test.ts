@@ -1,0 +1,39 @@
+// A real kubemark build through the Go-module source path, with patches, and the version it reports.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { defaultCacheDir } from "../components/kubemarkImage";
+import { imageTag, patchesFor } from "../components/patches";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const RELEASE = { text: "v1.31.0", major: 1, minor: 31, patch: 0 };
+
+describe("kubemark build from the Go module proxy", () => {
+    it(`${RELEASE.text} with the proxy guard builds, and reports the release's version`, { timeout: 3_600_000 }, () => {
+        const patches = patchesFor(RELEASE, { proxyHealth: true });
+        const cache = defaultCacheDir(process.env);
+        const context = path.join(cache, "images", `${imageTag(RELEASE, patches)}-module-test`);
+        const env = {
+            ...process.env, KM_VERSION: RELEASE.text, KM_SOURCE: "module", KM_CACHE: cache,
+            KM_PATCHSET: patches.map((p) => p.id).join("-"), KM_CONTEXT: context, KM_BASE_IMAGE: "scratch",
+            KUBEMARK_PATCHES: JSON.stringify(patches), KM_NODE: process.execPath,
+        };
+        const step = (name: string) => {
+            const started = Date.now();
+            const out = execFileSync("bash", ["scripts/kubemark-image.sh", name], { cwd: ROOT, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+            console.log(`${name}: ${((Date.now() - started) / 1000).toFixed(1)}s: ${out.trim()}`);
+            return out;
+        };
+        assert.match(step("fetch"), /^module k8s\.io\/kubernetes@v1\.31\.0 [0-9a-f]{16}$/m);
+        assert.match(step("patch"), /^overlay .*overlay\.json/m);
+        assert.match(step("build"), /^kubemark [0-9a-f]{64}$/m);
+        const version = execFileSync(path.join(context, "kubemark"), ["--version"], { encoding: "utf8" }).trim();
+        assert.equal(version, "Kubernetes v1.31.0");
+        assert.equal(fs.readFileSync(path.join(context, "Dockerfile"), "utf8"), "FROM scratch\nCOPY kubemark /kubemark\n");
+        // The build read the guarded server.go through this overlay (the module cache itself stays pristine).
+        const overlay = JSON.parse(fs.readFileSync(path.join(cache, "patched", `${RELEASE.text}-proxyfix`, "overlay.json"), "utf8"));
+        assert.ok(Object.keys(overlay.Replace).some((f) => f.endsWith("cmd/kube-proxy/app/server.go")));
+    });
+});
