@@ -41,6 +41,7 @@ export const DEFAULT_GIT_REPOSITORY = "https://github.com/kubernetes/kubernetes.
 export const DEFAULT_IMAGE_SOURCE = "git";
 export const DEFAULT_PATCH_PROXY_HEALTH = true;
 export const IMAGE_SOURCES = ["git", "module"] as const;
+export const PATCH_CRIO_CHOICES = ["auto", "true", "false"] as const;
 export const CONTAINER_RUNTIMES = ["containerd", "cri-o"] as const;
 export const IMAGE_SERVICES = ["fake", "host"] as const;
 export const WORKLOAD_KINDS = ["StatefulSet", "Deployment", "ReplicationController"] as const;
@@ -196,17 +197,11 @@ export function parseSettings(raw: RawConfig): Settings {
         const shown = SECRET_KEYS.includes(key) ? "[secret]" : JSON.stringify(value);
         problems.push(`${full(key)} = ${shown}: ${accepted}`);
     };
+    // Pulumi.yaml declares optional keys with default "" (a declared key without a default is
+    // required by the CLI), so an empty value means "unset: use the default".
     const str = (key: ConfigKey): string | undefined => {
         const v = raw.values[full(key)];
-        return v === undefined ? undefined : v;
-    };
-    const nonEmpty = (key: ConfigKey): string | undefined => {
-        const v = str(key);
-        if (v !== undefined && v.trim() === "") {
-            bad(key, v, "must not be empty; remove the key to use the default");
-            return undefined;
-        }
-        return v;
+        return v === undefined || v.trim() === "" ? undefined : v;
     };
     const int = (key: ConfigKey, def: number, min: number, max: number): number => {
         const v = str(key);
@@ -308,16 +303,16 @@ export function parseSettings(raw: RawConfig): Settings {
     const replicas = int("replicas", DEFAULT_REPLICAS, 0, MAX_REPLICAS);
     const slug = stackSlug(raw.stack);
 
-    const nodeKubeconfig = nonEmpty("nodeKubeconfig");
+    const nodeKubeconfig = str("nodeKubeconfig");
     const nodeCluster: ClusterRef = {
         kubeconfigPath: expandHome(nodeKubeconfig ?? defaultKubeconfigPath(raw.env), raw.env),
         kubeconfigKey: nodeKubeconfig === undefined ? "KUBECONFIG / ~/.kube/config" : full("nodeKubeconfig"),
-        context: nonEmpty("nodeContext"),
+        context: str("nodeContext"),
         contextKey: full("nodeContext"),
     };
-    const targetPath = nonEmpty("targetKubeconfig");
-    const targetContent = nonEmpty("targetKubeconfigContent");
-    const targetContext = nonEmpty("targetContext");
+    const targetPath = str("targetKubeconfig");
+    const targetContent = str("targetKubeconfigContent");
+    const targetContext = str("targetContext");
     if (targetPath !== undefined && targetContent !== undefined) {
         problems.push(`${full("targetKubeconfig")} and ${full("targetKubeconfigContent")} are both set: ` +
             "give the target cluster's kubeconfig either as a file or as secret contents, not both");
@@ -336,14 +331,14 @@ export function parseSettings(raw: RawConfig): Settings {
             contextKey: full("targetContext"),
         };
 
-    const namespace = nonEmpty("namespace") ?? `kubemark-${slug}`;
+    const namespace = str("namespace") ?? `kubemark-${slug}`;
     if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) {
         bad("namespace", namespace, "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-'");
     }
 
-    const prebuilt = nonEmpty("image");
-    const registry = nonEmpty("imageRegistry");
-    const imageName = nonEmpty("imageName") ?? DEFAULT_IMAGE_NAME;
+    const prebuilt = str("image");
+    const registry = str("imageRegistry");
+    const imageName = str("imageName") ?? DEFAULT_IMAGE_NAME;
     let image: ImageSource = { kind: "prebuilt", reference: "" };
     const REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-]|__|[-]*)?[a-z0-9]*)*([._/-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
     if (prebuilt !== undefined && registry !== undefined) {
@@ -367,38 +362,40 @@ export function parseSettings(raw: RawConfig): Settings {
             "reference, or the registry this stack's kubemark image is pushed to (e.g. 127.0.0.1:5000)");
     }
     const imageSource = oneOf("imageSource", IMAGE_SOURCES, DEFAULT_IMAGE_SOURCE);
-    const gitRepository = nonEmpty("gitRepository") ?? DEFAULT_GIT_REPOSITORY;
+    const gitRepository = str("gitRepository") ?? DEFAULT_GIT_REPOSITORY;
     if (!/^(https?:\/\/|ssh:\/\/|git:\/\/|file:\/\/|[\w.-]+@[\w.-]+:|\/)\S+$/.test(gitRepository)) {
         bad("gitRepository", gitRepository, "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path");
     }
-    const sourceCache = nonEmpty("sourceCache");
+    const sourceCache = str("sourceCache");
     if (sourceCache !== undefined && !path.isAbsolute(expandHome(sourceCache, raw.env))) {
         bad("sourceCache", sourceCache, "must be an absolute path (or start with ~/)");
     }
-    const baseImage = nonEmpty("baseImage") ?? DEFAULT_BASE_IMAGE;
+    const baseImage = str("baseImage") ?? DEFAULT_BASE_IMAGE;
     if (baseImage !== "scratch" && !REFERENCE.test(baseImage)) {
         bad("baseImage", baseImage, "must be an image reference (or scratch)");
     }
-    const registryUsername = nonEmpty("registryUsername");
-    const registryPassword = nonEmpty("registryPassword");
+    const registryUsername = str("registryUsername");
+    const registryPassword = str("registryPassword");
     if ((registryUsername === undefined) !== (registryPassword === undefined)) {
         problems.push(`${full("registryUsername")} and ${full("registryPassword")} go together: set both or neither`);
     }
-    const initImage = nonEmpty("initImage") ?? DEFAULT_INIT_IMAGE;
+    const initImage = str("initImage") ?? DEFAULT_INIT_IMAGE;
     if (!REFERENCE.test(initImage)) {
         bad("initImage", initImage, "must be an image reference that has busybox's sysctl, such as busybox:1.36");
     }
 
     const containerRuntime = oneOf("containerRuntime", CONTAINER_RUNTIMES, DEFAULT_CONTAINER_RUNTIME);
     const imageService = oneOf("imageService", IMAGE_SERVICES, DEFAULT_IMAGE_SERVICE);
-    const criSocket = nonEmpty("criSocket") ?? CRI_SOCKETS[containerRuntime];
+    const criSocket = str("criSocket") ?? CRI_SOCKETS[containerRuntime];
     if (!path.isAbsolute(criSocket)) {
         bad("criSocket", criSocket, "must be an absolute host path such as /run/crio/crio.sock");
     }
     const hollowProxy = bool("hollowProxy", DEFAULT_HOLLOW_PROXY);
     // Each patch defaults to on where it applies: cri-o's endpoint on cri-o, the guard wherever a proxy runs.
     // For a prebuilt image the key says whether it carries the cri-o patch; nothing to assume there.
-    const patchCrio = bool("patchCrio", containerRuntime === "cri-o" && image.kind === "registry");
+    const patchCrio = oneOf("patchCrio", PATCH_CRIO_CHOICES, "auto") === "auto"
+        ? containerRuntime === "cri-o" && image.kind === "registry"
+        : str("patchCrio") === "true";
     const patchProxyHealth = bool("patchProxyHealth", DEFAULT_PATCH_PROXY_HEALTH);
 
     const labelMap = new Map<string, string>();

@@ -104,7 +104,6 @@ describe("parseSettings refuses bad values", () => {
         [{ "kubemark:replicas": "ten" }, /kubemark:replicas = "ten"/],
         [{ "kubemark:replicas": "10001" }, /kubemark:replicas = "10001"/],
         [{ "kubemark:namespace": "Kube_Mark" }, /kubemark:namespace = "Kube_Mark": must be a DNS-1123 label/],
-        [{ "kubemark:namespace": "" }, /kubemark:namespace = "": must not be empty/],
         [{ "kubemark:image": "hwchiu/kubemark:v1" }, /kubemark:image and kubemark:imageRegistry are both set/],
         [{ "kubemark:image": "Not A Ref", "kubemark:imageRegistry": undefined as unknown as string }, /kubemark:image = "Not A Ref": must be an image reference/],
         [{ "kubemark:imageRegistry": "http://reg" }, /kubemark:imageRegistry = "http:\/\/reg": must be a registry host/],
@@ -134,7 +133,12 @@ describe("parseSettings refuses bad values", () => {
         [{ "kubemark:readyTimeoutSeconds": "-5" }, /kubemark:readyTimeoutSeconds = "-5"/],
         [{ "kubemark:reaperTimeoutSeconds": "1" }, /kubemark:reaperTimeoutSeconds = "1": must be a whole number from 5 to 3600/],
         [{ "kubemark:logVerbosity": "11" }, /kubemark:logVerbosity = "11"/],
-        [{ "kubemark:nodeKubeconfig": " " }, /kubemark:nodeKubeconfig = " ": must not be empty/],
+        [{ "kubemark:patchCrio": "yes" }, /kubemark:patchCrio = "yes": must be one of auto, true, false/],
+        [{ "kubemark:imageSource": "tarball" }, /kubemark:imageSource = "tarball": must be one of git, module/],
+        [{ "kubemark:gitRepository": "github.com/kubernetes/kubernetes" }, /kubemark:gitRepository = "github\.com\/kubernetes\/kubernetes": must be a git URL/],
+        [{ "kubemark:sourceCache": "cache" }, /kubemark:sourceCache = "cache": must be an absolute path/],
+        [{ "kubemark:baseImage": "Go Runner" }, /kubemark:baseImage = "Go Runner": must be an image reference/],
+        [{ "kubemark:registryUsername": "u" }, /kubemark:registryUsername and kubemark:registryPassword go together/],
         [{ "kubemark:replica": "3" }, /kubemark:replica: unknown key; did you mean kubemark:replicas\?/],
         [{ "kubemark:targetKubeconfig": "/a", "kubemark:targetKubeconfigContent": "apiVersion: v1" }, /are both set/],
     ];
@@ -158,8 +162,23 @@ describe("parseSettings refuses bad values", () => {
         assert.doesNotMatch(found.join("\n"), /s3cr3t/);
     });
 
+    it("takes an empty value, Pulumi.yaml's default for optional keys, as unset", () => {
+        const s = parseSettings(raw({ "kubemark:namespace": "", "kubemark:targetKubeconfigContent": "", "kubemark:proxyCpu": "" }, { secretKeys: new Set() }));
+        assert.equal(s.namespace, "kubemark-v1-31");
+        assert.equal(s.targetCluster.sameAsNodeCluster, true);
+        assert.equal(s.proxyResources.cpu, "20m");
+    });
+
     it("never echoes a secret value in a problem", () => {
-        const found = problems({ "kubemark:targetKubeconfigContent": " " });
-        assert.match(found.join("\n"), /kubemark:targetKubeconfigContent = \[secret\]: must not be empty/);
+        const found = problems({ "kubemark:registryPassword": "hunter2", "kubemark:registryUsername": "u" }, { secretKeys: new Set() });
+        assert.match(found.join("\n"), /kubemark:registryPassword: holds credentials/);
+        assert.doesNotMatch(found.join("\n"), /hunter2/);
+    });
+
+    it("defaults patchCrio to on only for cri-o with a built image", () => {
+        assert.equal(parseSettings(raw({ "kubemark:containerRuntime": "cri-o" })).imageBuild.patchCrio, true);
+        assert.equal(parseSettings(raw({})).imageBuild.patchCrio, false);
+        assert.equal(parseSettings(raw({ "kubemark:containerRuntime": "cri-o", "kubemark:imageRegistry": "", "kubemark:image": "x/kubemark:v1" })).imageBuild.patchCrio, false);
+        assert.equal(parseSettings(raw({ "kubemark:patchCrio": "true" })).imageBuild.patchCrio, true);
     });
 });
