@@ -132,9 +132,17 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
             replicas: inputs.replicas,
             deadline: clock.now() + inputs.sweepTimeoutSeconds * 1000,
         }, clock, log);
-        const counted = inputs.readyTimeoutSeconds > 0
-            ? await waitForReady(target, inputs.selector, inputs.replicas, clock.now() + inputs.readyTimeoutSeconds * 1000, clock, log)
-            : await waitForReady(target, inputs.selector, 0, clock.now(), clock, log);
+        const wanted = inputs.readyTimeoutSeconds > 0 ? inputs.replicas : 0;
+        let counted;
+        try {
+            counted = await waitForReady(target, inputs.selector, wanted, clock.now() + inputs.readyTimeoutSeconds * 1000, clock, log);
+        } catch (e) {
+            // Say whether the pods exist at all: no pods means the workload, not the target, is the problem.
+            const pods = await nodeCluster.listPods(inputs.namespace, inputs.podSelector).catch(() => undefined);
+            const where = pods === undefined ? "" : ` ${pods.length} hollow pod(s) exist in namespace ${inputs.namespace} on ${nodeCluster.server}` +
+                `${pods.length === 0 ? ` (see kubectl -n ${inputs.namespace} get events)` : ""}.`;
+            throw new Error(`${(e as Error).message}.${where}`);
+        }
         return { ...inputs, readyNodes: counted.ready, registeredNodes: counted.registered, sweptNodes: swept.length };
     }
 

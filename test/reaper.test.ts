@@ -219,7 +219,7 @@ describe("HollowNodeSync", () => {
         w.target.addNode("a", MINE, false);
         w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
         await assert.rejects(new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1, readyTimeoutSeconds: 30 })),
-            /only 0\/1 hollow Nodes Ready \(1 registered\) on https:\/\/target\.test:6443 after 30s/);
+            /only 0\/1 hollow Nodes Ready \(1 registered\) on https:\/\/target\.test:6443 after 30s.*1 hollow pod\(s\) exist in namespace kubemark-v1-31 on https:\/\/node\.test:6443\.$/s);
     });
 
     it("readyTimeoutSeconds 0 counts once without waiting", async () => {

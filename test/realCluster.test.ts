@@ -1,0 +1,191 @@
+// The providers and the whole program against real API servers: a node cluster (with controllers) and a target.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import * as k8s from "@kubernetes/client-node";
+import { kubernetesClusterApi } from "../components/clusterApi";
+import { STACK_LABEL_KEY } from "../components/config";
+import { NodeReaperProvider, PROVIDER_VERSION } from "../components/reaperProvider";
+import { ControlPlane, missingTools, toolchainDir } from "./controlPlane";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const skip = missingTools();
+const STACK = "realapi";
+const NS = `kubemark-${STACK}`;
+const MINE = `kubemark.${STACK}`;
+
+function clients(cp: ControlPlane) {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(cp.kubeconfig);
+    return { core: kc.makeApiClient(k8s.CoreV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api), apps: kc.makeApiClient(k8s.AppsV1Api) };
+}
+
+/** Does what a kubelet does on start: register its Node (labels, taints), report Ready, take a Lease. */
+async function register(cp: ControlPlane, name: string, labels: Record<string, string>, taints: k8s.V1Taint[] = []): Promise<void> {
+    const { core, coordination } = clients(cp);
+    const node = await core.createNode({ body: { metadata: { name, labels }, spec: { taints } } });
+    const now = new Date();
+    node.status = { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "test", lastHeartbeatTime: now, lastTransitionTime: now }] };
+    await core.replaceNodeStatus({ name, body: node });
+    await coordination.createNamespacedLease({ namespace: "kube-node-lease", body: { metadata: { name }, spec: { holderIdentity: name, leaseDurationSeconds: 40 } } });
+}
+
+async function nodeNames(cp: ControlPlane, selector?: string): Promise<string[]> {
+    return (await clients(cp).core.listNode(selector ? { labelSelector: selector } : {})).items.map((n) => n.metadata!.name!).sort();
+}
+
+async function leaseNames(cp: ControlPlane): Promise<string[]> {
+    return (await clients(cp).coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items.map((l) => l.metadata!.name!).sort();
+}
+
+/** Plays the hollow kubelets: every hollow pod in the node cluster registers a Node built from its real flags. */
+function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane): () => Promise<void> {
+    let running = true;
+    const loop = (async () => {
+        while (running) {
+            try {
+                const pods = await clients(nodeCluster).core.listNamespacedPod({ namespace: NS });
+                const existing = new Set(await nodeNames(target));
+                for (const pod of pods.items) {
+                    const name = pod.metadata!.name!;
+                    if (pod.metadata!.deletionTimestamp || existing.has(name)) {
+                        continue;
+                    }
+                    const args = pod.spec!.containers.find((c) => c.name === "hollow-kubelet")!.args!;
+                    const flag = (f: string) => args.find((a) => a.startsWith(`--${f}=`))?.slice(f.length + 3) ?? "";
+                    const labels = Object.fromEntries(flag("node-labels").split(",").map((kv) => kv.split("=") as [string, string]));
+                    const taints = flag("register-with-taints").split(",").filter(Boolean).map((t) => {
+                        const [kv, effect] = t.split(":");
+                        const [key, value] = kv.split("=");
+                        return { key, value, effect };
+                    });
+                    await register(target, name, labels, taints);
+                }
+            } catch {
+                // The target may be down on purpose; try again.
+            }
+            await new Promise((r) => setTimeout(r, 500));
+        }
+    })();
+    return async () => {
+        running = false;
+        await loop;
+    };
+}
+
+interface Run { code: number; out: string; seconds: number }
+
+function pulumi(dir: string, args: string[]): Promise<Run> {
+    const bin = path.join(toolchainDir(), "bin");
+    const env = {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        PULUMI_HOME: path.join(toolchainDir(), "pulumi-home"),
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "real-cluster-test",
+    };
+    const started = Date.now();
+    return new Promise((resolve) => {
+        execFile("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: dir, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+            resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: stdout + stderr, seconds: (Date.now() - started) / 1000 });
+        });
+    });
+}
+
+describe("against real API servers", { skip }, () => {
+    let nodeCluster: ControlPlane;
+    let target: ControlPlane;
+    let project: string;
+
+    before(async () => {
+        [nodeCluster, target] = await Promise.all([ControlPlane.start("node", true), ControlPlane.start("target", false)]);
+        project = fs.mkdtempSync(path.join(os.tmpdir(), "kubemark-project-"));
+        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts"]) {
+            fs.cpSync(path.join(ROOT, f), path.join(project, f), { recursive: true });
+        }
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+        fs.mkdirSync(path.join(project, ".state"));
+    });
+
+    after(async () => {
+        await Promise.all([nodeCluster?.stop(), target?.stop()]);
+        if (project) {
+            fs.rmSync(project, { recursive: true, force: true });
+        }
+    });
+
+    it("NodeReaper deletes exactly its stack's Nodes and Leases through the real client", async () => {
+        for (const [name, labels] of [["direct-0", { [STACK_LABEL_KEY]: "kubemark.direct" }], ["direct-1", { [STACK_LABEL_KEY]: "kubemark.direct" }],
+            ["bystander", { [STACK_LABEL_KEY]: "kubemark.other" }]] as const) {
+            await register(target, name, labels);
+        }
+        await new NodeReaperProvider().delete("id", {
+            providerVersion: PROVIDER_VERSION, targetKubeconfig: target.kubeconfig, nodeKubeconfig: nodeCluster.kubeconfig,
+            selector: `${STACK_LABEL_KEY}=kubemark.direct`, selectorKey: STACK_LABEL_KEY,
+            namespace: "kubemark-direct", podSelector: "app.kubernetes.io/instance=hollow-node-direct", timeoutSeconds: 30,
+        });
+        assert.deepEqual(await nodeNames(target), ["bystander"]);
+        assert.deepEqual(await leaseNames(target), ["bystander"]);
+        assert.deepEqual(await kubernetesClusterApi(target.kubeconfig, 5000).deleteNode("direct-0"), false, "a second delete is a 404, not an error");
+    });
+
+    it("pulumi up, no-change up, scale-down, destroy with the target down, then destroy", { timeout: 900_000 }, async () => {
+        await register(target, "real-worker", {});
+        const configs: [string, string][] = [
+            ["kubernetesVersion", "v1.31.0"], ["image", "127.0.0.1:5000/kubemark:v1.31.0"], ["replicas", "2"],
+            ["nodeKubeconfig", nodeCluster.kubeconfigFile], ["targetKubeconfig", target.kubeconfigFile],
+            ["readyTimeoutSeconds", "120"], ["reaperTimeoutSeconds", "20"],
+        ];
+        assert.equal((await pulumi(project, ["stack", "init"])).code, 0);
+        for (const [k, v] of configs) {
+            assert.equal((await pulumi(project, ["config", "set", k, v])).code, 0, `config set ${k}`);
+        }
+        const stopKubelets = fakeKubelets(nodeCluster, target);
+        try {
+            const up = await pulumi(project, ["up", "--yes", "--skip-preview"]);
+            assert.equal(up.code, 0, up.out);
+            console.log(`pulumi up: ${up.seconds.toFixed(1)}s to 2 Ready hollow Nodes`);
+            const outputs = JSON.parse((await pulumi(project, ["stack", "output", "--json", "--show-secrets"])).out);
+            assert.equal(outputs.readyNodes, 2);
+            assert.equal(outputs.nodeSelector, `${STACK_LABEL_KEY}=${MINE}`);
+            assert.deepEqual(await nodeNames(target, outputs.nodeSelector), [`hollow-node-${STACK}-0`, `hollow-node-${STACK}-1`]);
+            const node = await clients(target).core.readNode({ name: `hollow-node-${STACK}-0` });
+            // (The API server's TaintNodesByCondition adds node.kubernetes.io/not-ready at registration; only ours matters.)
+            assert.ok(node.spec?.taints?.some((t) => `${t.key}=${t.value}:${t.effect}` === "kubemark-pulumi/hollow-node=true:NoSchedule"));
+            assert.equal(node.metadata?.labels?.["hollow-node"], "true");
+
+            const again = await pulumi(project, ["preview", "--expect-no-changes"]);
+            assert.equal(again.code, 0, `a second up must have nothing to do:\n${again.out}`);
+
+            assert.equal((await pulumi(project, ["config", "set", "replicas", "1"])).code, 0);
+            const down = await pulumi(project, ["up", "--yes", "--skip-preview"]);
+            assert.equal(down.code, 0, down.out);
+            assert.deepEqual(await nodeNames(target, outputs.nodeSelector), [`hollow-node-${STACK}-0`]);
+            assert.ok(!(await leaseNames(target)).includes(`hollow-node-${STACK}-1`));
+
+            await target.stopApiserver();
+            const refused = await pulumi(project, ["destroy", "--yes", "--skip-preview"]);
+            assert.notEqual(refused.code, 0);
+            assert.match(refused.out, new RegExp(`cannot reach the target cluster's API server ${target.server.replace(/[.]/g, "\\.")}`));
+            assert.match(refused.out, /run the command again/);
+            console.log(`pulumi destroy with the target down: failed as expected after ${refused.seconds.toFixed(1)}s (bound 20s)`);
+            assert.ok(refused.seconds < 120, `took ${refused.seconds}s`);
+
+            await target.startApiserver();
+            const destroy = await pulumi(project, ["destroy", "--yes", "--skip-preview"]);
+            assert.equal(destroy.code, 0, destroy.out);
+            console.log(`pulumi destroy: ${destroy.seconds.toFixed(1)}s`);
+            assert.deepEqual(await nodeNames(target), ["bystander", "real-worker"]);
+            assert.deepEqual(await leaseNames(target), ["bystander", "real-worker"]);
+            const namespaces = (await clients(nodeCluster).core.listNamespace()).items.map((n) => n.metadata!.name);
+            assert.ok(!namespaces.includes(NS), `${NS} still there`);
+        } finally {
+            await stopKubelets();
+        }
+    });
+});
