@@ -1,17 +1,14 @@
 // The providers and the whole program against real API servers: a node cluster (with controllers) and a target.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as k8s from "@kubernetes/client-node";
 import { kubernetesClusterApi } from "../components/clusterApi";
 import { STACK_LABEL_KEY } from "../components/config";
 import { NodeReaperProvider, PROVIDER_VERSION } from "../components/reaperProvider";
-import { ControlPlane, missingTools, toolchainDir } from "./controlPlane";
+import { ControlPlane, missingTools } from "./controlPlane";
+import { copyProject, pulumi } from "./pulumiCli";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const skip = missingTools();
 const STACK = "realapi";
 const NS = `kubemark-${STACK}`;
@@ -76,27 +73,6 @@ function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane): () => Pr
     };
 }
 
-interface Run { code: number; out: string; seconds: number }
-
-function pulumi(dir: string, args: string[]): Promise<Run> {
-    const bin = path.join(toolchainDir(), "bin");
-    const env = {
-        ...process.env,
-        PATH: `${bin}:${process.env.PATH}`,
-        PULUMI_HOME: path.join(toolchainDir(), "pulumi-home"),
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "real-cluster-test",
-    };
-    const started = Date.now();
-    return new Promise((resolve) => {
-        execFile("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: dir, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-            resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: stdout + stderr, seconds: (Date.now() - started) / 1000 });
-        });
-    });
-}
-
 describe("against real API servers", { skip }, () => {
     let nodeCluster: ControlPlane;
     let target: ControlPlane;
@@ -104,12 +80,7 @@ describe("against real API servers", { skip }, () => {
 
     before(async () => {
         [nodeCluster, target] = await Promise.all([ControlPlane.start("node", true), ControlPlane.start("target", false)]);
-        project = fs.mkdtempSync(path.join(os.tmpdir(), "kubemark-project-"));
-        for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts"]) {
-            fs.cpSync(path.join(ROOT, f), path.join(project, f), { recursive: true });
-        }
-        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
-        fs.mkdirSync(path.join(project, ".state"));
+        project = copyProject();
     });
 
     after(async () => {
@@ -141,16 +112,16 @@ describe("against real API servers", { skip }, () => {
             ["nodeKubeconfig", nodeCluster.kubeconfigFile], ["targetKubeconfig", target.kubeconfigFile],
             ["readyTimeoutSeconds", "120"], ["reaperTimeoutSeconds", "20"],
         ];
-        assert.equal((await pulumi(project, ["stack", "init"])).code, 0);
+        assert.equal((await pulumi(project, STACK, ["stack", "init"])).code, 0);
         for (const [k, v] of configs) {
-            assert.equal((await pulumi(project, ["config", "set", k, v])).code, 0, `config set ${k}`);
+            assert.equal((await pulumi(project, STACK, ["config", "set", k, v])).code, 0, `config set ${k}`);
         }
         const stopKubelets = fakeKubelets(nodeCluster, target);
         try {
-            const up = await pulumi(project, ["up", "--yes", "--skip-preview"]);
+            const up = await pulumi(project, STACK, ["up", "--yes", "--skip-preview"]);
             assert.equal(up.code, 0, up.out);
             console.log(`pulumi up: ${up.seconds.toFixed(1)}s to 2 Ready hollow Nodes`);
-            const outputs = JSON.parse((await pulumi(project, ["stack", "output", "--json", "--show-secrets"])).out);
+            const outputs = JSON.parse((await pulumi(project, STACK, ["stack", "output", "--json", "--show-secrets"])).out);
             assert.equal(outputs.readyNodes, 2);
             assert.equal(outputs.nodeSelector, `${STACK_LABEL_KEY}=${MINE}`);
             assert.deepEqual(await nodeNames(target, outputs.nodeSelector), [`hollow-node-${STACK}-0`, `hollow-node-${STACK}-1`]);
@@ -159,17 +130,17 @@ describe("against real API servers", { skip }, () => {
             assert.ok(node.spec?.taints?.some((t) => `${t.key}=${t.value}:${t.effect}` === "kubemark-pulumi/hollow-node=true:NoSchedule"));
             assert.equal(node.metadata?.labels?.["hollow-node"], "true");
 
-            const again = await pulumi(project, ["preview", "--expect-no-changes"]);
+            const again = await pulumi(project, STACK, ["preview", "--expect-no-changes"]);
             assert.equal(again.code, 0, `a second up must have nothing to do:\n${again.out}`);
 
-            assert.equal((await pulumi(project, ["config", "set", "replicas", "1"])).code, 0);
-            const down = await pulumi(project, ["up", "--yes", "--skip-preview"]);
+            assert.equal((await pulumi(project, STACK, ["config", "set", "replicas", "1"])).code, 0);
+            const down = await pulumi(project, STACK, ["up", "--yes", "--skip-preview"]);
             assert.equal(down.code, 0, down.out);
             assert.deepEqual(await nodeNames(target, outputs.nodeSelector), [`hollow-node-${STACK}-0`]);
             assert.ok(!(await leaseNames(target)).includes(`hollow-node-${STACK}-1`));
 
             await target.stopApiserver();
-            const refused = await pulumi(project, ["destroy", "--yes", "--skip-preview"]);
+            const refused = await pulumi(project, STACK, ["destroy", "--yes", "--skip-preview"]);
             assert.notEqual(refused.code, 0);
             assert.match(refused.out, new RegExp(`cannot reach the target cluster's API server ${target.server.replace(/[.]/g, "\\.")}`));
             assert.match(refused.out, /run the command again/);
@@ -177,7 +148,7 @@ describe("against real API servers", { skip }, () => {
             assert.ok(refused.seconds < 120, `took ${refused.seconds}s`);
 
             await target.startApiserver();
-            const destroy = await pulumi(project, ["destroy", "--yes", "--skip-preview"]);
+            const destroy = await pulumi(project, STACK, ["destroy", "--yes", "--skip-preview"]);
             assert.equal(destroy.code, 0, destroy.out);
             console.log(`pulumi destroy: ${destroy.seconds.toFixed(1)}s`);
             assert.deepEqual(await nodeNames(target), ["bystander", "real-worker"]);
