@@ -39,12 +39,12 @@ async function leaseNames(cp: ControlPlane): Promise<string[]> {
 }
 
 /** Plays the hollow kubelets: every hollow pod in the node cluster registers a Node built from its real flags. */
-function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane): () => Promise<void> {
+function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane, namespace = NS): () => Promise<void> {
     let running = true;
     const loop = (async () => {
         while (running) {
             try {
-                const pods = await clients(nodeCluster).core.listNamespacedPod({ namespace: NS });
+                const pods = await clients(nodeCluster).core.listNamespacedPod({ namespace });
                 const existing = new Set(await nodeNames(target));
                 for (const pod of pods.items) {
                     const name = pod.metadata!.name!;
@@ -155,6 +155,44 @@ describe("against real API servers", { skip }, () => {
             assert.deepEqual(await leaseNames(target), ["bystander", "real-worker"]);
             const namespaces = (await clients(nodeCluster).core.listNamespace()).items.map((n) => n.metadata!.name);
             assert.ok(!namespaces.includes(NS), `${NS} still there`);
+        } finally {
+            await stopKubelets();
+        }
+    });
+
+    it("Deployment: a pod deleted by hand comes back under a new name; the next up removes the orphan Node", { timeout: 600_000 }, async () => {
+        const stack = "realdep";
+        const selector = `${STACK_LABEL_KEY}=kubemark.${stack}`;
+        const pods = async () => (await clients(nodeCluster).core.listNamespacedPod({ namespace: `kubemark-${stack}` })).items
+            .filter((p) => !p.metadata!.deletionTimestamp).map((p) => p.metadata!.name!).sort();
+        assert.equal((await pulumi(project, stack, ["stack", "init"])).code, 0);
+        for (const [k, v] of [["kubernetesVersion", "v1.30.4"], ["image", "127.0.0.1:5000/kubemark:v1.30.4"], ["replicas", "2"],
+            ["workloadKind", "Deployment"], ["nodeKubeconfig", nodeCluster.kubeconfigFile], ["targetKubeconfig", target.kubeconfigFile],
+            ["readyTimeoutSeconds", "120"], ["reaperTimeoutSeconds", "30"]]) {
+            assert.equal((await pulumi(project, stack, ["config", "set", k, v])).code, 0);
+        }
+        const stopKubelets = fakeKubelets(nodeCluster, target, `kubemark-${stack}`);
+        try {
+            const up = await pulumi(project, stack, ["up", "--yes", "--skip-preview"]);
+            assert.equal(up.code, 0, up.out);
+            const before = await pods();
+            assert.deepEqual(await nodeNames(target, selector), before);
+
+            await clients(nodeCluster).core.deleteNamespacedPod({ name: before[0], namespace: `kubemark-${stack}` });
+            for (let i = 0; i < 60 && (await nodeNames(target, selector)).length < 3; i++) {
+                await new Promise((r) => setTimeout(r, 500));
+            }
+            assert.equal((await nodeNames(target, selector)).length, 3, "the replacement pod registered a new Node; the old one is orphaned");
+            const drift = await pulumi(project, stack, ["preview", "--expect-no-changes"]);
+            assert.notEqual(drift.code, 0, "the orphaned Node is drift a preview must show");
+            const repair = await pulumi(project, stack, ["up", "--yes", "--skip-preview"]);
+            assert.equal(repair.code, 0, repair.out);
+            assert.deepEqual(await nodeNames(target, selector), await pods());
+            assert.ok(!(await nodeNames(target)).includes(before[0]));
+
+            const destroy = await pulumi(project, stack, ["destroy", "--yes", "--skip-preview"]);
+            assert.equal(destroy.code, 0, destroy.out);
+            assert.deepEqual(await nodeNames(target, selector), []);
         } finally {
             await stopKubelets();
         }
