@@ -1,7 +1,5 @@
 // Pure builders for the hollow-node pod: kubemark flags, pod spec and workload manifests.
-import type {
-    ContainerResources, ImageService, Taint, WorkloadKind,
-} from "./config";
+import type { ContainerResources, Settings, WorkloadKind } from "./config";
 import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "./config";
 
 /** Where kubemark's hollow kubelet dials the image service: hard-coded in pkg/kubemark/hollow_kubelet.go. */
@@ -16,32 +14,16 @@ export const UNREACHABLE_TOLERATION_SECONDS = 900;
 /** The hollow processes keep no state worth a graceful stop; a long grace only slows scale-down and destroy. */
 export const TERMINATION_GRACE_SECONDS = 5;
 
-export interface HollowPodOptions {
+/** The pod's settings: the config's own fields, plus what the component decides. */
+export interface HollowPodOptions extends Pick<Settings, "initImage" | "stackLabelValue" | "workloadName" | "imageService"
+    | "criSocket" | "hollowProxy" | "nodeLabels" | "nodeTaints" | "maxPods" | "extendedResources" | "kubeletResources"
+    | "proxyResources" | "logVerbosity"> {
     /** The kubemark image reference (a digest reference rolls pods when the image is rebuilt). */
     readonly image: string;
-    /** Image providing `sysctl` for the inotify init container. */
-    readonly initImage: string;
     /** Secret holding `kubelet.kubeconfig` and `kubeproxy.kubeconfig` for the target cluster. */
     readonly secretName: string;
-    /** Value of the stack label, unique to this project and stack. */
-    readonly stackLabelValue: string;
-    /** Instance name shared by the workload and its pods' labels. */
-    readonly workloadName: string;
-    readonly imageService: ImageService;
-    /** Host path of the node cluster's CRI socket (containerd or cri-o). */
-    readonly criSocket: string;
     /** Path inside the container that kubemark dials; upstream binaries use KUBEMARK_IMAGE_ENDPOINT. */
     readonly imageEndpoint: string;
-    readonly hollowProxy: boolean;
-    /** Extra Node labels, sorted by key. */
-    readonly nodeLabels: readonly (readonly [string, string])[];
-    readonly nodeTaints: readonly Taint[];
-    readonly maxPods: number;
-    /** Extended resources, sorted by name. */
-    readonly extendedResources: readonly (readonly [string, string])[];
-    readonly kubeletResources: ContainerResources;
-    readonly proxyResources: ContainerResources;
-    readonly logVerbosity: number;
 }
 
 /** The labels a hollow Node registers with: the seed's `hollow-node=true`, the stack's, then the user's. */
