@@ -27,6 +27,14 @@ export const LARGE_CLUSTER_PROXY_CPU = "50m";
 /** start-kubemark.sh: the hollow proxy needs 100 MiB plus 50 KiB per node in the cluster. */
 export const PROXY_MEMORY_BASE_KIB = 100 * 1024;
 export const PROXY_MEMORY_PER_NODE_KIB = 50;
+
+/** start-kubemark.sh's hollow proxy requests for a cluster of `replicas` hollow nodes. */
+export function defaultProxyResources(replicas: number): ContainerResources {
+    return {
+        cpu: replicas > LARGE_CLUSTER_NODES ? LARGE_CLUSTER_PROXY_CPU : DEFAULT_PROXY_CPU,
+        memory: `${PROXY_MEMORY_BASE_KIB + PROXY_MEMORY_PER_NODE_KIB * replicas}Ki`,
+    };
+}
 export const DEFAULT_READY_TIMEOUT_SECONDS = 600;
 export const DEFAULT_REAPER_TIMEOUT_SECONDS = 180;
 export const DEFAULT_LOG_VERBOSITY = 2;
@@ -449,9 +457,10 @@ export function parseSettings(raw: RawConfig): Settings {
         cpu: quantity("kubeletCpu", DEFAULT_KUBELET_CPU),
         memory: quantity("kubeletMemory", DEFAULT_KUBELET_MEMORY),
     };
+    const proxyDefaults = defaultProxyResources(replicas);
     const proxyResources = {
-        cpu: quantity("proxyCpu", replicas > LARGE_CLUSTER_NODES ? LARGE_CLUSTER_PROXY_CPU : DEFAULT_PROXY_CPU),
-        memory: quantity("proxyMemory", `${PROXY_MEMORY_BASE_KIB + PROXY_MEMORY_PER_NODE_KIB * replicas}Ki`),
+        cpu: quantity("proxyCpu", proxyDefaults.cpu),
+        memory: quantity("proxyMemory", proxyDefaults.memory),
     };
     const workloadKind = oneOf("workloadKind", WORKLOAD_KINDS, DEFAULT_WORKLOAD_KIND);
     const readyTimeoutSeconds = int("readyTimeoutSeconds", DEFAULT_READY_TIMEOUT_SECONDS, 0, 86400);

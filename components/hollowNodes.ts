@@ -5,8 +5,8 @@ import { createHash } from "crypto";
 import {
     ContainerResources, CRI_SOCKETS, DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_SERVICE, DEFAULT_INIT_IMAGE,
     DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINT,
-    DEFAULT_PROXY_CPU, DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS,
-    DEFAULT_WORKLOAD_KIND, ImageService, PROXY_MEMORY_BASE_KIB, PROXY_MEMORY_PER_NODE_KIB, STACK_LABEL_KEY, Taint,
+    DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS,
+    DEFAULT_WORKLOAD_KIND, defaultProxyResources, ImageService, STACK_LABEL_KEY, Taint,
     WorkloadKind,
 } from "./config";
 import { HollowNodeSync, NodeReaper } from "./nodeReaper";
@@ -54,7 +54,7 @@ export interface HollowNodesArgs {
     extendedResources?: readonly (readonly [string, string])[];
     /** Hollow kubelet requests. Defaults to 40m CPU and 100Mi, as start-kubemark.sh. */
     kubeletResources?: ContainerResources;
-    /** Hollow proxy requests. Defaults to 20m CPU and 100Mi + 50Ki per node, as start-kubemark.sh. */
+    /** Hollow proxy requests. Defaults to 20m CPU (50m above 1000 nodes) and 100Mi + 50Ki per node, as start-kubemark.sh. */
     proxyResources?: ContainerResources;
     /** klog verbosity of both containers. Defaults to 2. */
     logVerbosity?: number;
@@ -117,8 +117,7 @@ export class HollowNodes extends pulumi.ComponentResource {
                 maxPods: args.maxPods ?? DEFAULT_MAX_PODS,
                 extendedResources: args.extendedResources ?? [],
                 kubeletResources: args.kubeletResources ?? { cpu: DEFAULT_KUBELET_CPU, memory: DEFAULT_KUBELET_MEMORY },
-                proxyResources: args.proxyResources
-                    ?? { cpu: DEFAULT_PROXY_CPU, memory: `${PROXY_MEMORY_BASE_KIB + PROXY_MEMORY_PER_NODE_KIB * replicas}Ki` },
+                proxyResources: args.proxyResources ?? defaultProxyResources(replicas),
                 logVerbosity: args.logVerbosity ?? DEFAULT_LOG_VERBOSITY,
             });
             // New target credentials must restart the hollow kubelets, which read them only at start.
