@@ -40,6 +40,7 @@ const image = settings.image.kind === "prebuilt"
 const hollow = new HollowNodes("hollow-nodes", {
     nodeClusterProvider: nodeCluster,
     namespace: settings.namespace,
+    createNamespace: settings.createNamespace,
     workloadName: settings.workloadName,
     stackLabelValue: settings.stackLabelValue,
     image,

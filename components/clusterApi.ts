@@ -3,6 +3,19 @@ import type * as k8sClient from "@kubernetes/client-node";
 
 export interface NodeInfo { readonly name: string; readonly ready: boolean }
 export interface PodInfo { readonly name: string; readonly terminating: boolean }
+/** An object the stack creates under a fixed name. */
+export interface ObjectRef {
+    readonly apiVersion: string;
+    readonly kind: string;
+    /** Absent for cluster-scoped objects. */
+    readonly namespace?: string;
+    readonly name: string;
+}
+/** What tells who owns an existing object: its labels and the field managers that wrote it. */
+export interface ObjectOwnership {
+    readonly labels: Readonly<Record<string, string>>;
+    readonly managers: readonly string[];
+}
 
 /** What the dynamic providers need of a cluster. Deletes resolve false when the object was already gone. */
 export interface ClusterApi {
@@ -14,6 +27,8 @@ export interface ClusterApi {
     deleteNodeLease(name: string): Promise<boolean>;
     /** Pods of the workload; an absent namespace has none. */
     listPods(namespace: string, labelSelector: string): Promise<PodInfo[]>;
+    /** The object's labels and managers; undefined when it does not exist. */
+    readObject(ref: ObjectRef): Promise<ObjectOwnership | undefined>;
 }
 
 export type ClusterApiFactory = (kubeconfig: string, requestTimeoutMs: number) => ClusterApi;
@@ -57,6 +72,7 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
     kc.loadFromString(kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+    const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     const server = kc.getCurrentCluster()?.server ?? "(unknown server)";
     const call = async <T>(p: Promise<T>, what: string): Promise<T> => {
         try {
@@ -98,6 +114,23 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
             } catch (e) {
                 if (statusCode(e) === 404) {
                     return [];
+                }
+                throw e;
+            }
+        },
+        async readObject(ref) {
+            const what = `read ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+            try {
+                const found = await call(objects.read({
+                    apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace },
+                }), what);
+                return {
+                    labels: found.metadata?.labels ?? {},
+                    managers: [...new Set((found.metadata?.managedFields ?? []).map((f) => f.manager ?? "").filter(Boolean))].sort(),
+                };
+            } catch (e) {
+                if (statusCode(e) === 404) {
+                    return undefined;
                 }
                 throw e;
             }

@@ -15,6 +15,8 @@ export const DEFAULT_IMAGE_NAME = "kubemark";
 export const DEFAULT_CONTAINER_RUNTIME = "containerd";
 export const DEFAULT_IMAGE_SERVICE = "fake";
 export const DEFAULT_HOLLOW_PROXY = true;
+/** The stack creates (and on destroy deletes) its namespace; false uses an existing one it never deletes. */
+export const DEFAULT_CREATE_NAMESPACE = true;
 export const DEFAULT_MAX_PODS = 110;
 export const DEFAULT_WORKLOAD_KIND = "StatefulSet";
 export const DEFAULT_INIT_IMAGE = "busybox:1.36";
@@ -113,6 +115,8 @@ export interface Settings {
     readonly nodeCluster: ClusterRef;
     readonly targetCluster: TargetRef;
     readonly namespace: string;
+    /** False: the namespace exists already; the stack creates only its own objects inside it. */
+    readonly createNamespace: boolean;
     readonly workloadName: string;
     readonly image: ImageSource;
     readonly imageBuild: ImageBuild;
@@ -139,7 +143,7 @@ export interface Settings {
 /** Every key this program reads; anything else under `kubemark:` is a typo and is refused. */
 export const CONFIG_KEYS = [
     "kubernetesVersion", "replicas", "nodeKubeconfig", "nodeContext", "targetKubeconfig", "targetContext",
-    "targetKubeconfigContent", "namespace", "image", "imageRegistry", "imageName", "initImage",
+    "targetKubeconfigContent", "namespace", "createNamespace", "image", "imageRegistry", "imageName", "initImage",
     "containerRuntime", "imageService", "criSocket", "hollowProxy", "nodeLabels", "nodeTaints", "maxPods",
     "extendedResources", "kubeletCpu", "kubeletMemory", "proxyCpu", "proxyMemory", "workloadKind",
     "readyTimeoutSeconds", "reaperTimeoutSeconds", "logVerbosity",
@@ -344,6 +348,8 @@ export function parseSettings(raw: RawConfig): Settings {
         bad("namespace", namespace, "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-'");
     }
 
+    const createNamespace = bool("createNamespace", DEFAULT_CREATE_NAMESPACE);
+
     const prebuilt = str("image");
     const registry = str("imageRegistry");
     const imageName = str("imageName") ?? DEFAULT_IMAGE_NAME;
@@ -480,6 +486,7 @@ export function parseSettings(raw: RawConfig): Settings {
         nodeCluster,
         targetCluster,
         namespace,
+        createNamespace,
         workloadName: boundedName(`hollow-node-${slug}`, 50),
         image,
         imageBuild: {

@@ -4,12 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import {
     ContainerResources, CRI_SOCKETS, DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_SERVICE, DEFAULT_INIT_IMAGE,
-    DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINT,
+    DEFAULT_CREATE_NAMESPACE, DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINT,
     DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS,
     DEFAULT_WORKLOAD_KIND, defaultProxyResources, ImageService, STACK_LABEL_KEY, Taint,
     WorkloadKind,
 } from "./config";
 import { HollowNodeSync, NodeReaper } from "./nodeReaper";
+import { expectedNodeNames, nodeClusterObjects } from "./ownership";
+import { OwnershipGuard } from "./ownershipGuard";
 import {
     KUBELET_KUBECONFIG_KEY, KUBEMARK_IMAGE_ENDPOINT, PROXY_KUBECONFIG_KEY, podLabels, stackNodeSelector,
     workloadManifest,
@@ -18,8 +20,10 @@ import {
 export interface HollowNodesArgs {
     /** Provider of the node cluster, where the namespace, Secret and workload are created. Required. */
     nodeClusterProvider: k8s.Provider;
-    /** Namespace created for (and owned by) this stack's hollow pods. Required. */
+    /** Namespace of this stack's hollow pods. Required. */
     namespace: string;
+    /** Create the namespace (and delete it on destroy); false uses an existing one, left as it is. Defaults to true. */
+    createNamespace?: boolean;
     /** Workload name; StatefulSet pods, and so hollow Nodes, are named `<workloadName>-<ordinal>`. Required. */
     workloadName: string;
     /** Value of the `kubemark-pulumi/stack` label that marks this stack's Nodes. Required. */
@@ -86,22 +90,36 @@ export class HollowNodes extends pulumi.ComponentResource {
         const nodeKubeconfig = pulumi.secret(args.nodeKubeconfig);
         const reaperTimeoutSeconds = args.reaperTimeoutSeconds ?? DEFAULT_REAPER_TIMEOUT_SECONDS;
 
-        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: { name: args.namespace, labels: { [STACK_LABEL_KEY]: args.stackLabelValue } },
-        }, { parent: this, provider });
-
+        const createNamespace = args.createNamespace ?? DEFAULT_CREATE_NAMESPACE;
         const secretName = `${args.workloadName}-kubeconfig`;
+        const nodeNames = expectedNodeNames(kind, args.workloadName, replicas);
+        // First in the graph: everything below waits for it, so a refusal changes nothing in either cluster.
+        const guard = new OwnershipGuard(`${name}-ownership`, {
+            nodeKubeconfig, targetKubeconfig, stackLabelKey: STACK_LABEL_KEY, stackLabelValue: args.stackLabelValue,
+            nodeObjects: nodeClusterObjects({ createNamespace, namespace: args.namespace, secretName, workloadName: args.workloadName, workloadKind: kind }),
+            targetObjects: [],
+            existingNamespace: createNamespace ? "" : args.namespace,
+            nodeNamePrefix: nodeNames.prefix,
+            nodeCount: nodeNames.count,
+        }, { parent: this });
+
+        const namespace = createNamespace
+            ? new k8s.core.v1.Namespace(`${name}-namespace`, {
+                metadata: { name: args.namespace, labels: { [STACK_LABEL_KEY]: args.stackLabelValue } },
+            }, { parent: this, provider, dependsOn: [guard] }).metadata.name
+            : pulumi.output(args.namespace);
+
         const secret = new k8s.core.v1.Secret(`${name}-kubeconfig`, {
-            metadata: { name: secretName, namespace: namespace.metadata.name, labels },
+            metadata: { name: secretName, namespace, labels },
             type: "Opaque",
             stringData: { [KUBELET_KUBECONFIG_KEY]: targetKubeconfig, [PROXY_KUBECONFIG_KEY]: targetKubeconfig },
-        }, { parent: this, provider });
+        }, { parent: this, provider, dependsOn: [guard] });
 
         const target = {
             targetKubeconfig, nodeKubeconfig, selector, selectorKey: STACK_LABEL_KEY,
             namespace: args.namespace, podSelector,
         };
-        const reaper = new NodeReaper(`${name}-reaper`, { ...target, timeoutSeconds: reaperTimeoutSeconds }, { parent: this });
+        const reaper = new NodeReaper(`${name}-reaper`, { ...target, timeoutSeconds: reaperTimeoutSeconds }, { parent: this, dependsOn: [guard] });
 
         const manifest = pulumi.all([args.image, targetKubeconfig]).apply(([image, kubeconfig]) => {
             const m = workloadManifest({
@@ -142,7 +160,7 @@ export class HollowNodes extends pulumi.ComponentResource {
             workloadFingerprint: plainManifest.apply((m) => digest(JSON.stringify(m))),
         }, { parent: this, dependsOn: [workload] });
 
-        this.namespace = namespace.metadata.name;
+        this.namespace = namespace;
         this.workloadName = pulumi.output(args.workloadName);
         this.nodeSelector = pulumi.output(selector);
         this.replicas = pulumi.output(replicas);

@@ -36,6 +36,7 @@ describe("parseSettings defaults", () => {
         assert.equal(s.containerRuntime, "containerd");
         assert.equal(s.criSocket, "/run/containerd/containerd.sock");
         assert.equal(s.hollowProxy, true);
+        assert.equal(s.createNamespace, true);
         assert.equal(s.maxPods, 110);
         assert.deepEqual(s.nodeTaints.map((t) => `${t.key}=${t.value}:${t.effect}`), DEFAULT_NODE_TAINTS);
         assert.deepEqual(s.kubeletResources, { cpu: "40m", memory: "100Mi" });
@@ -113,6 +114,7 @@ describe("parseSettings refuses bad values", () => {
         [{ "kubemark:imageService": "real" }, /kubemark:imageService = "real": must be one of fake, host/],
         [{ "kubemark:criSocket": "run/crio.sock" }, /kubemark:criSocket = "run\/crio\.sock": must be an absolute host path/],
         [{ "kubemark:hollowProxy": "yes" }, /kubemark:hollowProxy = "yes": must be true or false/],
+        [{ "kubemark:createNamespace": "no" }, /kubemark:createNamespace = "no": must be true or false/],
         [{ "kubemark:nodeLabels": "a=b" }, /kubemark:nodeLabels = "a=b": must be a list of strings/],
         [{ "kubemark:nodeLabels": '["nolabel"]' }, /kubemark:nodeLabels = "nolabel": must be key=value/],
         [{ "kubemark:nodeLabels": '["bad key=x"]' }, /kubemark:nodeLabels = "bad key=x": name "bad key"/],

@@ -1,5 +1,5 @@
 // An in-memory ClusterApi with the failure modes the providers must survive: 404s, slow deletes, outages.
-import { ClusterApi, NodeInfo, PodInfo, unreachableError } from "../components/clusterApi";
+import { ClusterApi, NodeInfo, ObjectOwnership, ObjectRef, PodInfo, unreachableError } from "../components/clusterApi";
 
 export interface FakeNode { name: string; labels: Record<string, string>; ready: boolean }
 
@@ -7,6 +7,8 @@ export class FakeCluster implements ClusterApi {
     readonly nodes = new Map<string, FakeNode>();
     readonly leases = new Set<string>();
     readonly pods = new Map<string, { namespace: string; labels: Record<string, string>; terminating: boolean }>();
+    /** Other objects, by `kind namespace/name`. */
+    readonly objects = new Map<string, ObjectOwnership>();
     readonly calls: string[] = [];
     /** When set, every call rejects as a refused connection. */
     down = false;
@@ -25,6 +27,14 @@ export class FakeCluster implements ClusterApi {
         this.pods.set(name, { namespace, labels, terminating });
     }
 
+    static key(ref: Pick<ObjectRef, "kind" | "namespace" | "name">): string {
+        return `${ref.kind} ${ref.namespace ?? ""}/${ref.name}`;
+    }
+
+    addObject(ref: Pick<ObjectRef, "kind" | "namespace" | "name">, labels: Record<string, string>, managers: string[] = []): void {
+        this.objects.set(FakeCluster.key(ref), { labels, managers });
+    }
+
     private check(call: string): void {
         this.calls.push(call);
         if (this.down) {
@@ -34,8 +44,8 @@ export class FakeCluster implements ClusterApi {
 
     private static matches(labels: Record<string, string>, selector: string): boolean {
         return selector.split(",").every((term) => {
-            const [k, v] = term.split("=");
-            return labels[k] === v;
+            const [k, v] = term.split(/!?=/);
+            return term.includes("!=") ? labels[k] !== v : labels[k] === v;
         });
     }
 
@@ -77,6 +87,11 @@ export class FakeCluster implements ClusterApi {
         return [...this.pods.entries()]
             .filter(([, p]) => p.namespace === namespace && FakeCluster.matches(p.labels, labelSelector))
             .map(([name, p]) => ({ name, terminating: p.terminating }));
+    }
+
+    async readObject(ref: ObjectRef): Promise<ObjectOwnership | undefined> {
+        this.check(`readObject ${FakeCluster.key(ref)}`);
+        return this.objects.get(FakeCluster.key(ref));
     }
 }
 

@@ -127,6 +127,16 @@ describe("program", () => {
                 assert.doesNotMatch(workload, /super-secret-token/);
             });
 
+            it("creates nothing in either cluster before the ownership guard, whose credentials are secret", () => {
+                const guard = one("pulumi-nodejs:dynamic/kubemark:OwnershipGuard");
+                for (const t of ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "pulumi-nodejs:dynamic/kubemark:NodeReaper"]) {
+                    assert.ok(one(t).deps.includes(guard.urn), `${t} must wait for the guard`);
+                }
+                assert.ok(isSecret(guard.inputs.nodeKubeconfig) && isSecret(guard.inputs.targetKubeconfig));
+                assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Namespace", "Secret", "StatefulSet"]);
+                assert.equal(reveal(guard.inputs.nodeCount), get().outputs.replicas);
+            });
+
             it("makes the workload depend on the reaper, and the sync on the workload", () => {
                 const reaper = one("pulumi-nodejs:dynamic/kubemark:NodeReaper");
                 const workload = one("kubernetes:apps/v1:StatefulSet");
@@ -181,6 +191,16 @@ describe("program", () => {
         const spec = crio.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!.inputs.spec.template.spec;
         const mount = spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "cri-socket");
         assert.equal(mount.mountPath, "/run/crio/crio.sock", "the patched binary dials cri-o's own path");
+    });
+
+    it("with createNamespace false, creates no namespace and claims an existing one instead", async () => {
+        const run = await runStack("dev", { "kubemark:namespace": "team-a", "kubemark:createNamespace": "false" });
+        assert.ok(!run.resources.some((r) => r.type === "kubernetes:core/v1:Namespace"));
+        const guard = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:OwnershipGuard")!;
+        assert.equal(reveal(guard.inputs.existingNamespace), "team-a");
+        assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Secret", "StatefulSet"]);
+        assert.equal(run.resources.find((r) => r.type === "kubernetes:core/v1:Secret")!.inputs.metadata.namespace, "team-a");
+        assert.equal(run.outputs.namespace, "team-a");
     });
 
     it("shares no Kubernetes name or Node selector between two stacks", () => {

@@ -1,5 +1,5 @@
 // Runs the real Pulumi CLI from the toolchain on a throw-away copy of this project, fully offline.
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -20,25 +20,51 @@ export function copyProject(stackFiles: string[] = []): string {
 
 export interface Run { code: number; out: string; seconds: number }
 
-export function pulumi(dir: string, stack: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+function cliEnv(dir: string, env: Record<string, string>): NodeJS.ProcessEnv {
     const bin = path.join(toolchainDir(), "bin");
+    return {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH}`,
+        PULUMI_HOME: path.join(toolchainDir(), "pulumi-home"),
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "kubemark-test",
+        ...env,
+    };
+}
+
+export interface Started {
+    /** Resolves when the CLI exits. */
+    readonly done: Promise<Run>;
+    /** Kills the CLI and everything it started (language host, providers), as a crash or a closed terminal would. */
+    kill(): void;
+}
+
+/** Starts the CLI in its own process group, so a test can interrupt it mid-run. */
+export function pulumiStart(dir: string, stack: string, args: string[], env: Record<string, string> = {}): Started {
     const started = Date.now();
-    return new Promise((resolve) => {
-        execFile("pulumi", [...args, "--stack", stack, "--non-interactive"], {
-            cwd: dir,
-            maxBuffer: 64 << 20,
-            env: {
-                ...process.env,
-                PATH: `${bin}:${process.env.PATH}`,
-                PULUMI_HOME: path.join(toolchainDir(), "pulumi-home"),
-                PULUMI_SKIP_UPDATE_CHECK: "true",
-                PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-                PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
-                PULUMI_CONFIG_PASSPHRASE: "kubemark-test",
-                ...env,
-            },
-        }, (err, stdout, stderr) => {
-            resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: stdout + stderr, seconds: (Date.now() - started) / 1000 });
-        });
+    const child = spawn("pulumi", [...args, "--stack", stack, "--non-interactive"], {
+        cwd: dir, env: cliEnv(dir, env), detached: true, stdio: ["ignore", "pipe", "pipe"],
     });
+    let out = "";
+    child.stdout.on("data", (d) => { out += d; });
+    child.stderr.on("data", (d) => { out += d; });
+    const done = new Promise<Run>((resolve) => {
+        child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), out, seconds: (Date.now() - started) / 1000 }));
+    });
+    return {
+        done,
+        kill: () => {
+            try {
+                process.kill(-(child.pid as number), "SIGKILL");
+            } catch {
+                // Already gone.
+            }
+        },
+    };
+}
+
+export function pulumi(dir: string, stack: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+    return pulumiStart(dir, stack, args, env).done;
 }

@@ -2,76 +2,17 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
-import * as k8s from "@kubernetes/client-node";
 import { kubernetesClusterApi } from "../components/clusterApi";
 import { STACK_LABEL_KEY } from "../components/config";
 import { NodeReaperProvider, PROVIDER_VERSION } from "../components/reaperProvider";
 import { ControlPlane, missingTools } from "./controlPlane";
+import { clients, fakeKubelets as playKubelets, leaseNames, nodeNames, register } from "./fakeKubelets";
 import { copyProject, pulumi } from "./pulumiCli";
 
 const skip = missingTools();
 const STACK = "realapi";
 const NS = `kubemark-${STACK}`;
 const MINE = `kubemark.${STACK}`;
-
-function clients(cp: ControlPlane) {
-    const kc = new k8s.KubeConfig();
-    kc.loadFromString(cp.kubeconfig);
-    return { core: kc.makeApiClient(k8s.CoreV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api), apps: kc.makeApiClient(k8s.AppsV1Api) };
-}
-
-/** Does what a kubelet does on start: register its Node (labels, taints), report Ready, take a Lease. */
-async function register(cp: ControlPlane, name: string, labels: Record<string, string>, taints: k8s.V1Taint[] = []): Promise<void> {
-    const { core, coordination } = clients(cp);
-    const node = await core.createNode({ body: { metadata: { name, labels }, spec: { taints } } });
-    const now = new Date();
-    node.status = { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "test", lastHeartbeatTime: now, lastTransitionTime: now }] };
-    await core.replaceNodeStatus({ name, body: node });
-    await coordination.createNamespacedLease({ namespace: "kube-node-lease", body: { metadata: { name }, spec: { holderIdentity: name, leaseDurationSeconds: 40 } } });
-}
-
-async function nodeNames(cp: ControlPlane, selector?: string): Promise<string[]> {
-    return (await clients(cp).core.listNode(selector ? { labelSelector: selector } : {})).items.map((n) => n.metadata!.name!).sort();
-}
-
-async function leaseNames(cp: ControlPlane): Promise<string[]> {
-    return (await clients(cp).coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items.map((l) => l.metadata!.name!).sort();
-}
-
-/** Plays the hollow kubelets: every hollow pod in the node cluster registers a Node built from its real flags. */
-function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane, namespace = NS): () => Promise<void> {
-    let running = true;
-    const loop = (async () => {
-        while (running) {
-            try {
-                const pods = await clients(nodeCluster).core.listNamespacedPod({ namespace });
-                const existing = new Set(await nodeNames(target));
-                for (const pod of pods.items) {
-                    const name = pod.metadata!.name!;
-                    if (pod.metadata!.deletionTimestamp || existing.has(name)) {
-                        continue;
-                    }
-                    const args = pod.spec!.containers.find((c) => c.name === "hollow-kubelet")!.args!;
-                    const flag = (f: string) => args.find((a) => a.startsWith(`--${f}=`))?.slice(f.length + 3) ?? "";
-                    const labels = Object.fromEntries(flag("node-labels").split(",").map((kv) => kv.split("=") as [string, string]));
-                    const taints = flag("register-with-taints").split(",").filter(Boolean).map((t) => {
-                        const [kv, effect] = t.split(":");
-                        const [key, value] = kv.split("=");
-                        return { key, value, effect };
-                    });
-                    await register(target, name, labels, taints);
-                }
-            } catch {
-                // The target may be down on purpose; try again.
-            }
-            await new Promise((r) => setTimeout(r, 500));
-        }
-    })();
-    return async () => {
-        running = false;
-        await loop;
-    };
-}
 
 describe("against real API servers", { skip }, () => {
     let nodeCluster: ControlPlane;
@@ -116,7 +57,7 @@ describe("against real API servers", { skip }, () => {
         for (const [k, v] of configs) {
             assert.equal((await pulumi(project, STACK, ["config", "set", k, v])).code, 0, `config set ${k}`);
         }
-        const stopKubelets = fakeKubelets(nodeCluster, target);
+        const stopKubelets = playKubelets(nodeCluster, target, NS);
         try {
             const up = await pulumi(project, STACK, ["up", "--yes", "--skip-preview"]);
             assert.equal(up.code, 0, up.out);
@@ -171,7 +112,7 @@ describe("against real API servers", { skip }, () => {
             ["readyTimeoutSeconds", "120"], ["reaperTimeoutSeconds", "30"]]) {
             assert.equal((await pulumi(project, stack, ["config", "set", k, v])).code, 0);
         }
-        const stopKubelets = fakeKubelets(nodeCluster, target, `kubemark-${stack}`);
+        const stopKubelets = playKubelets(nodeCluster, target, `kubemark-${stack}`);
         try {
             const up = await pulumi(project, stack, ["up", "--yes", "--skip-preview"]);
             assert.equal(up.code, 0, up.out);

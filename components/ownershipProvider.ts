@@ -1,0 +1,71 @@
+// Dynamic provider of OwnershipGuard: refuses, at check time, names in either cluster that another owner holds.
+import type * as pulumi from "@pulumi/pulumi";
+import { ClusterApiFactory, isUnreachable, kubernetesClusterApi } from "./clusterApi";
+import { OwnershipRequest, ownershipProblems } from "./ownership";
+
+/** Bump on any change to what this provider does (its code is stored in state). */
+export const OWNERSHIP_PROVIDER_VERSION = "1";
+const REQUEST_MS = 15000;
+
+export interface OwnershipGuardInputs extends OwnershipRequest {
+    /** OWNERSHIP_PROVIDER_VERSION of the code that wrote this state. */
+    readonly providerVersion: string;
+    /** Single-context kubeconfigs; they hold credentials and are stored as secrets. */
+    readonly nodeKubeconfig: string;
+    readonly targetKubeconfig: string;
+}
+
+/** The inputs that say which names are claimed; a change to any of them is checked again. */
+const CLAIM_KEYS: readonly (keyof OwnershipRequest)[] = [
+    "stackLabelKey", "stackLabelValue", "nodeObjects", "targetObjects", "existingNamespace", "nodeNamePrefix", "nodeCount",
+];
+
+function sameClaims(olds: Partial<OwnershipGuardInputs>, news: OwnershipGuardInputs): boolean {
+    return CLAIM_KEYS.every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));
+}
+
+export class OwnershipGuardProvider implements pulumi.dynamic.ResourceProvider {
+    constructor(private readonly makeApi?: ClusterApiFactory) {}
+
+    /**
+     * The check runs before the engine creates or updates anything, in preview and in up: a claim
+     * already accepted (same names, in state) is not looked up again, so previews stay cheap.
+     */
+    async check(olds: Partial<OwnershipGuardInputs>, news: OwnershipGuardInputs): Promise<pulumi.dynamic.CheckResult> {
+        if (olds.providerVersion !== undefined && sameClaims(olds, news)) {
+            return { inputs: news };
+        }
+        const make = this.makeApi ?? kubernetesClusterApi;
+        const node = make(news.nodeKubeconfig, REQUEST_MS);
+        const target = make(news.targetKubeconfig, REQUEST_MS);
+        let problems: string[];
+        try {
+            problems = await ownershipProblems(node, target, news);
+        } catch (e) {
+            const role = isUnreachable(e) && e.server === target.server && target.server !== node.server ? "target" : "node";
+            const where = isUnreachable(e) ? `the ${role} cluster` : "the clusters";
+            problems = [`cannot check that the names this stack creates are free in ${where}: ${(e as Error).message}. ` +
+                "Nothing was changed; check that the API server is up and the kubeconfig works, then run the command again"];
+        }
+        // No property: the engine then prints the reason alone, not the (long) inputs.
+        return { inputs: news, failures: problems.map((reason) => ({ property: "", reason })) };
+    }
+
+    async create(inputs: OwnershipGuardInputs): Promise<pulumi.dynamic.CreateResult> {
+        return { id: inputs.stackLabelValue, outs: inputs };
+    }
+
+    async diff(_id: string, olds: OwnershipGuardInputs, news: OwnershipGuardInputs): Promise<pulumi.dynamic.DiffResult> {
+        const changed = !sameClaims(olds, news) || olds.providerVersion !== news.providerVersion
+            || olds.nodeKubeconfig !== news.nodeKubeconfig || olds.targetKubeconfig !== news.targetKubeconfig;
+        return { changes: changed, replaces: [], deleteBeforeReplace: false };
+    }
+
+    async update(_id: string, _olds: OwnershipGuardInputs, news: OwnershipGuardInputs): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: news };
+    }
+
+    async delete(): Promise<void> {
+        // Claims nothing in the clusters: the objects it vouched for are deleted by their own resources.
+    }
+}

@@ -1,0 +1,158 @@
+// Data safety against real API servers: a stack never takes over, overwrites or deletes what it did not create.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { STACK_LABEL_KEY } from "../components/config";
+import { ControlPlane, missingTools } from "./controlPlane";
+import { clients, fakeKubelets, nodeNames, register } from "./fakeKubelets";
+import { copyProject, pulumi, pulumiStart } from "./pulumiCli";
+
+const skip = missingTools();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("ownership against real API servers", { skip }, () => {
+    let nodeCluster: ControlPlane;
+    let target: ControlPlane;
+    let project: string;
+
+    before(async () => {
+        [nodeCluster, target] = await Promise.all([ControlPlane.start("node", true), ControlPlane.start("target", false)]);
+        project = copyProject();
+    });
+
+    after(async () => {
+        await Promise.all([nodeCluster?.stop(), target?.stop()]);
+        if (project) {
+            fs.rmSync(project, { recursive: true, force: true });
+        }
+    });
+
+    async function stack(name: string, extra: [string, string][]): Promise<void> {
+        assert.equal((await pulumi(project, name, ["stack", "init"])).code, 0);
+        for (const [k, v] of [["kubernetesVersion", "v1.31.0"], ["image", "127.0.0.1:5000/kubemark:v1.31.0"], ["replicas", "2"],
+            ["nodeKubeconfig", nodeCluster.kubeconfigFile], ["targetKubeconfig", target.kubeconfigFile],
+            ["readyTimeoutSeconds", "120"], ["reaperTimeoutSeconds", "30"], ...extra]) {
+            assert.equal((await pulumi(project, name, ["config", "set", k, v])).code, 0, `config set ${k}`);
+        }
+    }
+
+    /** Someone else's namespace, holding a ConfigMap written by kubectl. */
+    async function foreignNamespace(name: string): Promise<void> {
+        const { core } = clients(nodeCluster);
+        await core.createNamespace({ body: { metadata: { name, labels: { team: "a" } } }, fieldManager: "kubectl-create" });
+        await core.createNamespacedConfigMap({ namespace: name, body: { metadata: { name: "precious" }, data: { k: "v" } }, fieldManager: "kubectl-create" });
+    }
+
+    async function namespaceObjects(ns: string): Promise<{ namespace: string | undefined; configMaps: string[]; secrets: string[]; statefulSets: string[] }> {
+        const { core, apps } = clients(nodeCluster);
+        const namespace = await core.readNamespace({ name: ns }).then((n) => n.metadata?.deletionTimestamp ? "terminating" : "active", () => undefined);
+        return {
+            namespace,
+            configMaps: (await core.listNamespacedConfigMap({ namespace: ns })).items.map((c) => c.metadata!.name!).filter((n) => n !== "kube-root-ca.crt").sort(),
+            secrets: (await core.listNamespacedSecret({ namespace: ns })).items.map((c) => c.metadata!.name!).sort(),
+            statefulSets: (await apps.listNamespacedStatefulSet({ namespace: ns })).items.map((c) => c.metadata!.name!).sort(),
+        };
+    }
+
+    it("an existing namespace with data: up is refused, naming the owner; namespace and data intact", { timeout: 300_000 }, async () => {
+        await foreignNamespace("team-a");
+        await stack("taken", [["namespace", "team-a"]]);
+        const up = await pulumi(project, "taken", ["up", "--yes"]);
+        assert.notEqual(up.code, 0);
+        assert.match(up.out, /Namespace team-a already exists in the node cluster \(https:\/\/127\.0\.0\.1:\d+\) and is not this stack's \(kubemark-pulumi\/stack=kubemark\.taken\): labels team=a/);
+        assert.match(up.out, /managed by kubectl-create/);
+        assert.match(up.out, /kubemark:createNamespace false/);
+        console.log(`up into a foreign namespace: refused after ${up.seconds.toFixed(1)}s`);
+        assert.deepEqual(await namespaceObjects("team-a"), { namespace: "active", configMaps: ["precious"], secrets: [], statefulSets: [] });
+        const ns = await clients(nodeCluster).core.readNamespace({ name: "team-a" });
+        assert.equal(ns.metadata?.labels?.[STACK_LABEL_KEY], undefined, "the stack's label was not applied");
+        assert.deepEqual(await nodeNames(target, `${STACK_LABEL_KEY}=kubemark.taken`), []);
+        const destroy = await pulumi(project, "taken", ["destroy", "--yes"]);
+        assert.equal(destroy.code, 0, destroy.out);
+        assert.equal((await namespaceObjects("team-a")).namespace, "active", "destroy of the refused stack leaves the namespace");
+    });
+
+    it("an existing Secret of the stack's name in a namespace it uses: refused, Secret intact", { timeout: 300_000 }, async () => {
+        await foreignNamespace("team-b");
+        const { core } = clients(nodeCluster);
+        await core.createNamespacedSecret({
+            namespace: "team-b", fieldManager: "kubectl-create",
+            body: { metadata: { name: "hollow-node-clash-kubeconfig" }, stringData: { "kubelet.kubeconfig": "theirs" } },
+        });
+        await stack("clash", [["namespace", "team-b"], ["createNamespace", "false"]]);
+        const up = await pulumi(project, "clash", ["up", "--yes"]);
+        assert.notEqual(up.code, 0);
+        assert.match(up.out, /Secret team-b\/hollow-node-clash-kubeconfig already exists in the node cluster .* no kubemark-pulumi\/stack label/);
+        const secret = await core.readNamespacedSecret({ name: "hollow-node-clash-kubeconfig", namespace: "team-b" });
+        assert.equal(Buffer.from(secret.data!["kubelet.kubeconfig"], "base64").toString(), "theirs");
+        assert.deepEqual(Object.keys(secret.data!), ["kubelet.kubeconfig"]);
+        assert.deepEqual((await namespaceObjects("team-b")).statefulSets, []);
+    });
+
+    it("createNamespace false: up and destroy inside an existing namespace leave it and its other objects", { timeout: 600_000 }, async () => {
+        await foreignNamespace("team-c");
+        await stack("guest", [["namespace", "team-c"], ["createNamespace", "false"]]);
+        const stopKubelets = fakeKubelets(nodeCluster, target, "team-c");
+        try {
+            const up = await pulumi(project, "guest", ["up", "--yes"]);
+            assert.equal(up.code, 0, up.out);
+            assert.deepEqual(await namespaceObjects("team-c"),
+                { namespace: "active", configMaps: ["precious"], secrets: ["hollow-node-guest-kubeconfig"], statefulSets: ["hollow-node-guest"] });
+            assert.deepEqual(await nodeNames(target, `${STACK_LABEL_KEY}=kubemark.guest`), ["hollow-node-guest-0", "hollow-node-guest-1"]);
+            const again = await pulumi(project, "guest", ["preview", "--expect-no-changes"]);
+            assert.equal(again.code, 0, again.out);
+            const destroy = await pulumi(project, "guest", ["destroy", "--yes"]);
+            assert.equal(destroy.code, 0, destroy.out);
+        } finally {
+            await stopKubelets();
+        }
+        assert.deepEqual(await namespaceObjects("team-c"), { namespace: "active", configMaps: ["precious"], secrets: [], statefulSets: [] });
+        assert.deepEqual(await nodeNames(target, `${STACK_LABEL_KEY}=kubemark.guest`), []);
+    });
+
+    it("unlabelled Nodes under the kubelets' names: refused before anything is created", { timeout: 300_000 }, async () => {
+        await register(target, "hollow-node-squat-1", { owner: "someone" });
+        await stack("squat", []);
+        const up = await pulumi(project, "squat", ["up", "--yes"]);
+        assert.notEqual(up.code, 0);
+        assert.match(up.out, /1 Node\(s\) with the names this stack's hollow kubelets register under already exist in the target cluster .*hollow-node-squat-1/);
+        assert.equal((await namespaceObjects("kubemark-squat")).namespace, undefined);
+        assert.deepEqual(await nodeNames(target, "owner=someone"), ["hollow-node-squat-1"]);
+    });
+
+    it("an up killed midway converges on the next up, and destroy removes everything it made", { timeout: 900_000 }, async () => {
+        await stack("crash", []);
+        const first = pulumiStart(project, "crash", ["up", "--yes", "--skip-preview"]);
+        // Kill it as soon as its namespace exists: the create may or may not be recorded in state yet.
+        const { core } = clients(nodeCluster);
+        let killedAfter = "";
+        for (let i = 0; i < 600 && !killedAfter; i++) {
+            if (await core.readNamespace({ name: "kubemark-crash" }).then(() => true, () => false)) {
+                first.kill();
+                killedAfter = "the namespace appeared";
+            }
+            await sleep(100);
+        }
+        const killed = await first.done;
+        assert.ok(killedAfter, `the first up never created its namespace:\n${killed.out}`);
+        console.log(`first up killed after ${killed.seconds.toFixed(1)}s (${killedAfter})`);
+        const stopKubelets = fakeKubelets(nodeCluster, target, "kubemark-crash");
+        try {
+            const rerun = await pulumi(project, "crash", ["up", "--yes", "--skip-preview"]);
+            assert.equal(rerun.code, 0, rerun.out);
+            console.log(`rerun after the killed up: ${rerun.seconds.toFixed(1)}s`);
+            assert.deepEqual(await nodeNames(target, `${STACK_LABEL_KEY}=kubemark.crash`), ["hollow-node-crash-0", "hollow-node-crash-1"]);
+            const again = await pulumi(project, "crash", ["preview", "--expect-no-changes"]);
+            assert.equal(again.code, 0, again.out);
+            const destroy = await pulumi(project, "crash", ["destroy", "--yes"]);
+            assert.equal(destroy.code, 0, destroy.out);
+        } finally {
+            await stopKubelets();
+        }
+        for (let i = 0; i < 100 && (await namespaceObjects("kubemark-crash")).namespace !== undefined; i++) {
+            await sleep(300);
+        }
+        assert.equal((await namespaceObjects("kubemark-crash")).namespace, undefined, "the namespace the killed up made is gone");
+        assert.deepEqual(await nodeNames(target, `${STACK_LABEL_KEY}=kubemark.crash`), []);
+    });
+});
