@@ -53,6 +53,7 @@ const hollow = new HollowNodes("hollow-nodes", {
     criSocket: settings.criSocket,
     imageEndpoint: build.patchCrio ? settings.criSocket : KUBEMARK_IMAGE_ENDPOINT,
     hollowProxy: settings.hollowProxy,
+    privileged: settings.privileged,
     nodeLabels: settings.nodeLabels,
     nodeTaints: settings.nodeTaints,
     maxPods: settings.maxPods,

@@ -15,6 +15,8 @@ export const DEFAULT_IMAGE_NAME = "kubemark";
 export const DEFAULT_CONTAINER_RUNTIME = "containerd";
 export const DEFAULT_IMAGE_SERVICE = "fake";
 export const DEFAULT_HOLLOW_PROXY = true;
+/** As upstream's hollow-node template: the inotify init container and the hollow kubelet run privileged. */
+export const DEFAULT_PRIVILEGED = true;
 /** The stack creates (and on destroy deletes) its namespace; false uses an existing one it never deletes. */
 export const DEFAULT_CREATE_NAMESPACE = true;
 export const DEFAULT_MAX_PODS = 110;
@@ -126,6 +128,8 @@ export interface Settings {
     /** Host path of the CRI socket, mounted only for the host image service. */
     readonly criSocket: string;
     readonly hollowProxy: boolean;
+    /** Run the init container and hollow kubelet privileged; false drops the init container. */
+    readonly privileged: boolean;
     /** Sorted by key. */
     readonly nodeLabels: readonly (readonly [string, string])[];
     readonly nodeTaints: readonly Taint[];
@@ -144,7 +148,7 @@ export interface Settings {
 export const CONFIG_KEYS = [
     "kubernetesVersion", "replicas", "nodeKubeconfig", "nodeContext", "targetKubeconfig", "targetContext",
     "targetKubeconfigContent", "namespace", "createNamespace", "image", "imageRegistry", "imageName", "initImage",
-    "containerRuntime", "imageService", "criSocket", "hollowProxy", "nodeLabels", "nodeTaints", "maxPods",
+    "containerRuntime", "imageService", "criSocket", "hollowProxy", "privileged", "nodeLabels", "nodeTaints", "maxPods",
     "extendedResources", "kubeletCpu", "kubeletMemory", "proxyCpu", "proxyMemory", "workloadKind",
     "readyTimeoutSeconds", "reaperTimeoutSeconds", "logVerbosity",
     "imageSource", "gitRepository", "sourceCache", "patchCrio", "patchProxyHealth", "baseImage",
@@ -405,6 +409,7 @@ export function parseSettings(raw: RawConfig): Settings {
         bad("criSocket", criSocket, "must be an absolute host path such as /run/crio/crio.sock");
     }
     const hollowProxy = bool("hollowProxy", DEFAULT_HOLLOW_PROXY);
+    const privileged = bool("privileged", DEFAULT_PRIVILEGED);
     // Each patch defaults to on where it applies: cri-o's endpoint on cri-o, the guard wherever a proxy runs.
     // For a prebuilt image the key says whether it carries the cri-o patch; nothing to assume there.
     const patchCrio = oneOf("patchCrio", PATCH_CRIO_CHOICES, "auto") === "auto"
@@ -504,6 +509,7 @@ export function parseSettings(raw: RawConfig): Settings {
         imageService,
         criSocket,
         hollowProxy,
+        privileged,
         nodeLabels,
         nodeTaints,
         maxPods,

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import {
     ContainerResources, CRI_SOCKETS, DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_SERVICE, DEFAULT_INIT_IMAGE,
-    DEFAULT_CREATE_NAMESPACE, DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINT,
+    DEFAULT_CREATE_NAMESPACE, DEFAULT_KUBELET_CPU, DEFAULT_PRIVILEGED, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINT,
     DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS,
     DEFAULT_WORKLOAD_KIND, defaultProxyResources, ImageService, STACK_LABEL_KEY, Taint,
     WorkloadKind,
@@ -48,6 +48,8 @@ export interface HollowNodesArgs {
     imageEndpoint?: string;
     /** Run the hollow kube-proxy container. Defaults to true. */
     hollowProxy?: boolean;
+    /** Run the inotify init container and the hollow kubelet privileged; false drops the init container. Defaults to true. */
+    privileged?: boolean;
     /** Extra Node labels, sorted by key. Defaults to none. */
     nodeLabels?: readonly (readonly [string, string])[];
     /** Node taints. Defaults to kubemark-pulumi/hollow-node=true:NoSchedule. */
@@ -130,6 +132,7 @@ export class HollowNodes extends pulumi.ComponentResource {
                 criSocket: args.criSocket ?? CRI_SOCKETS.containerd,
                 imageEndpoint: args.imageEndpoint ?? KUBEMARK_IMAGE_ENDPOINT,
                 hollowProxy: args.hollowProxy ?? DEFAULT_HOLLOW_PROXY,
+                privileged: args.privileged ?? DEFAULT_PRIVILEGED,
                 nodeLabels: args.nodeLabels ?? [],
                 nodeTaints: args.nodeTaints ?? [DEFAULT_NODE_TAINT],
                 maxPods: args.maxPods ?? DEFAULT_MAX_PODS,

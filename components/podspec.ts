@@ -17,7 +17,7 @@ export const TERMINATION_GRACE_SECONDS = 5;
 /** The pod's settings: the config's own fields, plus what the component decides. */
 export interface HollowPodOptions extends Pick<Settings, "initImage" | "stackLabelValue" | "workloadName" | "imageService"
     | "criSocket" | "hollowProxy" | "nodeLabels" | "nodeTaints" | "maxPods" | "extendedResources" | "kubeletResources"
-    | "proxyResources" | "logVerbosity"> {
+    | "proxyResources" | "logVerbosity" | "privileged"> {
     /** The kubemark image reference (a digest reference rolls pods when the image is rebuilt). */
     readonly image: string;
     /** Secret holding `kubelet.kubeconfig` and `kubeproxy.kubeconfig` for the target cluster. */
@@ -95,7 +95,7 @@ export function podSpec(o: HollowPodOptions): Manifest {
         ports: [{ containerPort: 10250, name: "kubelet" }, { containerPort: 10255, name: "kubelet-ro" }],
         volumeMounts: hostImageService ? [...mounts, { name: "cri-socket", mountPath: o.imageEndpoint }] : mounts,
         resources: requests(o.kubeletResources),
-        securityContext: { privileged: true },
+        ...(o.privileged ? { securityContext: { privileged: true } } : {}),
     }];
     if (o.hollowProxy) {
         containers.push({
@@ -116,12 +116,15 @@ export function podSpec(o: HollowPodOptions): Manifest {
         // The hollow kubelet must talk to the target only, never to the node cluster it runs in.
         automountServiceAccountToken: false,
         terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
-        initContainers: [{
-            name: "init-inotify-limit",
-            image: o.initImage,
-            command: ["sysctl", "-w", `fs.inotify.max_user_instances=${INOTIFY_MAX_USER_INSTANCES}`],
-            securityContext: { privileged: true },
-        }],
+        // Writing a node-wide sysctl needs privilege; without it the node's own limit must already be high enough.
+        ...(o.privileged ? {
+            initContainers: [{
+                name: "init-inotify-limit",
+                image: o.initImage,
+                command: ["sysctl", "-w", `fs.inotify.max_user_instances=${INOTIFY_MAX_USER_INSTANCES}`],
+                securityContext: { privileged: true },
+            }],
+        } : {}),
         containers,
         volumes,
         tolerations: [{

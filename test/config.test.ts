@@ -114,6 +114,7 @@ describe("parseSettings refuses bad values", () => {
         [{ "kubemark:imageService": "real" }, /kubemark:imageService = "real": must be one of fake, host/],
         [{ "kubemark:criSocket": "run/crio.sock" }, /kubemark:criSocket = "run\/crio\.sock": must be an absolute host path/],
         [{ "kubemark:hollowProxy": "yes" }, /kubemark:hollowProxy = "yes": must be true or false/],
+        [{ "kubemark:privileged": "1" }, /kubemark:privileged = "1": must be true or false/],
         [{ "kubemark:createNamespace": "no" }, /kubemark:createNamespace = "no": must be true or false/],
         [{ "kubemark:nodeLabels": "a=b" }, /kubemark:nodeLabels = "a=b": must be a list of strings/],
         [{ "kubemark:nodeLabels": '["nolabel"]' }, /kubemark:nodeLabels = "nolabel": must be key=value/],

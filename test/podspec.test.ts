@@ -101,6 +101,20 @@ describe("podSpec", () => {
         assert.deepEqual(spec.containers[1].resources, { requests: { cpu: "20m", memory: "102900Ki" } });
         assert.deepEqual(spec.volumes[0], { name: "kubeconfig", secret: { secretName: "hollow-node-v1-31-kubeconfig" } });
     });
+    const privilegeCases: [string, Record<string, string>, boolean][] = [
+        ["privileged by default, as upstream: init container and hollow kubelet", {}, true],
+        ["privileged false: no init container, nothing privileged", { "kubemark:privileged": "false" }, false],
+    ];
+    for (const [what, config, privileged] of privilegeCases) {
+        it(what, () => {
+            const spec = podSpec(options(config));
+            const all = [...(spec.initContainers ?? []), ...spec.containers];
+            assert.equal((spec.initContainers ?? []).length, privileged ? 1 : 0);
+            assert.deepEqual(all.filter((c: { securityContext?: { privileged?: boolean } }) => c.securityContext?.privileged).map((c: { name: string }) => c.name),
+                privileged ? ["init-inotify-limit", "hollow-kubelet"] : []);
+            assert.ok(!JSON.stringify(spec).includes('"privileged":false'), "an unset field, not an explicit false");
+        });
+    }
     it("drops the hollow proxy when disabled", () => {
         const spec = podSpec(options({ "kubemark:hollowProxy": "false" }));
         assert.deepEqual(spec.containers.map((c: { name: string }) => c.name), ["hollow-kubelet"]);
