@@ -3,12 +3,11 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { DEFAULT_BASE_IMAGE, DEFAULT_GIT_REPOSITORY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SOURCE, IMAGE_SOURCES } from "./config";
+import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImageSourceKind } from "./imagePlan";
 import type { SourcePatch } from "./patches";
 
-export type ImageSourceKind = typeof IMAGE_SOURCES[number];
-/** Relative to the project root, where Pulumi runs the program: state stays the same across clones. */
-const SCRIPT = "scripts/kubemark-image.sh";
+export { defaultCacheDir };
+export type { ImageSourceKind };
 
 export interface KubemarkImageArgs {
     /** Kubernetes release, vMAJOR.MINOR.PATCH. Required. */
@@ -43,47 +42,28 @@ export class KubemarkImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: KubemarkImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubemark:index:KubemarkImage", name, {}, opts);
-        const source = args.source ?? DEFAULT_IMAGE_SOURCE;
-        const cacheDir = args.cacheDir ?? defaultCacheDir(process.env);
-        const patches = args.patches ?? [];
-        const patchSet = patches.length > 0 ? patches.map((p) => p.id).join("-") : "none";
-        const contextDir = path.join(cacheDir, "images", `${args.version}-${patchSet}-${source}`);
-        const env = {
-            KM_VERSION: args.version,
-            KM_SOURCE: source,
-            KM_CACHE: cacheDir,
-            KM_GIT_URL: args.gitRepository ?? DEFAULT_GIT_REPOSITORY,
-        };
-        const step = (role: string, script: string, environment: Record<string, pulumi.Input<string>>,
-            triggers: pulumi.Input<unknown>[], dependsOn: pulumi.Resource[]) =>
-            new command.local.Command(`${name}-${role}`, {
-                create: `bash ${SCRIPT} ${script}`,
-                environment,
-                triggers,
-            }, { parent: this, dependsOn });
+        const plan = imagePlan({ ...args, cacheDir: args.cacheDir ?? defaultCacheDir(process.env) });
+        let previous: command.local.Command | undefined;
+        for (const step of plan.steps) {
+            previous = new command.local.Command(`${name}-${step.name}`, {
+                create: `bash ${IMAGE_SCRIPT} ${step.name}`,
+                environment: step.env,
+                triggers: step.chained && previous ? [previous.stdout, ...step.triggers] : [...step.triggers],
+            }, { parent: this, dependsOn: previous ? [previous] : [] });
+        }
+        const build = previous as command.local.Command;
 
-        const preflight = step("preflight", "preflight", { KM_VERSION: env.KM_VERSION, KM_SOURCE: source, KM_CACHE: cacheDir },
-            [source], []);
-        const fetch = step("fetch", "fetch", env, [args.version, source, env.KM_GIT_URL], [preflight]);
-        const patch = step("patch", "patch", {
-            ...env, KM_PATCHSET: patchSet, KUBEMARK_PATCHES: JSON.stringify(patches),
-        }, [fetch.stdout], [fetch]);
-        const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
-        const build = step("build", "build", {
-            ...env, KM_PATCHSET: patchSet, KM_CONTEXT: contextDir, KM_BASE_IMAGE: baseImage,
-        }, [patch.stdout, baseImage], [patch]);
-
-        this.imageName = pulumi.output(`${args.registry}/${args.imageName ?? DEFAULT_IMAGE_NAME}:${args.tag}`);
+        this.imageName = pulumi.output(plan.imageName);
         const image = new docker.Image(`${name}-image`, {
             imageName: this.imageName,
             build: {
                 // Known only once the build ran: the context must not be read at a first preview.
-                context: build.stdout.apply(() => contextDir),
-                dockerfile: path.join(contextDir, "Dockerfile"),
+                context: build.stdout.apply(() => plan.contextDir),
+                dockerfile: path.join(plan.contextDir, "Dockerfile"),
                 platform: "linux/amd64",
             },
             registry: {
-                server: args.registry.split("/")[0],
+                server: plan.registryServer,
                 username: args.registryUsername,
                 password: args.registryPassword === undefined ? undefined : pulumi.secret(args.registryPassword),
             },
@@ -92,8 +72,4 @@ export class KubemarkImage extends pulumi.ComponentResource {
         this.imageRef = image.repoDigest;
         this.registerOutputs({ imageRef: this.imageRef, imageName: this.imageName });
     }
-}
-
-export function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): string {
-    return path.join(env.XDG_CACHE_HOME ?? path.join(env.HOME ?? "/root", ".cache"), "kubemark-pulumi");
 }

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { defaultCacheDir } from "../components/kubemarkImage";
+import { defaultCacheDir, imagePlan } from "../components/imagePlan";
 import { imageTag, patchesFor } from "../components/patches";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -14,14 +14,15 @@ describe("kubemark build from the Go module proxy", () => {
     it(`${RELEASE.text} with the proxy guard builds, and reports the release's version`, { timeout: 3_600_000 }, () => {
         const patches = patchesFor(RELEASE, { proxyHealth: true });
         const cache = defaultCacheDir(process.env);
-        const context = path.join(cache, "images", `${imageTag(RELEASE, patches)}-module-test`);
-        const env = {
-            ...process.env, KM_VERSION: RELEASE.text, KM_SOURCE: "module", KM_CACHE: cache,
-            KM_PATCHSET: patches.map((p) => p.id).join("-"), KM_CONTEXT: context, KM_BASE_IMAGE: "scratch",
-            KUBEMARK_PATCHES: JSON.stringify(patches), KM_NODE: process.execPath,
-        };
+        // The same plan KubemarkImage and the lab run.
+        const plan = imagePlan({
+            version: RELEASE.text, registry: "127.0.0.1:5000", tag: imageTag(RELEASE, patches), patches, source: "module",
+            cacheDir: cache, baseImage: "scratch",
+        });
+        const context = plan.contextDir;
         const step = (name: string) => {
             const started = Date.now();
+            const env = { ...process.env, ...plan.steps.find((s) => s.name === name)!.env, KM_NODE: process.execPath };
             const out = execFileSync("bash", ["scripts/kubemark-image.sh", name], { cwd: ROOT, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
             console.log(`${name}: ${((Date.now() - started) / 1000).toFixed(1)}s: ${out.trim()}`);
             return out;
