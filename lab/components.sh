@@ -1,0 +1,165 @@
+# How each lab daemon is configured, started and probed (sourced by up.sh). start_X is a no-op while X runs.
+
+running() { alive "$1" && { say "$1: running (pid $(pid_of "$1"))"; }; }
+
+api_ready() { # CLUSTER SERVER
+    curl -fsS --max-time 3 --cacert "$PKI/$1/ca.crt" --cert "$PKI/$1/admin.crt" --key "$PKI/$1/admin.key" \
+        "https://$2/readyz"
+}
+
+start_etcd() { # CLUSTER PORT
+    local n=etcd-$1 p=$2 peer=$(($2 + 1))
+    running "$n" || start_bg "$n" /usr/bin/etcd --name="lab-$1" --data-dir="$LAB/$n" \
+        --listen-client-urls="http://127.0.0.1:$p" --advertise-client-urls="http://127.0.0.1:$p" \
+        --listen-peer-urls="http://127.0.0.1:$peer" --initial-advertise-peer-urls="http://127.0.0.1:$peer" \
+        --initial-cluster="lab-$1=http://127.0.0.1:$peer" --listen-metrics-urls="http://127.0.0.1:$((p + 2))"
+}
+
+start_apiserver() { # CLUSTER ADDR PORT ETCD_PORT SERVICE_CIDR
+    local n=kube-apiserver-$1 d="$PKI/$1"
+    running "$n" || start_bg "$n" "$TC_BIN/kube-apiserver" \
+        --etcd-servers="http://127.0.0.1:$4" --bind-address="$2" --advertise-address="$2" --secure-port="$3" \
+        --cert-dir="$LAB/$n" --tls-cert-file="$d/apiserver.crt" --tls-private-key-file="$d/apiserver.key" \
+        --client-ca-file="$d/ca.crt" --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
+        --kubelet-client-certificate="$d/apiserver-kubelet-client.crt" --kubelet-client-key="$d/apiserver-kubelet-client.key" \
+        --kubelet-preferred-address-types=InternalIP --service-cluster-ip-range="$5" --allow-privileged=true \
+        --requestheader-client-ca-file="$d/front-proxy/ca.crt" --requestheader-allowed-names=front-proxy-client \
+        --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+        --requestheader-extra-headers-prefix=X-Remote-Extra- \
+        --proxy-client-cert-file="$d/front-proxy/client.crt" --proxy-client-key-file="$d/front-proxy/client.key" \
+        --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+        --service-account-key-file="$d/sa.pub" --service-account-signing-key-file="$d/sa.key" --profiling=false
+}
+
+start_controller_manager() { # CLUSTER SECURE_PORT
+    local n=kube-controller-manager-$1 d="$PKI/$1"
+    # No leader election: after a crash a new instance would wait out the old lease (15s).
+    running "$n" || start_bg "$n" "$TC_BIN/kube-controller-manager" \
+        --kubeconfig="$d/controller-manager.kubeconfig" --authentication-kubeconfig="$d/controller-manager.kubeconfig" \
+        --authorization-kubeconfig="$d/controller-manager.kubeconfig" --bind-address=127.0.0.1 --secure-port="$2" \
+        --cert-dir="$LAB/$n" --flex-volume-plugin-dir="$LAB/$n/flexvolume" --leader-elect=false \
+        --use-service-account-credentials=true --cluster-name="lab-$1" \
+        --service-account-private-key-file="$d/sa.key" --root-ca-file="$d/ca.crt" \
+        --cluster-signing-cert-file="$d/ca.crt" --cluster-signing-key-file="$d/ca.key" --profiling=false
+}
+
+start_scheduler() { # CLUSTER SECURE_PORT
+    local n=kube-scheduler-$1 d="$PKI/$1"
+    running "$n" || start_bg "$n" "$TC_BIN/kube-scheduler" \
+        --kubeconfig="$d/scheduler.kubeconfig" --authentication-kubeconfig="$d/scheduler.kubeconfig" \
+        --authorization-kubeconfig="$d/scheduler.kubeconfig" --bind-address=127.0.0.1 --secure-port="$2" \
+        --cert-dir="$LAB/$n" --leader-elect=false --profiling=false
+}
+
+start_registry() {
+    mkdir -p "$LAB/registry/storage"
+    write_if_changed "$LAB/registry/config.yml" <<YML || true
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $LAB/registry/storage}
+  delete: {enabled: true}
+http: {addr: $REGISTRY}
+YML
+    running registry || start_bg registry /usr/bin/docker-registry serve "$LAB/registry/config.yml"
+}
+
+containerd_config() {
+    local c="$LAB/containerd" cri='plugins."io.containerd.grpc.v1.cri"'
+    mkdir -p "$c/certs.d/$REGISTRY" "$LAB/cni/net.d" "$LAB/cni/ipam"
+    printf 'server = "http://%s"\n[host."http://%s"]\n  capabilities = ["pull", "resolve", "push"]\n' \
+        "$REGISTRY" "$REGISTRY" | write_if_changed "$c/certs.d/$REGISTRY/hosts.toml" || true
+    # No ipMasq: pods only talk to host addresses (API servers, registry), so no NAT rules to clean up.
+    write_if_changed "$LAB/cni/net.d/10-kmlab.conflist" <<JSON || true
+{"cniVersion": "0.4.0", "name": "kmlab", "plugins": [
+  {"type": "bridge", "bridge": "$CNI_BR", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+   "ipam": {"type": "host-local", "dataDir": "$LAB/cni/ipam",
+            "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$POD_GW"}]], "routes": [{"dst": "0.0.0.0/0"}]}}]}
+JSON
+    cat <<TOML
+version = 2
+root = "$c/root"
+state = "$c/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
+[grpc]
+  address = "$CTRD_SOCK"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$c/opt"
+[$cri]
+  sandbox_image = "$PAUSE_IMAGE"
+  # Pod netns under the state dir, so down finds (and unmounts) exactly the lab's own.
+  netns_mounts_under_state_dir = true
+  # Root here lacks CAP_SYS_RESOURCE (bounding set), so runc cannot set the sandbox's oom_score_adj -998.
+  restrict_oom_score_adj = true
+[$cri.containerd]
+  snapshotter = "overlayfs"
+  default_runtime_name = "runc"
+[$cri.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+[$cri.containerd.runtimes.runc.options]
+  SystemdCgroup = false
+  Root = "$c/runc"
+[$cri.cni]
+  bin_dir = "/usr/lib/cni"
+  conf_dir = "$LAB/cni/net.d"
+  max_conf_num = 1
+[$cri.registry]
+  config_path = "$c/certs.d"
+TOML
+}
+
+start_containerd() {
+    mkdir -p "$LAB/containerd"
+    local cfg="$LAB/containerd/config.toml"
+    # A changed config only takes effect in a new containerd.
+    containerd_config | write_if_changed "$cfg" && stop_component containerd
+    running containerd || start_bg containerd /usr/bin/containerd --config "$cfg"
+}
+
+start_dockerd() {
+    local d="$LAB/docker"
+    mkdir -p "$d/data" "$d/exec"
+    # An empty config file keeps /etc/docker/daemon.json (if any) out; 127.0.0.0/8 registries are plain http by default.
+    echo '{}' | write_if_changed "$d/daemon.json" || true
+    running dockerd || start_bg dockerd /usr/sbin/dockerd --config-file="$d/daemon.json" \
+        --data-root="$d/data" --exec-root="$d/exec" --pidfile="$d/dockerd.pid" -H "unix://$DOCKER_SOCK" \
+        --containerd="$CTRD_SOCK" --containerd-namespace=kubemark-lab-moby \
+        --containerd-plugins-namespace=kubemark-lab-moby-plugins --bridge=none --iptables=false \
+        --ip-forward=false --ip-masq=false --storage-driver=overlay2 --exec-opt native.cgroupdriver=cgroupfs
+}
+
+start_kubelet() {
+    local k="$LAB/kubelet" d="$PKI/node"
+    mkdir -p "$k/root" "$k/pki" "$k/pod-logs" "$k/volume-plugins"
+    write_if_changed "$k/config.yaml" <<YML && stop_component kubelet
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: cgroupfs
+failSwapOn: false
+containerRuntimeEndpoint: unix://$CTRD_SOCK
+address: $NODE_IP
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+readOnlyPort: 0
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: $d/ca.crt}
+authorization: {mode: Webhook}
+podLogsDirectory: $k/pod-logs
+volumePluginDir: $k/volume-plugins
+# No kube-proxy in the lab: kubelet's own iptables chains would only be clutter to clean up.
+makeIPTablesUtilChains: false
+# Only the lab: a nearly full disk must not evict the test pods.
+evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%, nodefs.inodesFree: 1%}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+serializeImagePulls: false
+# Up to the pod CIDR's size: on 2 cores, CPU requests (hollow pods ask 60m) are the limit long before this.
+maxPods: 250
+YML
+    running kubelet || start_bg kubelet "$TC_BIN/kubelet" --config="$k/config.yaml" \
+        --kubeconfig="$d/kubelet.kubeconfig" --root-dir="$k/root" --cert-dir="$k/pki" \
+        --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --v=1
+}

@@ -1,0 +1,3 @@
+module kubemark-lab/pause
+
+go 1.21

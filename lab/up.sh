@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Starts the kubemark lab (node cluster with one real worker, target cluster, registry, dockerd); a no-op when it runs.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$LAB_SRC/pki.sh"; source "$LAB_SRC/host.sh"; source "$LAB_SRC/images.sh"; source "$LAB_SRC/components.sh"
+
+t0=$SECONDS
+[ "$(id -u)" = 0 ] || die "run as root (kubelet, containerd, interfaces and sysctls need it)"
+missing=()
+for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do [ -x "$TC_BIN/$b" ] || missing+=("$TC_BIN/$b"); done
+for b in /usr/bin/etcd /usr/bin/containerd /usr/sbin/runc /usr/sbin/dockerd "$DOCKER" /usr/bin/docker-registry \
+    /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/loopback /usr/sbin/iptables; do [ -x "$b" ] || missing+=("$b"); done
+for b in openssl curl ip go; do command -v "$b" >/dev/null || missing+=("$b"); done
+((${#missing[@]} == 0)) || die "missing: ${missing[*]} (npm run toolchain; apt-get install busybox-static iptables curl)"
+
+mkdir -p "$LAB" "$RUN" "$LOGS" "$LAB/images"
+exec 9>"$RUN/lock"; flock -n 9 || die "another lab up/down is running"
+say "lab dir: $LAB"
+host_up
+pod_logs_up
+pki_all
+
+start_etcd node "$NODE_ETCD"
+start_etcd target "$TARGET_ETCD"
+start_registry
+start_containerd
+wait_for "etcd-node" 30 etcd-node curl -fsS "http://127.0.0.1:$NODE_ETCD/health"
+wait_for "etcd-target" 30 etcd-target curl -fsS "http://127.0.0.1:$TARGET_ETCD/health"
+start_apiserver node "$NODE_IP" "${NODE_API##*:}" "$NODE_ETCD" 10.96.0.0/16
+start_apiserver target "$LAB_IP" "${TARGET_API##*:}" "$TARGET_ETCD" 10.97.0.0/16
+
+wait_for containerd 30 containerd ctr --address "$CTRD_SOCK" version
+start_dockerd
+wait_for registry 30 registry curl -fsS "http://$REGISTRY/v2/"
+wait_for dockerd 60 dockerd curl -fsS --unix-socket "$DOCKER_SOCK" http://docker/_ping
+images_up
+
+wait_for kube-apiserver-node 90 kube-apiserver-node api_ready node "$NODE_API"
+wait_for kube-apiserver-target 90 kube-apiserver-target api_ready target "$TARGET_API"
+say "API servers ready"
+start_controller_manager node 20257
+start_scheduler node 20259
+start_controller_manager target 20357
+start_kubelet
+wait_for kube-controller-manager-node 60 kube-controller-manager-node curl -fsSk https://127.0.0.1:20257/healthz
+wait_for kube-scheduler-node 60 kube-scheduler-node curl -fsSk https://127.0.0.1:20259/healthz
+wait_for kube-controller-manager-target 60 kube-controller-manager-target curl -fsSk https://127.0.0.1:20357/healthz
+# Ready as reported by the running kubelet: a Node object kept in etcd still says Ready from before a down.
+node_ready() {
+    local s since; since=$(stat -c %Y "$RUN/kubelet.pid")
+    s=$(kubectl_node get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}')
+    [ "${s% *}" = True ] && (($(date -d "${s#* }" +%s) >= since))
+}
+wait_for "node $NODE_NAME Ready" 120 kubelet node_ready
+say "node $NODE_NAME Ready"
+
+cat >"$LAB/lab.env" <<ENV
+# source me: the lab's clusters and docker daemon
+export KUBEMARK_LAB_NODE_KUBECONFIG=$LAB/node.kubeconfig
+export KUBEMARK_LAB_TARGET_KUBECONFIG=$LAB/target.kubeconfig
+export KUBECONFIG=$LAB/node.kubeconfig
+export DOCKER_HOST=unix://$DOCKER_SOCK
+export CONTAINERD_ADDRESS=$CTRD_SOCK
+ENV
+say "lab up in $((SECONDS - t0))s"
+echo "node cluster kubeconfig:   $LAB/node.kubeconfig   (https://$NODE_API, reachable from pods too)"
+echo "target cluster kubeconfig: $LAB/target.kubeconfig   (https://$TARGET_API, reachable from pods)"
+echo "registry: http://$REGISTRY   images: $PAUSE_IMAGE $BUSYBOX_IMAGE"
+echo "docker:   DOCKER_HOST=unix://$DOCKER_SOCK   env file: $LAB/lab.env"
+echo "stack config: kubemark:nodeKubeconfig=$LAB/node.kubeconfig kubemark:targetKubeconfig=$LAB/target.kubeconfig kubemark:initImage=$BUSYBOX_IMAGE"
