@@ -20,25 +20,8 @@ const CLAIM_KEYS: readonly (keyof OwnershipRequest)[] = [
     "stackLabelKey", "stackLabelValue", "nodeObjects", "targetObjects", "existingNamespace", "nodeNamePrefix", "nodeCount",
 ];
 
-/** Pulumi's wire marker of a secret value, and of a value unknown during preview. */
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** The wire value of an input unknown during preview (the dynamic provider declines secrets, so they come plain). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-/** check() gets its inputs as they travel on the wire (unlike create and the rest): secrets still wrapped. */
-export function fromWire(value: unknown): unknown {
-    if (Array.isArray(value)) {
-        return value.map(fromWire);
-    }
-    if (value !== null && typeof value === "object") {
-        const o = value as Record<string, unknown>;
-        if (o[SECRET_SIG_KEY] === SECRET_SIG) {
-            return fromWire(o.value);
-        }
-        return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromWire(v)]));
-    }
-    return value;
-}
 
 const hasUnknown = (value: unknown): boolean => JSON.stringify(value ?? null).includes(UNKNOWN);
 
@@ -53,12 +36,10 @@ export class OwnershipGuardProvider implements pulumi.dynamic.ResourceProvider {
      * The check runs before the engine creates or updates anything, in preview and in up: a claim
      * already accepted (same names, in state) is not looked up again, so previews stay cheap.
      */
-    async check(oldWire: Partial<OwnershipGuardInputs>, newWire: OwnershipGuardInputs): Promise<pulumi.dynamic.CheckResult> {
-        const olds = fromWire(oldWire) as Partial<OwnershipGuardInputs>;
-        const news = fromWire(newWire) as OwnershipGuardInputs;
+    async check(olds: Partial<OwnershipGuardInputs>, news: OwnershipGuardInputs): Promise<pulumi.dynamic.CheckResult> {
         // Unknown until an earlier resource exists (a preview): up checks again before creating anything.
         if ((olds.providerVersion !== undefined && sameClaims(olds, news)) || hasUnknown(news)) {
-            return { inputs: newWire };
+            return { inputs: news };
         }
         const make = this.makeApi ?? kubernetesClusterApi;
         const node = make(news.nodeKubeconfig, REQUEST_MS);
@@ -73,7 +54,7 @@ export class OwnershipGuardProvider implements pulumi.dynamic.ResourceProvider {
                 "Nothing was changed; check that the API server is up and the kubeconfig works, then run the command again"];
         }
         // No property: the engine then prints the reason alone, not the (long) inputs.
-        return { inputs: newWire, failures: problems.map((reason) => ({ property: "", reason })) };
+        return { inputs: news, failures: problems.map((reason) => ({ property: "", reason })) };
     }
 
     async create(inputs: OwnershipGuardInputs): Promise<pulumi.dynamic.CreateResult> {

@@ -111,16 +111,6 @@ describe("OwnershipGuardProvider", () => {
         assert.match(result.failures![0].reason, /^Namespace kubemark-dev already exists/);
     });
 
-    it("check reads secret kubeconfigs as they come on the wire, and keeps the wire form", async () => {
-        const { node, provider } = clusters();
-        node.addObject({ kind: "Namespace", name: "kubemark-dev" }, { team: "a" });
-        const wrap = (value: string) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
-        const wire = { ...inputs(), nodeKubeconfig: wrap("node"), targetKubeconfig: wrap("target") } as unknown as OwnershipGuardInputs;
-        const result = await provider.check({}, wire);
-        assert.equal(result.failures?.length, 1, "the node cluster was reached through the unwrapped kubeconfig");
-        assert.deepEqual(result.inputs, wire);
-    });
-
     it("check waits for up when an input is still unknown in a preview", async () => {
         const { node, target, provider } = clusters();
         const result = await provider.check({}, inputs({ targetKubeconfig: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }));
