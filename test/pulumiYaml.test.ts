@@ -17,7 +17,8 @@ describe("Pulumi.yaml", () => {
     it("declares exactly the keys the program reads, each typed, described and defaulted", () => {
         assert.deepEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
         for (const [key, decl] of Object.entries(project.config)) {
-            assert.ok(["string", "integer", "boolean", "array"].includes(decl.type), `${key}: type ${decl.type}`);
+            // The CLI's own type check would stop at a non-number before the program lists every problem.
+            assert.ok(["string", "array"].includes(decl.type), `${key}: type ${decl.type}`);
             assert.ok((decl.description ?? "").length > 20, `${key}: description`);
             // The CLI stops at a declared key without a default before the program runs, hiding every other
             // problem: even the required version defaults to "" and the config reader names it.

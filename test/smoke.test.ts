@@ -18,4 +18,22 @@ describe("pulumi preview of the dev stack without a cluster", { skip: missingToo
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
+
+    it("lists every config problem in one preview: a missing key or a wrong type no longer stops the CLI first", { timeout: 300_000 }, async () => {
+        const dir = copyProject();
+        try {
+            assert.equal((await pulumi(dir, "bad", ["stack", "init"])).code, 0);
+            fs.appendFileSync(`${dir}/Pulumi.bad.yaml`, "config:\n  kubemark:replicas: many\n  kubemark:readyTimeoutSeconds: -5\n  kubemark:hollowProxy: 1\n");
+            const run = await pulumi(dir, "bad", ["preview"]);
+            assert.notEqual(run.code, 0);
+            for (const problem of [/kubemark:kubernetesVersion is required/, /kubemark:replicas = "many": must be a whole number from 0 to 10000/,
+                /kubemark:image or kubemark:imageRegistry is required/, /kubemark:readyTimeoutSeconds = "-5": must be a whole number/,
+                /kubemark:hollowProxy = "1": must be true or false/]) {
+                assert.match(run.out, problem);
+            }
+            assert.doesNotMatch(run.out, /validating stack config/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
 });
