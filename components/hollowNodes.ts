@@ -10,7 +10,7 @@ import {
     WorkloadKind,
 } from "./config";
 import { HollowNodeSync, NodeReaper } from "./nodeReaper";
-import { expectedNodeNames, nodeClusterObjects } from "./ownership";
+import { APPLY_ANNOTATIONS, expectedNodeNames, nodeClusterObjects } from "./ownership";
 import { OwnershipGuard } from "./ownershipGuard";
 import {
     KUBELET_KUBECONFIG_KEY, KUBEMARK_IMAGE_ENDPOINT, PROXY_KUBECONFIG_KEY, podLabels, stackNodeSelector,
@@ -107,12 +107,12 @@ export class HollowNodes extends pulumi.ComponentResource {
 
         const namespace = createNamespace
             ? new k8s.core.v1.Namespace(`${name}-namespace`, {
-                metadata: { name: args.namespace, labels: { [STACK_LABEL_KEY]: args.stackLabelValue } },
+                metadata: { name: args.namespace, labels: { [STACK_LABEL_KEY]: args.stackLabelValue }, annotations: { ...APPLY_ANNOTATIONS } },
             }, { parent: this, provider, dependsOn: [guard] }).metadata.name
             : pulumi.output(args.namespace);
 
         const secret = new k8s.core.v1.Secret(`${name}-kubeconfig`, {
-            metadata: { name: secretName, namespace, labels },
+            metadata: { name: secretName, namespace, labels, annotations: { ...APPLY_ANNOTATIONS } },
             type: "Opaque",
             stringData: { [KUBELET_KUBECONFIG_KEY]: targetKubeconfig, [PROXY_KUBECONFIG_KEY]: targetKubeconfig },
         }, { parent: this, provider, dependsOn: [guard] });
@@ -143,6 +143,7 @@ export class HollowNodes extends pulumi.ComponentResource {
             });
             // New target credentials must restart the hollow kubelets, which read them only at start.
             m.spec.template.metadata.annotations = { "kubemark-pulumi/kubeconfig-digest": digest(kubeconfig) };
+            m.metadata.annotations = { ...m.metadata.annotations, ...APPLY_ANNOTATIONS };
             return m;
         });
         // The annotation digest derives from a secret; the manifest itself carries no credential.

@@ -26,6 +26,17 @@ export interface StackObjectsOptions {
     readonly workloadKind: WorkloadKind;
 }
 
+/**
+ * Annotations on every object the stack applies. One field manager for every run: the kubernetes
+ * provider otherwise draws a random one per resource, and an up killed mid-create leaves an object
+ * whose fields the rerun's new manager conflicts with. Force: the guard has already established
+ * the object is this stack's, so an earlier manager's or a hand edit's claim on a field must not stop up.
+ */
+export const APPLY_ANNOTATIONS: Readonly<Record<string, string>> = {
+    "pulumi.com/patchFieldManager": "kubemark-pulumi",
+    "pulumi.com/patchForce": "true",
+};
+
 const WORKLOAD_API: Readonly<Record<WorkloadKind, string>> = {
     StatefulSet: "apps/v1", Deployment: "apps/v1", ReplicationController: "v1",
 };

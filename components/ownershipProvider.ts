@@ -23,7 +23,9 @@ const CLAIM_KEYS: readonly (keyof OwnershipRequest)[] = [
 /** The wire value of an input unknown during preview (the dynamic provider declines secrets, so they come plain). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-const hasUnknown = (value: unknown): boolean => JSON.stringify(value ?? null).includes(UNKNOWN);
+/** Only the inputs the check reads: `__provider`, this provider's own serialized code, holds the marker too. */
+const hasUnknown = (news: OwnershipGuardInputs): boolean =>
+    [news.nodeKubeconfig, news.targetKubeconfig, ...CLAIM_KEYS.map((k) => news[k])].some((v) => JSON.stringify(v ?? null).includes(UNKNOWN));
 
 function sameClaims(olds: Partial<OwnershipGuardInputs>, news: OwnershipGuardInputs): boolean {
     return CLAIM_KEYS.every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));

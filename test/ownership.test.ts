@@ -111,6 +111,13 @@ describe("OwnershipGuardProvider", () => {
         assert.match(result.failures![0].reason, /^Namespace kubemark-dev already exists/);
     });
 
+    it("check runs although its own serialized code (__provider) holds the unknown marker", async () => {
+        const { node, provider } = clusters();
+        node.addObject({ kind: "Namespace", name: "kubemark-dev" }, { team: "a" });
+        const withCode = { ...inputs(), __provider: "exports.handler = ... '04da6b54-80e4-46f7-96ec-b56ff0331ba9' ..." } as OwnershipGuardInputs;
+        assert.equal((await provider.check({}, withCode)).failures?.length, 1);
+    });
+
     it("check waits for up when an input is still unknown in a preview", async () => {
         const { node, target, provider } = clusters();
         const result = await provider.check({}, inputs({ targetKubeconfig: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" }));

@@ -142,6 +142,14 @@ describe("program", () => {
                 assert.equal(reveal(guard.inputs.nodeCount), get().outputs.replicas);
             });
 
+            it("applies every object with one field manager, so a rerun after an interrupted create does not conflict", () => {
+                for (const t of ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:apps/v1:StatefulSet"]) {
+                    const annotations = one(t).inputs.metadata.annotations;
+                    assert.equal(annotations["pulumi.com/patchFieldManager"], "kubemark-pulumi", t);
+                    assert.equal(annotations["pulumi.com/patchForce"], "true", t);
+                }
+            });
+
             it("makes the workload depend on the reaper, and the sync on the workload", () => {
                 const reaper = one("pulumi-nodejs:dynamic/kubemark:NodeReaper");
                 const workload = one("kubernetes:apps/v1:StatefulSet");
