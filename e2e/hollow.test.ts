@@ -1,0 +1,237 @@
+// End to end in the lab: kubemark pods from the image built for the stack's release register Ready Nodes.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { STACK_LABEL_KEY } from "../components/config";
+import { buildImage } from "../lab/buildImage";
+import { copyProject, pulumi, pulumiStart } from "../test/pulumiCli";
+import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, podUsage, REGISTRY, sleep, spread, waitUntil, WORKER } from "./lab";
+
+const skip = labMissing();
+const STACK = "lab";
+const NS = `kubemark-${STACK}`;
+const SELECTOR = `${STACK_LABEL_KEY}=kubemark.${STACK}`;
+const OLD = { stack: "lab130", version: "v1.30.14" };
+const figures: string[] = [];
+const report = (line: string) => {
+    figures.push(line);
+    console.log(`[e2e] ${line}`);
+};
+
+async function hollowNodes(selector = SELECTOR) {
+    return (await clientsOf("target").core.listNode({ labelSelector: selector })).items;
+}
+const isReady = (n: { status?: { conditions?: { type: string; status: string }[] } }) =>
+    (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+
+async function hollowPods(namespace = NS) {
+    return (await clientsOf("node").core.listNamespacedPod({ namespace })).items.filter((p) => !p.metadata?.deletionTimestamp);
+}
+
+describe("hollow nodes for real in the lab", { skip }, () => {
+    let project: string;
+    const images: Record<string, string> = {};
+    const cli = (stack: string, args: string[]) => pulumi(project, stack, args, DOCKER_ENV);
+
+    async function configure(stack: string, values: [string, string][]): Promise<void> {
+        for (const [k, v] of values) {
+            const set = await cli(stack, ["config", "set", k, v]);
+            assert.equal(set.code, 0, `config set ${k}: ${set.out}`);
+        }
+    }
+
+    async function up(stack: string): Promise<number> {
+        const run = await cli(stack, ["up", "--yes", "--skip-preview"]);
+        assert.equal(run.code, 0, run.out);
+        return run.seconds;
+    }
+
+    before(async () => {
+        // Fresh clusters: nothing a previous run (or a demo) left in them counts here.
+        const reset = await lab("down", "--wipe");
+        assert.equal(reset.code, 0, reset.out);
+        const started = await lab("up");
+        assert.equal(started.code, 0, started.out);
+        report(`lab up: ${started.seconds.toFixed(1)}s`);
+        for (const version of ["v1.31.0", OLD.version]) {
+            const env = { ...process.env, ...DOCKER_ENV };
+            const cold = await buildImage(version, REGISTRY, env);
+            const warm = await buildImage(version, REGISTRY, env);
+            assert.equal(warm.digestRef, cold.digestRef, "a rebuild of the same release and patches is the same image");
+            const total = (s: Record<string, number>) => Object.values(s).reduce((a, b) => a + b, 0);
+            report(`image ${version}: first build and push this run ${total(cold.seconds).toFixed(1)}s ` +
+                `(${Object.entries(cold.seconds).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(", ")}); again ${total(warm.seconds).toFixed(1)}s`);
+            images[version] = cold.digestRef;
+        }
+        project = copyProject(["Pulumi.lab.yaml"]);
+        fs.copyFileSync(`${project}/Pulumi.lab.yaml`, `${project}/Pulumi.${OLD.stack}.yaml`);
+        for (const stack of [STACK, OLD.stack]) {
+            assert.equal((await cli(stack, ["stack", "init"])).code, 0);
+            await configure(stack, [["nodeKubeconfig", kubeconfigFile("node")], ["targetKubeconfig", kubeconfigFile("target")]]);
+        }
+        await configure(STACK, [["image", images["v1.31.0"]]]);
+        // The older release also runs unprivileged: no init container, the hollow kubelet without privilege.
+        await configure(OLD.stack, [["image", images[OLD.version]], ["kubernetesVersion", OLD.version], ["replicas", "3"], ["privileged", "false"]]);
+    });
+
+    after(async () => {
+        console.log(`\n[e2e] figures:\n${figures.map((f) => `  ${f}`).join("\n")}`);
+        if (project) {
+            for (const stack of [OLD.stack, STACK]) {
+                await cli(stack, ["destroy", "--yes", "--skip-preview"]);
+            }
+            fs.rmSync(project, { recursive: true, force: true });
+        }
+        const down = await lab("down");
+        console.log(`[e2e] lab down: ${down.seconds.toFixed(1)}s (exit ${down.code})`);
+    });
+
+    it("pulumi up: 10 Ready hollow Nodes of the stack's release, from the lab registry's image by digest", { timeout: 900_000 }, async () => {
+        const seconds = await up(STACK);
+        report(`pulumi up, 10 hollow nodes: ${seconds.toFixed(1)}s from start to all Ready`);
+        const { core, apps } = clientsOf("node");
+        await core.readNamespace({ name: NS });
+        await core.readNamespacedSecret({ name: `hollow-node-${STACK}-kubeconfig`, namespace: NS });
+        await apps.readNamespacedStatefulSet({ name: `hollow-node-${STACK}`, namespace: NS });
+        const nodes = await hollowNodes();
+        assert.equal(nodes.length, 10);
+        for (const node of nodes) {
+            assert.ok(isReady(node), `${node.metadata?.name} not Ready`);
+            assert.equal(node.status?.nodeInfo?.kubeletVersion, "v1.31.0");
+            assert.equal(node.metadata?.labels?.["hollow-node"], "true");
+            assert.ok(node.spec?.taints?.some((t) => t.key === "kubemark-pulumi/hollow-node" && t.effect === "NoSchedule"));
+        }
+        const pods = await hollowPods();
+        assert.equal(pods.length, 10);
+        for (const pod of pods) {
+            assert.equal(pod.spec?.nodeName, WORKER);
+            for (const c of pod.spec?.containers ?? []) {
+                assert.equal(c.image, images["v1.31.0"], "pods run the pushed digest");
+            }
+        }
+    });
+
+    it("every hollow pod keeps running, the patched hollow proxy included; usage of one pod at N = 10", { timeout: 300_000 }, async () => {
+        await sleep(45_000);
+        for (const pod of await hollowPods()) {
+            const statuses = pod.status?.containerStatuses ?? [];
+            assert.deepEqual(statuses.map((s) => s.name).sort(), ["hollow-kubelet", "hollow-proxy"]);
+            for (const s of statuses) {
+                assert.ok(s.state?.running, `${pod.metadata?.name}/${s.name} is not running: ${JSON.stringify(s.state)}`);
+                assert.equal(s.restartCount, 0, `${pod.metadata?.name}/${s.name} restarted`);
+            }
+        }
+        reportUsage(10, await podUsage(NS));
+    });
+
+    it("a pod bound to a hollow Node is reported Running by its hollow kubelet", { timeout: 180_000 }, async () => {
+        const { core } = clientsOf("target");
+        const nodeName = `hollow-node-${STACK}-0`;
+        await core.createNamespacedPod({
+            namespace: "default",
+            body: {
+                metadata: { name: "on-hollow" },
+                spec: {
+                    nodeName,
+                    tolerations: [{ key: "kubemark-pulumi/hollow-node", operator: "Exists" }],
+                    containers: [{ name: "app", image: "registry.example/app:1" }],
+                },
+            },
+        });
+        const seconds = await waitUntil("pod on a hollow Node Running",
+            async () => (await core.readNamespacedPod({ name: "on-hollow", namespace: "default" })).status?.phase === "Running", 120_000);
+        report(`pod bound to ${nodeName}: Running after ${seconds.toFixed(1)}s`);
+        await core.deleteNamespacedPod({ name: "on-hollow", namespace: "default", gracePeriodSeconds: 0 });
+    });
+
+    it("a second up changes nothing", { timeout: 300_000 }, async () => {
+        const run = await cli(STACK, ["preview", "--expect-no-changes"]);
+        assert.equal(run.code, 0, run.out);
+        report(`no-change preview: ${run.seconds.toFixed(1)}s`);
+    });
+
+    it("scale to 50: all Ready, usage of one pod at N = 50", { timeout: 1_200_000 }, async () => {
+        await configure(STACK, [["replicas", "50"]]);
+        const seconds = await up(STACK);
+        report(`pulumi up 10 -> 50 hollow nodes: ${seconds.toFixed(1)}s to all Ready`);
+        assert.equal((await hollowNodes()).filter(isReady).length, 50);
+        await sleep(45_000);
+        reportUsage(50, await podUsage(NS));
+    });
+
+    it("scale to 5: exactly 5 hollow Nodes; a hollow pod deleted by hand leaves no extra Node", { timeout: 900_000 }, async () => {
+        await configure(STACK, [["replicas", "5"]]);
+        await up(STACK);
+        const names = (await hollowNodes()).map((n) => n.metadata!.name!).sort();
+        assert.deepEqual(names, [0, 1, 2, 3, 4].map((i) => `hollow-node-${STACK}-${i}`));
+        await clientsOf("node").core.deleteNamespacedPod({ name: `hollow-node-${STACK}-2`, namespace: NS });
+        await up(STACK);
+        assert.deepEqual((await hollowNodes()).map((n) => n.metadata!.name!).sort(), names);
+        assert.equal((await hollowNodes()).filter(isReady).length, 5);
+    });
+
+    it("a hollow pod killed mid-up is replaced and the up still converges", { timeout: 900_000 }, async () => {
+        await configure(STACK, [["replicas", "8"]]);
+        const run = pulumiStart(project, STACK, ["up", "--yes", "--skip-preview"], DOCKER_ENV);
+        const victim = `hollow-node-${STACK}-6`;
+        const { core } = clientsOf("node");
+        await waitUntil(`${victim} running`, async () =>
+            (await core.readNamespacedPod({ name: victim, namespace: NS })).status?.phase === "Running", 300_000, 500);
+        await core.deleteNamespacedPod({ name: victim, namespace: NS, gracePeriodSeconds: 0 });
+        const done = await run.done;
+        assert.equal(done.code, 0, done.out);
+        report(`up 5 -> 8 with ${victim} killed midway: converged in ${done.seconds.toFixed(1)}s`);
+        assert.equal((await hollowNodes()).filter(isReady).length, 8);
+    });
+
+    it(`two releases side by side: ${OLD.version} Nodes next to v1.31.0 ones; destroying one leaves the other`, { timeout: 900_000 }, async () => {
+        await up(OLD.stack);
+        const old = await hollowNodes(`${STACK_LABEL_KEY}=kubemark.${OLD.stack}`);
+        assert.equal(old.filter(isReady).length, 3);
+        const oldPods = await hollowPods(`kubemark-${OLD.stack}`);
+        assert.ok(oldPods.every((p) => (p.spec?.initContainers ?? []).length === 0 && !JSON.stringify(p.spec).includes('"privileged":true')),
+            "privileged false: no init container and nothing privileged");
+        assert.ok(old.every((n) => n.status?.nodeInfo?.kubeletVersion === OLD.version));
+        assert.ok((await hollowNodes()).every((n) => n.status?.nodeInfo?.kubeletVersion === "v1.31.0"));
+        const before = (await hollowNodes()).map((n) => `${n.metadata!.name}@${n.metadata!.uid}`).sort();
+        const destroy = await cli(OLD.stack, ["destroy", "--yes", "--skip-preview"]);
+        assert.equal(destroy.code, 0, destroy.out);
+        assert.deepEqual(await hollowNodes(`${STACK_LABEL_KEY}=kubemark.${OLD.stack}`), []);
+        assert.deepEqual((await hollowNodes()).map((n) => `${n.metadata!.name}@${n.metadata!.uid}`).sort(), before);
+    });
+
+    it("destroy with the target API server stopped fails within the bound; once it is back, destroy leaves nothing", { timeout: 900_000 }, async () => {
+        const pid = Number(fs.readFileSync(`${LAB}/run/kube-apiserver-target.pid`, "utf8"));
+        process.kill(pid, "SIGTERM");
+        await waitUntil("target API server stopped", async () => !fs.existsSync(`/proc/${pid}`), 30_000, 200);
+        const refused = await cli(STACK, ["destroy", "--yes", "--skip-preview"]);
+        assert.notEqual(refused.code, 0);
+        assert.match(refused.out, /cannot reach the target cluster's API server/);
+        report(`destroy with the target down: failed after ${refused.seconds.toFixed(1)}s (bound 120s)`);
+        assert.ok(refused.seconds < 240);
+        const back = await lab("up");
+        assert.equal(back.code, 0, back.out);
+        const destroy = await cli(STACK, ["destroy", "--yes", "--skip-preview"]);
+        assert.equal(destroy.code, 0, destroy.out);
+        report(`pulumi destroy of 8 hollow nodes: ${destroy.seconds.toFixed(1)}s`);
+        const target = clientsOf("target");
+        assert.deepEqual((await target.core.listNode({ labelSelector: "hollow-node=true" })).items.map((n) => n.metadata!.name), []);
+        const leases = (await target.coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items.map((l) => l.metadata!.name!);
+        assert.deepEqual(leases.filter((l) => l.startsWith("hollow-node-")), []);
+        await waitUntil(`${NS} gone`, async () => !(await clientsOf("node").core.listNamespace()).items.some((n) => n.metadata?.name === NS), 120_000);
+        const worker = await clientsOf("node").core.readNode({ name: WORKER });
+        assert.ok(isReady(worker), "the lab's real worker is untouched and Ready");
+    });
+});
+
+function reportUsage(n: number, usage: Map<string, Record<string, { memoryMiB: number; rssMiB: number; millicores: number }>>): void {
+    assert.equal(usage.size, n, `stats for ${usage.size} of ${n} hollow pods`);
+    for (const container of ["hollow-kubelet", "hollow-proxy"]) {
+        const of = (k: "memoryMiB" | "millicores") => spread([...usage.values()].map((p) => p[container]?.[k] ?? 0));
+        const mem = of("memoryMiB");
+        const cpu = of("millicores");
+        assert.ok(mem.min > 0, `${container}: no memory reading`);
+        report(`N = ${n}, ${container}: working set ${mem.mean.toFixed(1)} MiB (${mem.min.toFixed(1)}-${mem.max.toFixed(1)}), ` +
+            `CPU ${cpu.mean.toFixed(1)}m (${cpu.min.toFixed(1)}-${cpu.max.toFixed(1)}) per pod`);
+    }
+}

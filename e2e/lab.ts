@@ -1,0 +1,101 @@
+// The end-to-end tests' view of the lab: its scripts, its clusters' clients, and hollow pods' measured usage.
+import * as k8s from "@kubernetes/client-node";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { toolchainDir } from "../test/controlPlane";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+export const LAB = process.env.KUBEMARK_LAB_DIR ?? path.join(os.homedir(), ".cache", "kubemark-lab");
+export const REGISTRY = "127.0.0.1:5000";
+export const WORKER = "lab-worker";
+/** The lab's own docker daemon, and Debian's docker client, whose legacy builder needs no buildx. */
+export const DOCKER_ENV = { DOCKER_HOST: `unix://${LAB}/run/docker.sock`, DOCKER_BUILDKIT: "0", PATH: `/usr/bin:${process.env.PATH}` };
+
+/** Why the lab cannot run here, or undefined. */
+export function labMissing(): string | undefined {
+    if (process.getuid?.() !== 0) {
+        return "the lab needs root (kubelet, containerd, network interfaces)";
+    }
+    const bin = path.join(toolchainDir(), "bin");
+    const missing = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl", "pulumi", "pulumi-resource-kubernetes"]
+        .map((b) => path.join(bin, b)).filter((f) => !fs.existsSync(f));
+    return missing.length > 0 ? `missing ${missing.join(", ")}: run npm run toolchain` : undefined;
+}
+
+export interface ScriptRun { code: number; out: string; seconds: number }
+
+/** Runs lab/<name>.sh, echoing its progress lines. */
+export function lab(name: "up" | "down" | "status", ...args: string[]): Promise<ScriptRun> {
+    const started = Date.now();
+    return new Promise((resolve) => {
+        const child = spawn("bash", [path.join(ROOT, "lab", `${name}.sh`), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        const take = (d: Buffer) => {
+            out += d;
+            process.stderr.write(d);
+        };
+        child.stdout.on("data", take);
+        child.stderr.on("data", take);
+        child.on("close", (code) => resolve({ code: code ?? 1, out, seconds: (Date.now() - started) / 1000 }));
+    });
+}
+
+export function kubeconfigFile(cluster: "node" | "target"): string {
+    return path.join(LAB, `${cluster}.kubeconfig`);
+}
+
+export function clientsOf(cluster: "node" | "target") {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfigFile(cluster));
+    return { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api) };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 1000): Promise<number> {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+        if (await check().catch(() => false)) {
+            return (Date.now() - started) / 1000;
+        }
+        await sleep(everyMs);
+    }
+    throw new Error(`${what}: not within ${timeoutMs / 1000}s`);
+}
+
+export interface ContainerUsage { readonly memoryMiB: number; readonly rssMiB: number; readonly millicores: number }
+export type PodUsage = Record<string, ContainerUsage>;
+
+interface Summary {
+    pods?: { podRef: { name: string; namespace: string };
+        containers?: { name: string; cpu?: { usageNanoCores?: number }; memory?: { workingSetBytes?: number; rssBytes?: number } }[] }[];
+}
+
+/** Per-container usage of a namespace's pods, from the worker kubelet's summary API (its cgroup readings). */
+export async function podUsage(namespace: string): Promise<Map<string, PodUsage>> {
+    const raw = await clientsOf("node").core.connectGetNodeProxyWithPath({ name: WORKER, path: "stats/summary" });
+    const summary = (typeof raw === "string" ? JSON.parse(raw) : raw) as Summary;
+    const usage = new Map<string, PodUsage>();
+    for (const pod of summary.pods ?? []) {
+        if (pod.podRef.namespace !== namespace) {
+            continue;
+        }
+        usage.set(pod.podRef.name, Object.fromEntries((pod.containers ?? []).map((c) => [c.name, {
+            memoryMiB: (c.memory?.workingSetBytes ?? 0) / 2 ** 20,
+            rssMiB: (c.memory?.rssBytes ?? 0) / 2 ** 20,
+            millicores: (c.cpu?.usageNanoCores ?? 0) / 1e6,
+        }])));
+    }
+    return usage;
+}
+
+/** Mean, min and max of one container's figure over pods. */
+export function spread(values: number[]): { mean: number; min: number; max: number } {
+    return {
+        mean: values.reduce((a, b) => a + b, 0) / Math.max(1, values.length),
+        min: Math.min(...values),
+        max: Math.max(...values),
+    };
+}
