@@ -10,7 +10,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 export const LAB = process.env.KUBEMARK_LAB_DIR ?? path.join(os.homedir(), ".cache", "kubemark-lab");
 export const REGISTRY = "127.0.0.1:5000";
 export const WORKER = "lab-worker";
-/** The lab's own docker daemon, and Debian's docker client, whose legacy builder needs no buildx. */
+/** For image builds: the lab's own docker daemon, and Debian's docker client, whose legacy builder needs no buildx. */
 export const DOCKER_ENV = { DOCKER_HOST: `unix://${LAB}/run/docker.sock`, DOCKER_BUILDKIT: "0", PATH: `/usr/bin:${process.env.PATH}` };
 
 /** Why the lab cannot run here, or undefined. */

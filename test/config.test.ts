@@ -39,8 +39,8 @@ describe("parseSettings defaults", () => {
         assert.equal(s.createNamespace, true);
         assert.equal(s.maxPods, 110);
         assert.deepEqual(s.nodeTaints.map((t) => `${t.key}=${t.value}:${t.effect}`), DEFAULT_NODE_TAINTS);
-        assert.deepEqual(s.kubeletResources, { cpu: "40m", memory: "100Mi" });
-        assert.deepEqual(s.proxyResources, { cpu: "20m", memory: `${100 * 1024 + 50 * 10}Ki` });
+        assert.deepEqual(s.kubeletResources, { cpu: "40m", memory: "40Mi" });
+        assert.deepEqual(s.proxyResources, { cpu: "20m", memory: `${32 * 1024 + 50 * 10}Ki` });
         assert.equal(s.nodeCluster.kubeconfigPath, "/home/u/.kube/config");
         assert.equal(s.targetCluster.sameAsNodeCluster, true);
         assert.equal(s.stackLabelValue, "kubemark.v1-31");
@@ -53,7 +53,7 @@ describe("parseSettings defaults", () => {
         const z = parseSettings(raw({ "kubemark:replicas": "0" }));
         assert.equal(z.replicas, 0);
         const big = parseSettings(raw({ "kubemark:replicas": "2000" }));
-        assert.deepEqual(big.proxyResources, { cpu: "50m", memory: `${102400 + 50 * 2000}Ki` });
+        assert.deepEqual(big.proxyResources, { cpu: "50m", memory: `${32 * 1024 + 50 * 2000}Ki` });
     });
     it("accepts kubernetes.io labels: the hollow kubelet skips the kubelet's own label check", () => {
         const s2 = parseSettings(raw({ "kubemark:nodeLabels": '["node-role.kubernetes.io/worker="]' }));

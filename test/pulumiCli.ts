@@ -51,6 +51,7 @@ export function pulumiStart(dir: string, stack: string, args: string[], env: Rec
     child.stdout.on("data", (d) => { out += d; });
     child.stderr.on("data", (d) => { out += d; });
     const done = new Promise<Run>((resolve) => {
+        child.on("error", (e) => resolve({ code: 127, out: `${out}cannot run pulumi: ${e.message}`, seconds: (Date.now() - started) / 1000 }));
         child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), out, seconds: (Date.now() - started) / 1000 }));
     });
     return {
