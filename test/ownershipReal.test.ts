@@ -1,11 +1,11 @@
 // Data safety against real API servers: a stack never takes over, overwrites or deletes what it did not create.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../components/config";
 import { ControlPlane, missingTools } from "./controlPlane";
 import { clients, fakeKubelets, nodeNames, register } from "./fakeKubelets";
-import { copyProject, pulumi, pulumiStart } from "./pulumiCli";
+import { startPair, stopPair } from "./clusterPair";
+import { pulumi, pulumiStart } from "./pulumiCli";
 
 const skip = missingTools();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -16,16 +16,10 @@ describe("ownership against real API servers", { skip }, () => {
     let project: string;
 
     before(async () => {
-        [nodeCluster, target] = await Promise.all([ControlPlane.start("node", true), ControlPlane.start("target", false)]);
-        project = copyProject();
+        ({ nodeCluster, target, project } = await startPair());
     });
 
-    after(async () => {
-        await Promise.all([nodeCluster?.stop(), target?.stop()]);
-        if (project) {
-            fs.rmSync(project, { recursive: true, force: true });
-        }
-    });
+    after(() => stopPair({ nodeCluster, target, project }));
 
     async function stack(name: string, extra: [string, string][]): Promise<void> {
         assert.equal((await pulumi(project, name, ["stack", "init"])).code, 0);
@@ -118,6 +112,32 @@ describe("ownership against real API servers", { skip }, () => {
         assert.match(up.out, /1 Node\(s\) with the names this stack's hollow kubelets register under already exist in the target cluster .*hollow-node-squat-1/);
         assert.equal((await namespaceObjects("kubemark-squat")).namespace, undefined);
         assert.deepEqual(await nodeNames(target, "owner=someone"), ["hollow-node-squat-1"]);
+    });
+
+    it("what an interrupted up left (this stack's by label, written by another field manager, not in state) is taken back", { timeout: 600_000 }, async () => {
+        // Exactly what a run killed mid-create leaves: the provider had drawn a random field manager for it.
+        const dead = "pulumi-kubernetes-0a1b2c3d";
+        const labels = { "app.kubernetes.io/name": "hollow-node", "app.kubernetes.io/instance": "hollow-node-left", [STACK_LABEL_KEY]: "kubemark.left" };
+        const { core, apps } = clients(nodeCluster);
+        // (A workload is left out: changing its pod template here would wait on a rollout no kubelet completes.)
+        await core.createNamespace({ body: { metadata: { name: "kubemark-left", labels: { [STACK_LABEL_KEY]: "kubemark.left" } } }, fieldManager: dead });
+        await core.createNamespacedSecret({ namespace: "kubemark-left", fieldManager: dead,
+            body: { metadata: { name: "hollow-node-left-kubeconfig", labels }, stringData: { "kubelet.kubeconfig": "stale" } } });
+        await stack("left", []);
+        const stopKubelets = fakeKubelets(nodeCluster, target, "kubemark-left");
+        try {
+            const up = await pulumi(project, "left", ["up", "--yes", "--skip-preview"]);
+            assert.equal(up.code, 0, up.out);
+            const secret = await core.readNamespacedSecret({ name: "hollow-node-left-kubeconfig", namespace: "kubemark-left" });
+            assert.match(Buffer.from(secret.data!["kubelet.kubeconfig"], "base64").toString(), /apiVersion: v1/, "the stale value is replaced");
+            assert.ok(secret.metadata?.managedFields?.some((f) => f.manager === "kubemark-pulumi"), "applied by the stack's one field manager");
+            const sts = await apps.readNamespacedStatefulSet({ name: "hollow-node-left", namespace: "kubemark-left" });
+            assert.ok(sts.metadata?.managedFields?.some((f) => f.manager === "kubemark-pulumi"));
+            const destroy = await pulumi(project, "left", ["destroy", "--yes"]);
+            assert.equal(destroy.code, 0, destroy.out);
+        } finally {
+            await stopKubelets();
+        }
     });
 
     it("an up killed midway converges on the next up, and destroy removes everything it made", { timeout: 900_000 }, async () => {

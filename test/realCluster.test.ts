@@ -1,13 +1,13 @@
 // The providers and the whole program against real API servers: a node cluster (with controllers) and a target.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { kubernetesClusterApi } from "../components/clusterApi";
 import { STACK_LABEL_KEY } from "../components/config";
 import { NodeReaperProvider, PROVIDER_VERSION } from "../components/reaperProvider";
 import { ControlPlane, missingTools } from "./controlPlane";
 import { clients, fakeKubelets as playKubelets, leaseNames, nodeNames, register } from "./fakeKubelets";
-import { copyProject, pulumi } from "./pulumiCli";
+import { startPair, stopPair } from "./clusterPair";
+import { pulumi } from "./pulumiCli";
 
 const skip = missingTools();
 const STACK = "realapi";
@@ -20,16 +20,10 @@ describe("against real API servers", { skip }, () => {
     let project: string;
 
     before(async () => {
-        [nodeCluster, target] = await Promise.all([ControlPlane.start("node", true), ControlPlane.start("target", false)]);
-        project = copyProject();
+        ({ nodeCluster, target, project } = await startPair());
     });
 
-    after(async () => {
-        await Promise.all([nodeCluster?.stop(), target?.stop()]);
-        if (project) {
-            fs.rmSync(project, { recursive: true, force: true });
-        }
-    });
+    after(() => stopPair({ nodeCluster, target, project }));
 
     it("NodeReaper deletes exactly its stack's Nodes and Leases through the real client", async () => {
         for (const [name, labels] of [["direct-0", { [STACK_LABEL_KEY]: "kubemark.direct" }], ["direct-1", { [STACK_LABEL_KEY]: "kubemark.direct" }],

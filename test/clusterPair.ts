@@ -1,0 +1,24 @@
+// Two real control planes (a node cluster with controllers, and a target) plus a copy of the program, for a test file.
+import * as fs from "node:fs";
+import { ControlPlane } from "./controlPlane";
+import { copyProject } from "./pulumiCli";
+
+export interface ClusterPair {
+    nodeCluster: ControlPlane;
+    target: ControlPlane;
+    /** A throw-away copy of the program with its own state backend. */
+    project: string;
+}
+
+export async function startPair(): Promise<ClusterPair> {
+    const [nodeCluster, target] = await Promise.all([ControlPlane.start("node", true), ControlPlane.start("target", false)]);
+    return { nodeCluster, target, project: copyProject() };
+}
+
+/** Stops whatever of the pair started; safe after a failed start. */
+export async function stopPair(pair: Partial<ClusterPair>): Promise<void> {
+    await Promise.all([pair.nodeCluster?.stop(), pair.target?.stop()]);
+    if (pair.project) {
+        fs.rmSync(pair.project, { recursive: true, force: true });
+    }
+}
