@@ -24,22 +24,26 @@ say "image: $ref"
 say "4/5 pulumi up of the lab stack (Pulumi.lab.yaml: 10 hollow nodes)"
 # A local stack holding only the lab's throw-away credentials; set your own passphrase to override.
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-kubemark-lab}
-pulumi stack select --create lab --non-interactive
-# The stack file is copied into the lab folder and pinned there to the image just pushed, by digest:
-# Pulumi.lab.yaml in the repository stays as it is.
-config="$LAB/Pulumi.lab.yaml"
-cp Pulumi.lab.yaml "$config"
-sed -i -e "s|~/.cache/kubemark-lab/|$LAB/|" "$config"
-pulumi config set --config-file "$config" image "$ref" --non-interactive
-pulumi up --yes --non-interactive --skip-preview --config-file "$config"
+# Pulumi runs from a fresh copy of the program in the lab folder: creating the stack writes its encryption salt
+# into the stack file and the image is pinned there by digest, and the repository's files stay as they are.
+project="$LAB/project"
+rm -rf "$project" && mkdir -p "$project"
+cp -r Pulumi.yaml Pulumi.lab.yaml package.json tsconfig.json index.ts components scripts "$project/"
+ln -s "$ROOT/node_modules" "$project/node_modules"
+sed -i -e "s|~/.cache/kubemark-lab/|$LAB/|" "$project/Pulumi.lab.yaml"
+cd "$project"
+pulumi stack select lab --non-interactive 2>/dev/null || pulumi stack init lab --non-interactive
+pulumi config set image "$ref" --non-interactive
+pulumi up --yes --non-interactive --skip-preview
+cd "$ROOT"
 
 say "5/5 the target cluster's Nodes"
 "$KUBEMARK_TOOLCHAIN_DIR/bin/kubectl" --kubeconfig "$LAB/target.kubeconfig" get nodes -o wide
 say "done in $((SECONDS - t0))s. Next:"
 cat <<EOF
-  source $envfile; export PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE
+  source $envfile; export PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE; cd $project
   kubectl --kubeconfig $LAB/target.kubeconfig get nodes        # the hollow Nodes
   kubectl --kubeconfig $LAB/node.kubeconfig -n kubemark-lab get pods -o wide   # the hollow pods on the real worker
-  pulumi destroy --yes -s lab --config-file $LAB/Pulumi.lab.yaml   # removes the pods, then every hollow Node and Lease
-  npm run lab:down               # stops the lab
+  pulumi destroy --yes -s lab    # removes the pods, then every hollow Node and Lease
+  cd $ROOT && npm run lab:down   # stops the lab
 EOF
