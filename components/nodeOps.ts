@@ -1,5 +1,5 @@
 // What the dynamic providers do to hollow Nodes: reap them, sweep stale ones, wait for Ready.
-import type { ClusterApi, NodeInfo, PodInfo } from "./clusterApi";
+import { ClusterApi, isUnreachable, NodeInfo, PodInfo } from "./clusterApi";
 
 export interface Clock {
     now(): number;
@@ -23,33 +23,76 @@ export function checkSelector(selector: string, requiredKey: string): void {
     }
 }
 
-async function deleteNodes(target: ClusterApi, names: readonly string[]): Promise<number> {
+/**
+ * Deletes in flight at once. Issue 10's measurement on this kind of machine: 1,000 Nodes and Leases took
+ * 14.8 s one request at a time, 64 concurrent deletes 5.1 s; 32 keeps most of that without a burst that
+ * crowds out the cluster's own clients.
+ */
+export const DELETE_CONCURRENCY = 32;
+
+/** Runs `task` on every item, at most `limit` at a time; every task is awaited, failures are collected. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<unknown[]> {
+    const failures: unknown[] = [];
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const item = items[next++];
+            try {
+                await task(item);
+            } catch (e) {
+                failures.push(e);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return failures;
+}
+
+/** Deletes Nodes and their Leases concurrently; returns how many Nodes this call deleted and what failed. */
+async function deleteNodes(target: ClusterApi, names: readonly string[]): Promise<{ deleted: number; failures: unknown[] }> {
     let deleted = 0;
-    for (const name of names) {
+    const failures = await forEachLimited(names, DELETE_CONCURRENCY, async (name) => {
         if (await target.deleteNode(name)) {
             deleted++;
         }
         await target.deleteNodeLease(name);
-    }
-    return deleted;
+    });
+    return { deleted, failures };
 }
 
-/** Deletes `names` (Nodes and Leases) and waits until none of them is listed any more. */
+const someNames = (names: readonly string[]) => `${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""}`;
+
+/**
+ * Deletes `names` (Nodes and Leases) and waits until none of them is listed any more. A failed delete
+ * fails the whole call, after the others ran, naming how many failed and which Nodes are left.
+ */
 async function deleteAndWait(target: ClusterApi, selector: string, names: readonly string[],
     deadline: number, clock: Clock, what: string): Promise<number> {
-    const deleted = await deleteNodes(target, names);
     const wanted = new Set(names);
+    const leftOf = async () => (await target.listNodes(selector)).filter((n) => wanted.has(n.name)).map((n) => n.name);
+    let total = 0;
+    let pending = names;
     for (;;) {
-        const left = (await target.listNodes(selector)).filter((n) => wanted.has(n.name));
+        const { deleted, failures } = await deleteNodes(target, pending);
+        total += deleted;
+        if (failures.length > 0) {
+            const unreachable = failures.find(isUnreachable);
+            if (unreachable) {
+                throw unreachable;
+            }
+            const left = await leftOf();
+            throw new Error(`${what}: ${failures.length} of ${pending.length} delete(s) failed on ${target.server} ` +
+                `(${(failures[0] as Error).message}); ${left.length} Node(s) left: ${someNames(left)}`);
+        }
+        const left = await leftOf();
         if (left.length === 0) {
-            return deleted;
+            return total;
         }
         if (clock.now() >= deadline) {
-            throw new Error(`${what}: ${left.length} Node(s) still present on ${target.server} at the deadline: ` +
-                `${left.slice(0, 5).map((n) => n.name).join(", ")}${left.length > 5 ? ", ..." : ""}`);
+            throw new Error(`${what}: ${left.length} Node(s) still present on ${target.server} at the deadline: ${someNames(left)}`);
         }
         await clock.sleep(POLL_MS);
-        await deleteNodes(target, left.map((n) => n.name));
+        pending = left;
     }
 }
 

@@ -12,6 +12,11 @@ export class FakeCluster implements ClusterApi {
     readonly calls: string[] = [];
     /** When set, every call rejects as a refused connection. */
     down = false;
+    /** Deletes of these Nodes fail with a 500, as an overloaded or broken API server answers. */
+    readonly failDeletes = new Set<string>();
+    /** Node deletes in flight now, and the most seen at once. */
+    inFlight = 0;
+    maxInFlight = 0;
     /** Deleted nodes linger for this many listNodes calls, as with finalizers. */
     deleteLag = 0;
     private lingering = new Map<string, number>();
@@ -66,6 +71,14 @@ export class FakeCluster implements ClusterApi {
 
     async deleteNode(name: string): Promise<boolean> {
         this.check(`deleteNode ${name}`);
+        this.inFlight++;
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        // One turn of the event loop, as a request takes: lets concurrent deletes overlap.
+        await new Promise((r) => setImmediate(r));
+        this.inFlight--;
+        if (this.failDeletes.has(name)) {
+            throw Object.assign(new Error(`Internal error deleting ${name}`), { code: 500 });
+        }
         if (!this.nodes.has(name) || this.lingering.has(name)) {
             return false;
         }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../components/config";
-import { checkSelector } from "../components/nodeOps";
+import { checkSelector, DELETE_CONCURRENCY } from "../components/nodeOps";
 import {
     HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
 } from "../components/reaperProvider";
@@ -70,6 +70,33 @@ describe("NodeReaper delete", () => {
         assert.deepEqual([...w.target.nodes.keys()].sort(), ["hollow-node-v1-30-0", "real-worker"]);
         assert.deepEqual([...w.target.leases].sort(), ["hollow-node-v1-30-0", "real-worker"]);
         assert.ok(w.logs.some((l) => l.includes("removed 4 hollow Node(s)")), w.logs.join("\n"));
+    });
+
+    it("deletes many Nodes concurrently, bounded, and still only this stack's", async () => {
+        const w = world();
+        for (let i = 0; i < 200; i++) {
+            w.target.addNode(`hollow-node-v1-31-${i}`, MINE);
+        }
+        w.target.addNode("real-worker", {});
+        await new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs());
+        assert.deepEqual([...w.target.nodes.keys()], ["real-worker"]);
+        assert.deepEqual([...w.target.leases], ["real-worker"]);
+        assert.equal(w.target.maxInFlight, DELETE_CONCURRENCY, "as many in flight as allowed, no more");
+    });
+
+    it("a failed delete among many fails destroy after the others ran, with how many failed and which Nodes are left", async () => {
+        const w = world();
+        for (let i = 0; i < 50; i++) {
+            w.target.addNode(`hollow-node-v1-31-${i}`, MINE);
+        }
+        w.target.failDeletes.add("hollow-node-v1-31-7");
+        w.target.failDeletes.add("hollow-node-v1-31-9");
+        await assert.rejects(new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs()),
+            /destroy: 2 of 50 delete\(s\) failed on https:\/\/target\.test:6443 \(Internal error deleting hollow-node-v1-31-7\); 2 Node\(s\) left: hollow-node-v1-31-7, hollow-node-v1-31-9/);
+        assert.deepEqual([...w.target.nodes.keys()].sort(), ["hollow-node-v1-31-7", "hollow-node-v1-31-9"]);
+        w.target.failDeletes.clear();
+        await new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs());
+        assert.equal(w.target.nodes.size, 0, "a second destroy finishes the job");
     });
 
     it("is idempotent: a second delete, or Nodes already gone (404), succeeds", async () => {
