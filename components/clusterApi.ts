@@ -63,6 +63,35 @@ function statusCode(e: unknown): number | undefined {
     return typeof code === "number" ? code : undefined;
 }
 
+/** Nodes per page of a list: a 5,000-Node cluster answers in pages, never one large response. */
+export const LIST_PAGE_SIZE = 500;
+/**
+ * The API server's own table form (what kubectl get prints), rows only: a Node is a name and a STATUS
+ * cell of some dozens of bytes instead of its whole object (conditions, addresses, images, several KB).
+ */
+export const TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json";
+
+interface NodeTable {
+    kind?: string;
+    columnDefinitions?: { name: string }[];
+    rows?: { cells: unknown[] }[];
+    metadata?: { continue?: string };
+}
+
+/** Names and readiness from a Node table page; the STATUS cell is "Ready", "NotReady" or "Unknown", plus ",SchedulingDisabled". */
+export function nodesFromTable(table: NodeTable): NodeInfo[] {
+    const columns = (table.columnDefinitions ?? []).map((c) => c.name.toLowerCase());
+    const name = columns.indexOf("name");
+    const status = columns.indexOf("status");
+    if (table.kind !== "Table" || name < 0 || status < 0) {
+        throw new Error(`the API server answered a Node list without the table columns NAME and STATUS (kind ${table.kind})`);
+    }
+    return (table.rows ?? []).map((row) => ({
+        name: String(row.cells[name]),
+        ready: String(row.cells[status]).split(",").includes("Ready"),
+    }));
+}
+
 /** The real ClusterApi over @kubernetes/client-node. Built inside provider methods, never captured. */
 export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: number): ClusterApi {
     // require, not import: this runs in the dynamic provider process from serialized code.
@@ -73,6 +102,37 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const https = require("https") as typeof import("https");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const http = require("http") as typeof import("http");
+    /** A GET the generated client cannot make (another Accept): the status code travels as `code`, like its errors. */
+    const getJson = async (path: string, accept: string): Promise<unknown> => {
+        const url = new URL(path, kc.getCurrentCluster()?.server);
+        const opts: import("https").RequestOptions = { method: "GET", headers: { Accept: accept } };
+        await kc.applyToHTTPSOptions(opts);
+        return new Promise((resolve, reject) => {
+            const req = (url.protocol === "http:" ? http : https).request(url, opts, (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("end", () => {
+                    const body = Buffer.concat(chunks).toString("utf8");
+                    if ((res.statusCode ?? 0) >= 300) {
+                        reject(Object.assign(new Error(`HTTP ${res.statusCode} for GET ${url.pathname}: ${body.slice(0, 300)}`), { code: res.statusCode }));
+                        return;
+                    }
+                    try {
+                        resolve(JSON.parse(body));
+                    } catch (e) {
+                        reject(Object.assign(new Error(`GET ${url.pathname}: not JSON: ${(e as Error).message}`), { code: res.statusCode }));
+                    }
+                });
+                res.on("error", reject);
+            });
+            req.on("error", reject);
+            req.end();
+        });
+    };
     const server = kc.getCurrentCluster()?.server ?? "(unknown server)";
     const call = async <T>(p: Promise<T>, what: string): Promise<T> => {
         try {
@@ -98,11 +158,18 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
     return {
         server,
         async listNodes(labelSelector) {
-            const list = await call(core.listNode({ labelSelector }), "list Nodes");
-            return list.items.map((n) => ({
-                name: n.metadata?.name ?? "",
-                ready: (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
-            }));
+            const nodes: NodeInfo[] = [];
+            let token = "";
+            do {
+                const query = new URLSearchParams({ labelSelector, limit: String(LIST_PAGE_SIZE), includeObject: "None" });
+                if (token) {
+                    query.set("continue", token);
+                }
+                const page = await call(getJson(`/api/v1/nodes?${query}`, TABLE_ACCEPT), "list Nodes") as NodeTable;
+                nodes.push(...nodesFromTable(page));
+                token = page.metadata?.continue ?? "";
+            } while (token);
+            return nodes;
         },
         deleteNode: (name) => gone(core.deleteNode({ name }), `delete Node ${name}`),
         deleteNodeLease: (name) => gone(

@@ -40,6 +40,25 @@ describe("against real API servers", { skip }, () => {
         assert.deepEqual(await kubernetesClusterApi(target.kubeconfig, 5000).deleteNode("direct-0"), false, "a second delete is a 404, not an error");
     });
 
+    it("lists Nodes as the API server's table, in pages, with readiness from the STATUS column", async () => {
+        const { core } = clients(target);
+        const names = Array.from({ length: 1100 }, (_, i) => `paged-${i}`);
+        for (let i = 0; i < names.length; i += 50) {
+            await Promise.all(names.slice(i, i + 50).map((name) => core.createNode({ body: { metadata: { name, labels: { [STACK_LABEL_KEY]: "kubemark.paged" } } } })));
+        }
+        await register(target, "paged-ready", { [STACK_LABEL_KEY]: "kubemark.paged" });
+        const api = kubernetesClusterApi(target.kubeconfig, 15000);
+        const listed = await api.listNodes(`${STACK_LABEL_KEY}=kubemark.paged`);
+        assert.equal(listed.length, 1101, "every page was read (page size 500)");
+        assert.deepEqual(listed.filter((n) => n.ready).map((n) => n.name), ["paged-ready"]);
+        await new NodeReaperProvider().delete("id", {
+            providerVersion: PROVIDER_VERSION, targetKubeconfig: target.kubeconfig, nodeKubeconfig: nodeCluster.kubeconfig,
+            selector: `${STACK_LABEL_KEY}=kubemark.paged`, selectorKey: STACK_LABEL_KEY,
+            namespace: "kubemark-paged", podSelector: "app.kubernetes.io/instance=hollow-node-paged", timeoutSeconds: 60,
+        });
+        assert.deepEqual(await api.listNodes(`${STACK_LABEL_KEY}=kubemark.paged`), []);
+    });
+
     it("pulumi up, no-change up, scale-down, destroy with the target down, then destroy", { timeout: 900_000 }, async () => {
         await register(target, "real-worker", {});
         const configs: [string, string][] = [

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../components/config";
+import { nodesFromTable } from "../components/clusterApi";
 import { checkSelector, DELETE_CONCURRENCY } from "../components/nodeOps";
 import {
     HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
@@ -35,6 +36,22 @@ function world() {
     const factory = (kubeconfig: string) => (kubeconfig === "target" ? target : node);
     return { target, node, clock, logs, factory, log: (m: string) => logs.push(m) };
 }
+
+describe("nodesFromTable", () => {
+    const table = (rows: [string, string][]) => ({
+        kind: "Table", columnDefinitions: [{ name: "Name" }, { name: "Status" }, { name: "Roles" }],
+        rows: rows.map(([n, st]) => ({ cells: [n, st, "<none>"] })),
+    });
+    const cases: [string, boolean][] = [["Ready", true], ["NotReady", false], ["Unknown", false], ["Ready,SchedulingDisabled", true], ["NotReady,SchedulingDisabled", false]];
+    for (const [status, ready] of cases) {
+        it(`STATUS ${status} is ${ready ? "" : "not "}Ready`, () => {
+            assert.deepEqual(nodesFromTable(table([["n", status]])), [{ name: "n", ready }]);
+        });
+    }
+    it("refuses an answer that is not a Node table, rather than counting no Node Ready", () => {
+        assert.throws(() => nodesFromTable({ kind: "NodeList" }), /without the table columns NAME and STATUS \(kind NodeList\)/);
+    });
+});
 
 describe("checkSelector", () => {
     const cases: [string, boolean][] = [
