@@ -1,0 +1,174 @@
+// Bench entry: node removal, sweep and readiness of the providers against fresh real control planes, as a table.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ControlPlane, toolchainDir } from "../test/controlPlane";
+import { Kube } from "./kube";
+import { kubectlDelete, rawDelete, runWorker } from "./methods";
+import { allGone, createPods, createPopulation, foreignFingerprint, setReady } from "./population";
+import { apiserverPid, openWindow, Window } from "./probe";
+import type { Task } from "./worker";
+
+interface Row { n: number; op: string; w: Window; rssMb?: number; touched?: number; note?: string }
+
+const quick = process.env.BENCH_QUICK === "1";
+const NS = quick ? [500] : (process.env.BENCH_N ?? "500,2000,5000").split(",").map(Number);
+// kubectl's own wait takes ~200 s per 1,000 Nodes: only small populations by default.
+const KUBECTL_WAIT_MAX = Number(process.env.BENCH_KUBECTL_WAIT_MAX ?? 500);
+// Even --wait=false, kubectl deletes one object at a time, ~10 requests/s here (~100 s per 500 Nodes): 5,000 would take ~17 min.
+const KUBECTL_MAX = Number(process.env.BENCH_KUBECTL_MAX ?? 2000);
+const FLIP_AFTER_MS = 30_000;
+const POLL_MS = 250;
+const GONE_TIMEOUT_MS = 900_000;
+
+let current: ControlPlane | undefined;
+const say = (m: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fresh control plane for one population: earlier deletes leave etcd and watch caches warm or fragmented. */
+async function withCluster<T>(label: string, body: (cp: ControlPlane, probe: Kube, actor: Kube, pid: number) => Promise<T>): Promise<T> {
+    const cp = await ControlPlane.start(label, false);
+    current = cp;
+    // Two clients: the probe's requests are subtracted from the counters, the actor's (a method's own) are not.
+    const probe = Kube.fromKubeconfig(cp.server, cp.kubeconfig);
+    const actor = Kube.fromKubeconfig(cp.server, cp.kubeconfig);
+    try {
+        return await body(cp, probe, actor, apiserverPid(Number(new URL(cp.server).port)));
+    } finally {
+        probe.close();
+        actor.close();
+        current = undefined;
+        await cp.stop();
+    }
+}
+
+async function waitGone(probe: Kube): Promise<number> {
+    const deadline = Date.now() + GONE_TIMEOUT_MS;
+    while (!(await allGone(probe))) {
+        if (Date.now() > deadline) {
+            throw new Error("Nodes or Leases still present at the bench's deadline");
+        }
+        await sleep(POLL_MS);
+    }
+    return Date.now();
+}
+
+type Method = { op: string; run: (cp: ControlPlane, actor: Kube, names: string[], n: number) => Promise<{ startMs?: number; rssMb?: number }> };
+
+const METHODS: Method[] = [
+    {
+        op: "reap: NodeReaperProvider.delete", run: async (cp, _a, _names, n) => {
+            const out = await runWorker({ task: "reap", kubeconfig: cp.kubeconfig, replicas: n });
+            return { startMs: out.startMs, rssMb: out.vmHwmKb / 1024 };
+        },
+    },
+    { op: "reap: kubectl delete --wait=false", run: async (cp) => { await kubectlDelete(cp.kubeconfigFile, false); return {}; } },
+    { op: "reap: kubectl delete (waits)", run: async (cp) => { await kubectlDelete(cp.kubeconfigFile, true); return {}; } },
+    { op: "reap: raw deletecollection + 64 Lease deletes", run: async (_cp, actor, names) => { await rawDelete(actor, names); return {}; } },
+];
+
+async function reapRow(n: number, m: Method): Promise<Row> {
+    return withCluster(`bench-${n}`, async (cp, probe, actor, pid) => {
+        const t = Date.now();
+        const names = await createPopulation(actor, { n });
+        say(`N=${n}: population ready in ${((Date.now() - t) / 1000).toFixed(1)}s; ${m.op}`);
+        const foreign = await foreignFingerprint(probe);
+        const win = await openWindow(probe, pid);
+        const start = Date.now();
+        const r = await m.run(cp, actor, names, n);
+        const end = await waitGone(probe);
+        const w = await win.close(r.startMs ?? start, end);
+        const after = await foreignFingerprint(probe);
+        const touched = foreign.filter((f, i) => f !== after[i]).length;
+        say(`N=${n}: ${m.op}: ${w.wallS.toFixed(1)}s, ${w.requests} requests, ${w.cpuS.toFixed(1)} CPU s, foreign touched ${touched}`);
+        return { n, op: m.op, w, rssMb: r.rssMb, touched };
+    });
+}
+
+/** One population with pods behind all but 1% of the Nodes: drift check, one ready count, sweep, then a ready wait. */
+async function syncRows(n: number): Promise<Row[]> {
+    return withCluster(`bench-sync-${n}`, async (cp, probe, actor, pid) => {
+        const stale = Math.max(1, Math.round(n * 0.01));
+        const names = await createPopulation(actor, { n });
+        await createPods(actor, names.slice(0, n - stale));
+        say(`N=${n}: sync population ready (${stale} stale)`);
+        const rows: Row[] = [];
+        const call = async (op: string, task: Task, replicas: number, during?: (startMs: number) => Promise<void>, note?: (r: unknown) => string) => {
+            const win = await openWindow(probe, pid);
+            let side: Promise<void> = Promise.resolve();
+            const out = await runWorker({ task, kubeconfig: cp.kubeconfig, replicas }, () => {
+                side = during ? during(Date.now()) : side;
+            });
+            await side;
+            const w = await win.close(out.startMs, out.endMs);
+            rows.push({ n, op, w, rssMb: out.vmHwmKb / 1024, note: note?.(out.result) });
+            say(`N=${n}: ${op}: ${w.wallS.toFixed(1)}s, ${w.requests} requests, ${w.listNodeMB.toFixed(2)} MB LIST nodes, ${JSON.stringify(out.result)}`);
+        };
+        await call("diff: HollowNodeSyncProvider.diff (1% stale)", "diff", n - stale, undefined,
+            (r) => `changes=${(r as { changes: boolean }).changes}`);
+        await call("ready: waitForReady, one count", "readyOnce", n, undefined, (r) => `ready=${(r as { ready: number }).ready}`);
+        await call("sweep: sweepStaleNodes (1% stale)", "sweep", n - stale, undefined, (r) => `swept=${(r as { swept: number }).swept}`);
+        // The last 1% of the remaining Nodes go NotReady, then Ready again 30 s into the wait, as late kubelets would.
+        const late = names.slice(0, n - stale).slice(-stale);
+        for (const name of late) {
+            await setReady(actor, name, false);
+        }
+        await call(`ready: waitForReady, last 1% Ready after ${FLIP_AFTER_MS / 1000}s`, "readyWait", n - stale, async () => {
+            await sleep(FLIP_AFTER_MS);
+            for (const name of late) {
+                await setReady(probe, name, true);
+            }
+        }, (r) => `ready=${(r as { ready: number }).ready}`);
+        return rows;
+    });
+}
+
+function table(rows: Row[], idleRssMb: number): string {
+    const head = "| N | operation | wall s | requests | apiserver CPU s | LIST nodes MB | GET+LIST responses MB | provider peak RSS MB | foreign touched | note |\n" +
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
+    return head + rows.map((r) => `| ${r.n} | ${r.op} | ${r.w.wallS.toFixed(1)} | ${r.w.requests} | ${r.w.cpuS.toFixed(1)} | ` +
+        `${r.w.listNodeMB.toFixed(2)} | ${r.w.responseMB.toFixed(2)} | ${r.rssMb === undefined ? "" : r.rssMb.toFixed(0)} | ` +
+        `${r.touched ?? ""} | ${r.note ?? ""} |`).join("\n") + `\n\nProvider peak RSS is the worker process's VmHWM; the same process doing nothing but loading @kubernetes/client-node peaks at ${idleRssMb.toFixed(0)} MB.\n`;
+}
+
+async function main(): Promise<void> {
+    const started = Date.now();
+    const rows: Row[] = [];
+    const skipped: string[] = [];
+    const idle = await runWorker({ task: "idle", kubeconfig: "", replicas: 0 });
+    for (const n of NS) {
+        for (const m of METHODS) {
+            const cap = m.op.includes("(waits)") ? ["BENCH_KUBECTL_WAIT_MAX", KUBECTL_WAIT_MAX] as const
+                : m.op.includes("kubectl") ? ["BENCH_KUBECTL_MAX", KUBECTL_MAX] as const : undefined;
+            if (cap && n > cap[1]) {
+                skipped.push(`N=${n} ${m.op} (${cap[0]}=${cap[1]})`);
+                say(`N=${n}: skipping ${skipped[skipped.length - 1]}`);
+                continue;
+            }
+            rows.push(await reapRow(n, m));
+        }
+        rows.push(...await syncRows(n));
+    }
+    const version = execFileSync(path.join(toolchainDir(), "bin", "kube-apiserver"), ["--version"]).toString().trim();
+    const minutes = ((Date.now() - started) / 60000).toFixed(1);
+    const md = `# kubemark-pulumi bench\n\n- date: ${new Date().toISOString()}\n- machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ` +
+        `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node.js ${process.version}\n- API server: ${version} (etcd + kube-apiserver on loopback, no controllers)\n` +
+        `- populations: N=${NS.join(", ")} hollow Nodes with Leases, + 3 foreign Nodes; fresh control plane per row group; run took ${minutes} min\n` +
+        "- requests: apiserver_request_total delta minus the bench's own probe requests (the API server's own background " +
+        "requests, a few per 10 s, stay in); CPU: kube-apiserver utime+stime; bytes: apiserver_response_sizes_sum deltas\n\n" +
+        table(rows, idle.vmHwmKb / 1024) + (skipped.length > 0 ? `\nSkipped: ${skipped.join("; ")}.\n` : "");
+    console.log(md);
+    fs.writeFileSync(path.join(__dirname, "..", "..", "bench", "results.md"), md);
+}
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.on(sig, () => {
+        void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    });
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+});

@@ -1,0 +1,75 @@
+// Child process running one provider call with the real client, so its peak RSS is the provider's alone.
+import * as fs from "node:fs";
+import { kubernetesClusterApi } from "../components/clusterApi";
+import { realClock, sweepStaleNodes, waitForReady } from "../components/nodeOps";
+import { HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperProvider, PROVIDER_VERSION } from "../components/reaperProvider";
+import { POD_NAMESPACE, POD_SELECTOR, SELECTOR, STACK_KEY } from "./population";
+
+export type Task = "idle" | "reap" | "diff" | "sweep" | "readyOnce" | "readyWait";
+export interface TaskInput { task: Task; kubeconfig: string; replicas: number; readyTimeoutSeconds?: number }
+export interface TaskOutput { startMs: number; endMs: number; vmHwmKb: number; result: unknown; error?: string }
+
+// Provider logs go to stderr: stdout is not read, and the parent shows stderr only on failure.
+const log = (m: string) => process.stderr.write(`[provider] ${m}\n`);
+
+function syncInputs(kubeconfig: string, replicas: number): HollowNodeSyncInputs {
+    return {
+        providerVersion: PROVIDER_VERSION, targetKubeconfig: kubeconfig, nodeKubeconfig: kubeconfig,
+        selector: SELECTOR, selectorKey: STACK_KEY, namespace: POD_NAMESPACE, podSelector: POD_SELECTOR,
+        replicas, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "bench",
+    };
+}
+
+async function run(input: TaskInput): Promise<unknown> {
+    const { kubeconfig, replicas } = input;
+    const api = () => kubernetesClusterApi(kubeconfig, 15000);
+    switch (input.task) {
+        case "idle":
+            // The baseline: the client library loaded, no call made.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            require("@kubernetes/client-node");
+            return null;
+        case "reap":
+            // As `pulumi destroy` runs it: the namespace holds no pods, so it goes straight to the Nodes.
+            return new NodeReaperProvider(undefined, undefined, log).delete("bench", {
+                ...syncInputs(kubeconfig, replicas), namespace: "kubemark-bench-empty", timeoutSeconds: 600,
+            });
+        case "diff": {
+            const news = syncInputs(kubeconfig, replicas);
+            // Same inputs as stored: only the drift check decides, as on a preview with nothing edited.
+            return new HollowNodeSyncProvider().diff("bench", { ...news, readyNodes: replicas, registeredNodes: replicas, sweptNodes: 0 }, news);
+        }
+        case "sweep": {
+            const req = { selector: SELECTOR, selectorKey: STACK_KEY, namespace: POD_NAMESPACE, podSelector: POD_SELECTOR, replicas };
+            const swept = await sweepStaleNodes(api(), api(), { ...req, deadline: Date.now() + 120_000 }, realClock, log);
+            return { swept: swept.length };
+        }
+        case "readyOnce":
+            // A deadline already past: exactly one count, as a preview-time check would be.
+            return waitForReady(api(), SELECTOR, replicas, Date.now(), realClock, log);
+        case "readyWait":
+            return waitForReady(api(), SELECTOR, replicas, Date.now() + (input.readyTimeoutSeconds ?? 60) * 1000, realClock, log);
+    }
+}
+
+function vmHwmKb(): number {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"));
+    return m ? Number(m[1]) : -1;
+}
+
+async function main(): Promise<void> {
+    const input = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as TaskInput;
+    const startMs = Date.now();
+    let out: TaskOutput;
+    try {
+        const result = await run(input);
+        out = { startMs, endMs: Date.now(), vmHwmKb: vmHwmKb(), result };
+    } catch (e) {
+        out = { startMs, endMs: Date.now(), vmHwmKb: vmHwmKb(), result: null, error: (e as Error).message };
+    }
+    fs.writeFileSync(process.argv[3], JSON.stringify(out));
+}
+
+if (require.main === module) {
+    void main();
+}
