@@ -60,7 +60,8 @@ async function deleteNodes(target: ClusterApi, names: readonly string[]): Promis
     return { deleted, failures };
 }
 
-const someNames = (names: readonly string[]) => `${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""}`;
+/** The first few names of a list, for messages about many Nodes. */
+export const someNames = (names: readonly string[]) => `${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""}`;
 
 /**
  * Deletes `names` (Nodes and Leases) and waits until none of them is listed any more. A failed delete
@@ -171,7 +172,7 @@ export async function sweepStaleNodes(target: ClusterApi, nodeCluster: ClusterAp
     if (stale.length === 0) {
         return [];
     }
-    log(`deleting ${stale.length} stale hollow Node(s) without a pod: ${stale.slice(0, 5).join(", ")}${stale.length > 5 ? ", ..." : ""}`);
+    log(`deleting ${stale.length} stale hollow Node(s) without a pod: ${someNames(stale)}`);
     await deleteAndWait(target, req.selector, stale, req.deadline, clock, "sweep");
     return stale;
 }

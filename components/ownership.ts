@@ -1,6 +1,7 @@
 // Which objects a stack creates under fixed names, and whether someone else already holds one of them.
 import type { ClusterApi, ObjectOwnership, ObjectRef } from "./clusterApi";
 import type { WorkloadKind } from "./config";
+import { someNames } from "./nodeOps";
 
 /** What the guard checks before anything is created; plain data, stored in state. */
 export interface OwnershipRequest {
@@ -56,7 +57,7 @@ export function nodeClusterObjects(o: StackObjectsOptions): ObjectRef[] {
  * name already there adopts it (and heartbeats someone else's Node).
  */
 export function expectedNodeNames(kind: WorkloadKind, workloadName: string, replicas: number): { prefix: string; count: number } {
-    return kind === "StatefulSet" ? { prefix: `${workloadName}-`, count: replicas } : { prefix: `${workloadName}-`, count: 0 };
+    return { prefix: `${workloadName}-`, count: kind === "StatefulSet" ? replicas : 0 };
 }
 
 const refText = (ref: ObjectRef) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
@@ -129,7 +130,7 @@ export async function ownershipProblems(node: ClusterApi, target: ClusterApi, re
     if (taken.length > 0) {
         problems.push(`${taken.length} Node(s) with the names this stack's hollow kubelets register under already exist in the ` +
             `target cluster (${target.server}) without ${req.stackLabelKey}=${req.stackLabelValue}: ` +
-            `${taken.slice(0, 5).join(", ")}${taken.length > 5 ? ", ..." : ""}. Those kubelets would adopt and heartbeat them. ` +
+            `${someNames(taken)}. Those kubelets would adopt and heartbeat them. ` +
             "Remove them (kubectl delete node <name>) if they are stale, or use another stack name. Nothing was changed in either cluster");
     }
     return problems;
