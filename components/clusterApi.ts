@@ -1,7 +1,12 @@
 // The few Kubernetes calls the node reaper and sync make, behind an interface tests can fake.
 import type * as k8sClient from "@kubernetes/client-node";
+import { jsonOf, kubeRequester } from "./kubeHttp";
 
 export interface NodeInfo { readonly name: string; readonly ready: boolean }
+/** A Node as listed for deletion: the delete applies only if it is still this very object, unchanged. */
+export interface NodeRef { readonly name: string; readonly uid: string; readonly resourceVersion: string }
+/** A precondition failed (409): the Node was changed or replaced since it was listed. */
+export type DeleteOutcome = "deleted" | "gone" | "changed";
 export interface PodInfo { readonly name: string; readonly terminating: boolean }
 /** An object the stack creates under a fixed name. */
 export interface ObjectRef {
@@ -22,7 +27,13 @@ export interface ClusterApi {
     /** The API server URL, for messages. */
     readonly server: string;
     listNodes(labelSelector: string): Promise<NodeInfo[]>;
-    deleteNode(name: string): Promise<boolean>;
+    /** Names, UIDs and resource versions of the Nodes with the selector, for deletes with preconditions. */
+    listNodeRefs(labelSelector: string): Promise<NodeRef[]>;
+    /**
+     * Deletes the Node only if its UID and resourceVersion are still those listed, so a Node relabelled
+     * (to another owner) or replaced since the list is never removed.
+     */
+    deleteNode(ref: NodeRef): Promise<DeleteOutcome>;
     /** Deletes the node's heartbeat Lease in kube-node-lease. */
     deleteNodeLease(name: string): Promise<boolean>;
     /** Pods of the workload; an absent namespace has none. */
@@ -92,6 +103,27 @@ export function nodesFromTable(table: NodeTable): NodeInfo[] {
     }));
 }
 
+/** Objects' metadata only (no spec or status): what a delete with preconditions needs, a fraction of a hollow Node's size. */
+export const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io, application/json";
+/** A delete answers with the deleted object: its metadata is enough, the full Node would be several KB. */
+export const METADATA_ACCEPT = "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io, application/json";
+
+interface MetadataList {
+    kind?: string;
+    items?: { metadata?: { name?: string; uid?: string; resourceVersion?: string } }[];
+    metadata?: { continue?: string };
+}
+
+export function nodeRefsOf(list: MetadataList): NodeRef[] {
+    return (list.items ?? []).map((item) => {
+        const { name, uid, resourceVersion } = item.metadata ?? {};
+        if (!name || !uid || !resourceVersion) {
+            throw new Error(`the API server listed a Node without name, uid or resourceVersion (kind ${list.kind})`);
+        }
+        return { name, uid, resourceVersion };
+    });
+}
+
 /** The real ClusterApi over @kubernetes/client-node. Built inside provider methods, never captured. */
 export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: number): ClusterApi {
     // require, not import: this runs in the dynamic provider process from serialized code.
@@ -100,39 +132,9 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
     const kc = new k8s.KubeConfig();
     kc.loadFromString(kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
-    const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const https = require("https") as typeof import("https");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const http = require("http") as typeof import("http");
-    /** A GET the generated client cannot make (another Accept): the status code travels as `code`, like its errors. */
-    const getJson = async (path: string, accept: string): Promise<unknown> => {
-        const url = new URL(path, kc.getCurrentCluster()?.server);
-        const opts: import("https").RequestOptions = { method: "GET", headers: { Accept: accept } };
-        await kc.applyToHTTPSOptions(opts);
-        return new Promise((resolve, reject) => {
-            const req = (url.protocol === "http:" ? http : https).request(url, opts, (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (c: Buffer) => chunks.push(c));
-                res.on("end", () => {
-                    const body = Buffer.concat(chunks).toString("utf8");
-                    if ((res.statusCode ?? 0) >= 300) {
-                        reject(Object.assign(new Error(`HTTP ${res.statusCode} for GET ${url.pathname}: ${body.slice(0, 300)}`), { code: res.statusCode }));
-                        return;
-                    }
-                    try {
-                        resolve(JSON.parse(body));
-                    } catch (e) {
-                        reject(Object.assign(new Error(`GET ${url.pathname}: not JSON: ${(e as Error).message}`), { code: res.statusCode }));
-                    }
-                });
-                res.on("error", reject);
-            });
-            req.on("error", reject);
-            req.end();
-        });
-    };
+    const request = kubeRequester(kc);
+    const getJson = async (path: string, accept: string) => jsonOf(await request("GET", path, accept), `GET ${path.split("?")[0]}`);
     const server = kc.getCurrentCluster()?.server ?? "(unknown server)";
     const call = async <T>(p: Promise<T>, what: string): Promise<T> => {
         try {
@@ -144,36 +146,57 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
             throw e;
         }
     };
-    const gone = async (p: Promise<unknown>, what: string): Promise<boolean> => {
-        try {
-            await call(p, what);
-            return true;
-        } catch (e) {
-            if (statusCode(e) === 404) {
-                return false;
+    /** Reads a list in pages of LIST_PAGE_SIZE, handing each page on as it arrives. */
+    const eachPage = async (path: string, params: Record<string, string>, accept: string, what: string,
+        onPage: (page: { metadata?: { continue?: string } }) => void) => {
+        let token = "";
+        do {
+            const query = new URLSearchParams({ ...params, limit: String(LIST_PAGE_SIZE) });
+            if (token) {
+                query.set("continue", token);
             }
-            throw e;
-        }
+            const page = await call(getJson(`${path}?${query}`, accept), what) as { metadata?: { continue?: string } };
+            onPage(page);
+            token = page.metadata?.continue ?? "";
+        } while (token);
     };
     return {
         server,
         async listNodes(labelSelector) {
             const nodes: NodeInfo[] = [];
-            let token = "";
-            do {
-                const query = new URLSearchParams({ labelSelector, limit: String(LIST_PAGE_SIZE), includeObject: "None" });
-                if (token) {
-                    query.set("continue", token);
-                }
-                const page = await call(getJson(`/api/v1/nodes?${query}`, TABLE_ACCEPT), "list Nodes") as NodeTable;
-                nodes.push(...nodesFromTable(page));
-                token = page.metadata?.continue ?? "";
-            } while (token);
+            await eachPage("/api/v1/nodes", { labelSelector, includeObject: "None" }, TABLE_ACCEPT, "list Nodes",
+                (page) => nodes.push(...nodesFromTable(page as NodeTable)));
             return nodes;
         },
-        deleteNode: (name) => gone(core.deleteNode({ name }), `delete Node ${name}`),
-        deleteNodeLease: (name) => gone(
-            coordination.deleteNamespacedLease({ name, namespace: "kube-node-lease" }), `delete Lease ${name}`),
+        async listNodeRefs(labelSelector) {
+            const refs: NodeRef[] = [];
+            await eachPage("/api/v1/nodes", { labelSelector }, METADATA_LIST_ACCEPT, "list Nodes",
+                (page) => refs.push(...nodeRefsOf(page as MetadataList)));
+            return refs;
+        },
+        async deleteNode(ref) {
+            const path = `/api/v1/nodes/${encodeURIComponent(ref.name)}`;
+            const reply = await call(request("DELETE", path, METADATA_ACCEPT, {
+                apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid: ref.uid, resourceVersion: ref.resourceVersion },
+            }), `delete Node ${ref.name}`);
+            if (reply.status === 404) {
+                return "gone";
+            }
+            if (reply.status === 409) {
+                return "changed";
+            }
+            jsonOf(reply, `DELETE ${path}`);
+            return "deleted";
+        },
+        async deleteNodeLease(name) {
+            const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(name)}`;
+            const reply = await call(request("DELETE", path, METADATA_ACCEPT), `delete Lease ${name}`);
+            if (reply.status === 404) {
+                return false;
+            }
+            jsonOf(reply, `DELETE ${path}`);
+            return true;
+        },
         async listPods(namespace, labelSelector) {
             try {
                 const list = await call(core.listNamespacedPod({ namespace, labelSelector }), `list Pods in ${namespace}`);

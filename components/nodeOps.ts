@@ -1,5 +1,5 @@
 // What the dynamic providers do to hollow Nodes: reap them, sweep stale ones, wait for Ready.
-import { ClusterApi, isUnreachable, NodeInfo, PodInfo } from "./clusterApi";
+import { ClusterApi, isUnreachable, NodeInfo, NodeRef, PodInfo } from "./clusterApi";
 
 export interface Clock {
     now(): number;
@@ -48,33 +48,43 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, task
     return failures;
 }
 
-/** Deletes Nodes and their Leases concurrently; returns how many Nodes this call deleted and what failed. */
-async function deleteNodes(target: ClusterApi, names: readonly string[]): Promise<{ deleted: number; failures: unknown[] }> {
+/**
+ * Deletes Nodes (with preconditions) and then their Leases, concurrently. A Node changed since it was
+ * listed is left alone and reported, so the caller re-lists it through the stack selector first.
+ */
+async function deleteNodes(target: ClusterApi, refs: readonly NodeRef[]): Promise<{ deleted: number; changed: number; failures: unknown[] }> {
     let deleted = 0;
-    const failures = await forEachLimited(names, DELETE_CONCURRENCY, async (name) => {
-        if (await target.deleteNode(name)) {
+    let changed = 0;
+    const failures = await forEachLimited(refs, DELETE_CONCURRENCY, async (ref) => {
+        const outcome = await target.deleteNode(ref);
+        if (outcome === "changed") {
+            changed++;
+            return;
+        }
+        if (outcome === "deleted") {
             deleted++;
         }
-        await target.deleteNodeLease(name);
+        await target.deleteNodeLease(ref.name);
     });
-    return { deleted, failures };
+    return { deleted, changed, failures };
 }
 
 /** The first few names of a list, for messages about many Nodes. */
 export const someNames = (names: readonly string[]) => `${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""}`;
 
 /**
- * Deletes `names` (Nodes and Leases) and waits until none of them is listed any more. A failed delete
- * fails the whole call, after the others ran, naming how many failed and which Nodes are left.
+ * Deletes the Nodes `refs` names (and their Leases) and waits until none of them is listed any more.
+ * Every retry re-lists through the selector, so a Node that lost this stack's label is never deleted.
+ * A failed delete fails the whole call, after the others ran, naming how many failed and which Nodes are left.
  */
-async function deleteAndWait(target: ClusterApi, selector: string, names: readonly string[],
+async function deleteAndWait(target: ClusterApi, selector: string, refs: readonly NodeRef[],
     deadline: number, clock: Clock, what: string): Promise<number> {
-    const wanted = new Set(names);
+    const wanted = new Set(refs.map((r) => r.name));
     const leftOf = async () => (await target.listNodes(selector)).filter((n) => wanted.has(n.name)).map((n) => n.name);
     let total = 0;
-    let pending = names;
+    let pending = refs;
     for (;;) {
-        const { deleted, failures } = await deleteNodes(target, pending);
+        const { deleted, changed, failures } = await deleteNodes(target, pending);
         total += deleted;
         if (failures.length > 0) {
             const unreachable = failures.find(isUnreachable);
@@ -92,8 +102,11 @@ async function deleteAndWait(target: ClusterApi, selector: string, names: readon
         if (clock.now() >= deadline) {
             throw new Error(`${what}: ${left.length} Node(s) still present on ${target.server} at the deadline: ${someNames(left)}`);
         }
-        await clock.sleep(POLL_MS);
-        pending = left;
+        // Changed Nodes are retried at once; Nodes only slow to go (finalizers) after the poll interval.
+        if (changed === 0) {
+            await clock.sleep(POLL_MS);
+        }
+        pending = (await target.listNodeRefs(selector)).filter((r) => wanted.has(r.name));
     }
 }
 
@@ -130,13 +143,13 @@ export async function reapNodes(target: ClusterApi, nodeCluster: ClusterApi, req
         }
         await clock.sleep(POLL_MS);
     }
-    const nodes = await target.listNodes(req.selector);
+    const nodes = await target.listNodeRefs(req.selector);
     if (nodes.length === 0) {
         log(`no hollow Nodes with ${req.selector} on ${target.server}`);
         return 0;
     }
     log(`deleting ${nodes.length} hollow Node(s) with ${req.selector} from ${target.server}`);
-    const deleted = await deleteAndWait(target, req.selector, nodes.map((n) => n.name), req.deadline, clock, "destroy");
+    const deleted = await deleteAndWait(target, req.selector, nodes, req.deadline, clock, "destroy");
     log(`removed ${deleted} hollow Node(s) and their Leases from ${target.server}`);
     return deleted;
 }
@@ -173,7 +186,9 @@ export async function sweepStaleNodes(target: ClusterApi, nodeCluster: ClusterAp
         return [];
     }
     log(`deleting ${stale.length} stale hollow Node(s) without a pod: ${someNames(stale)}`);
-    await deleteAndWait(target, req.selector, stale, req.deadline, clock, "sweep");
+    const staleSet = new Set(stale);
+    const refs = (await target.listNodeRefs(req.selector)).filter((r) => staleSet.has(r.name));
+    await deleteAndWait(target, req.selector, refs, req.deadline, clock, "sweep");
     return stale;
 }
 

@@ -1,7 +1,7 @@
 // An in-memory ClusterApi with the failure modes the providers must survive: 404s, slow deletes, outages.
-import { ClusterApi, NodeInfo, ObjectOwnership, ObjectRef, PodInfo, unreachableError } from "../components/clusterApi";
+import { ClusterApi, DeleteOutcome, NodeInfo, NodeRef, ObjectOwnership, ObjectRef, PodInfo, unreachableError } from "../components/clusterApi";
 
-export interface FakeNode { name: string; labels: Record<string, string>; ready: boolean }
+export interface FakeNode { name: string; labels: Record<string, string>; ready: boolean; uid: string; resourceVersion: number }
 
 export class FakeCluster implements ClusterApi {
     readonly nodes = new Map<string, FakeNode>();
@@ -20,11 +20,14 @@ export class FakeCluster implements ClusterApi {
     /** Deleted nodes linger for this many listNodes calls, as with finalizers. */
     deleteLag = 0;
     private lingering = new Map<string, number>();
+    /** Runs before each Node delete is applied, as a concurrent writer would. */
+    beforeDelete?: (name: string) => void;
+    private serial = 0;
 
     constructor(readonly server = "https://fake.test:6443") {}
 
     addNode(name: string, labels: Record<string, string>, ready = true): void {
-        this.nodes.set(name, { name, labels, ready });
+        this.nodes.set(name, { name, labels, ready, uid: `uid-${name}-${++this.serial}`, resourceVersion: ++this.serial });
         this.leases.add(name);
     }
 
@@ -54,8 +57,26 @@ export class FakeCluster implements ClusterApi {
         });
     }
 
+    /** Another writer's update: a new resourceVersion, and optionally new labels. */
+    touch(name: string, labels?: Record<string, string>): void {
+        const node = this.nodes.get(name);
+        if (node) {
+            node.resourceVersion = ++this.serial;
+            node.labels = labels ?? node.labels;
+        }
+    }
+
+    async listNodeRefs(labelSelector: string): Promise<NodeRef[]> {
+        this.check(`listNodeRefs ${labelSelector}`);
+        return this.selected(labelSelector).map((n) => ({ name: n.name, uid: n.uid, resourceVersion: String(n.resourceVersion) }));
+    }
+
     async listNodes(labelSelector: string): Promise<NodeInfo[]> {
         this.check(`listNodes ${labelSelector}`);
+        return this.selected(labelSelector).map((n) => ({ name: n.name, ready: n.ready }));
+    }
+
+    private selected(labelSelector: string): FakeNode[] {
         for (const [name, left] of this.lingering) {
             if (left <= 0) {
                 this.nodes.delete(name);
@@ -64,13 +85,13 @@ export class FakeCluster implements ClusterApi {
                 this.lingering.set(name, left - 1);
             }
         }
-        return [...this.nodes.values()]
-            .filter((n) => FakeCluster.matches(n.labels, labelSelector))
-            .map((n) => ({ name: n.name, ready: n.ready }));
+        return [...this.nodes.values()].filter((n) => FakeCluster.matches(n.labels, labelSelector));
     }
 
-    async deleteNode(name: string): Promise<boolean> {
+    async deleteNode(ref: NodeRef): Promise<DeleteOutcome> {
+        const name = ref.name;
         this.check(`deleteNode ${name}`);
+        this.beforeDelete?.(name);
         this.inFlight++;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         // One turn of the event loop, as a request takes: lets concurrent deletes overlap.
@@ -79,15 +100,19 @@ export class FakeCluster implements ClusterApi {
         if (this.failDeletes.has(name)) {
             throw Object.assign(new Error(`Internal error deleting ${name}`), { code: 500 });
         }
-        if (!this.nodes.has(name) || this.lingering.has(name)) {
-            return false;
+        const node = this.nodes.get(name);
+        if (!node || this.lingering.has(name)) {
+            return "gone";
+        }
+        if (node.uid !== ref.uid || String(node.resourceVersion) !== ref.resourceVersion) {
+            return "changed";
         }
         if (this.deleteLag > 0) {
             this.lingering.set(name, this.deleteLag);
         } else {
             this.nodes.delete(name);
         }
-        return true;
+        return "deleted";
     }
 
     async deleteNodeLease(name: string): Promise<boolean> {

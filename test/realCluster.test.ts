@@ -37,7 +37,36 @@ describe("against real API servers", { skip }, () => {
         });
         assert.deepEqual(await nodeNames(target), ["bystander"]);
         assert.deepEqual(await leaseNames(target), ["bystander"]);
-        assert.deepEqual(await kubernetesClusterApi(target.kubeconfig, 5000).deleteNode("direct-0"), false, "a second delete is a 404, not an error");
+        const api = kubernetesClusterApi(target.kubeconfig, 5000);
+        assert.equal(await api.deleteNode({ name: "direct-0", uid: "gone", resourceVersion: "1" }), "gone", "a second delete is a 404, not an error");
+        assert.equal(await api.deleteNodeLease("direct-0"), false);
+    });
+
+    it("deletes a Node only while it is the object listed: relabelled or replaced since, it stays", async () => {
+        const { core, coordination } = clients(target);
+        const labels = { [STACK_LABEL_KEY]: "kubemark.pre" };
+        for (const name of ["pre-0", "pre-1", "pre-2"]) {
+            await register(target, name, labels);
+        }
+        const api = kubernetesClusterApi(target.kubeconfig, 5000);
+        const refs = await api.listNodeRefs(`${STACK_LABEL_KEY}=kubemark.pre`);
+        assert.deepEqual(refs.map((r) => r.name).sort(), ["pre-0", "pre-1", "pre-2"]);
+        const ref = (name: string) => refs.find((r) => r.name === name)!;
+        const moved = await core.readNode({ name: "pre-1" });
+        moved.metadata!.labels = { [STACK_LABEL_KEY]: "kubemark.other" };
+        await core.replaceNode({ name: "pre-1", body: moved });
+        await core.deleteNode({ name: "pre-2" });
+        await coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name: "pre-2" });
+        await register(target, "pre-2", labels);
+        assert.equal(await api.deleteNode(ref("pre-0")), "deleted");
+        assert.equal(await api.deleteNode(ref("pre-1")), "changed", "relabelled since the list");
+        assert.equal(await api.deleteNode(ref("pre-2")), "changed", "a new object under the same name");
+        assert.deepEqual((await nodeNames(target)).filter((n) => n.startsWith("pre-")), ["pre-1", "pre-2"]);
+        for (const name of ["pre-1", "pre-2"]) {
+            await core.deleteNode({ name });
+            await coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name });
+        }
+        await coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name: "pre-0" });
     });
 
     it("lists Nodes as the API server's table, in pages, with readiness from the STATUS column", async () => {

@@ -116,6 +116,29 @@ describe("NodeReaper delete", () => {
         assert.equal(w.target.nodes.size, 0, "a second destroy finishes the job");
     });
 
+    const raceCases: { what: string; labels: Record<string, string>; left: string[] }[] = [
+        { what: "relabelled to another stack between list and delete is left alone", labels: OTHER, left: ["hollow-node-v1-31-3"] },
+        { what: "updated but still this stack's between list and delete is re-listed and deleted", labels: MINE, left: [] },
+    ];
+    for (const c of raceCases) {
+        it(`a Node ${c.what}`, async () => {
+            const w = world();
+            for (let i = 0; i < 6; i++) {
+                w.target.addNode(`hollow-node-v1-31-${i}`, MINE);
+            }
+            let raced = false;
+            w.target.beforeDelete = (name) => {
+                if (name === "hollow-node-v1-31-3" && !raced) {
+                    raced = true;
+                    w.target.touch(name, c.labels);
+                }
+            };
+            await new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs());
+            assert.deepEqual([...w.target.nodes.keys()], c.left);
+            assert.deepEqual([...w.target.leases], c.left, "a Lease goes only with its Node");
+        });
+    }
+
     it("is idempotent: a second delete, or Nodes already gone (404), succeeds", async () => {
         const w = world();
         w.target.addNode("hollow-node-v1-31-0", MINE);

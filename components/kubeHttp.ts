@@ -1,0 +1,65 @@
+// Raw JSON requests to one API server over a single keep-alive connection pool, with the kubeconfig's auth.
+import type * as k8sClient from "@kubernetes/client-node";
+
+/**
+ * Sockets kept open to one API server. @kubernetes/client-node 1.x builds a new Agent for every request,
+ * so each call paid a TCP and TLS handshake: measured at 5,000 Nodes, that was most of the reaper's cost.
+ */
+export const MAX_SOCKETS = 32;
+
+export interface HttpReply { readonly status: number; readonly body: string }
+export type KubeRequest = (method: string, path: string, accept: string, body?: unknown) => Promise<HttpReply>;
+
+/** A request function for the kubeconfig's current cluster; transport errors reject, HTTP statuses resolve. */
+export function kubeRequester(kc: k8sClient.KubeConfig): KubeRequest {
+    // require, not import: this runs in the dynamic provider process from serialized code.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const https = require("https") as typeof import("https");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const http = require("http") as typeof import("http");
+    const cluster = kc.getCurrentCluster();
+    const base = cluster?.server ?? "";
+    const plain = base.startsWith("http:");
+    // TLS settings (CA, client certificate) travel in each request's options and key the pool, so one
+    // agent serves the cluster even when an exec plugin hands out a new certificate.
+    const agent = plain ? new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS })
+        : new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+    return async (method, path, accept, body) => {
+        const url = new URL(path, base);
+        const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const headers: Record<string, string | number> = { Accept: accept };
+        if (data) {
+            headers["Content-Type"] = "application/json";
+            headers["Content-Length"] = data.length;
+        }
+        const opts: import("https").RequestOptions = { method, headers };
+        // Sets the Authorization header (token, exec plugin, auth provider) and the TLS options.
+        await kc.applyToHTTPSOptions(opts);
+        // A proxy-url needs the library's proxy agent; such clusters keep one connection per request.
+        if (!cluster?.proxyUrl) {
+            opts.agent = agent;
+        }
+        return new Promise<HttpReply>((resolve, reject) => {
+            const req = (plain ? http : https).request(url, opts, (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+                res.on("error", reject);
+            });
+            req.on("error", reject);
+            req.end(data);
+        });
+    };
+}
+
+/** The reply's JSON, or an error carrying the HTTP status as `code`, as the generated client's errors do. */
+export function jsonOf(reply: HttpReply, what: string): unknown {
+    if (reply.status >= 300) {
+        throw Object.assign(new Error(`HTTP ${reply.status} for ${what}: ${reply.body.slice(0, 300)}`), { code: reply.status });
+    }
+    try {
+        return JSON.parse(reply.body);
+    } catch (e) {
+        throw Object.assign(new Error(`${what}: not JSON: ${(e as Error).message}`), { code: reply.status });
+    }
+}
