@@ -16,6 +16,13 @@ const nodeCluster = new k8s.Provider("node-cluster", {
     context: clusters.node.context,
 });
 
+// The operator's own target credentials (exec plugins and auth providers included) stay on this machine:
+// Pulumi and the dynamic providers use them to give the hollow nodes identities of their own.
+const targetCluster = settings.targetCluster.sameAsNodeCluster ? nodeCluster : new k8s.Provider("target-cluster", {
+    kubeconfig: pulumi.secret(clusters.target.kubeconfig),
+    context: clusters.target.context,
+});
+
 const build = settings.imageBuild;
 const patches = patchesFor(settings.kubernetesVersion, {
     crioSocket: build.patchCrio ? settings.criSocket : undefined,
@@ -44,7 +51,10 @@ const hollow = new HollowNodes("hollow-nodes", {
     workloadName: settings.workloadName,
     stackLabelValue: settings.stackLabelValue,
     image,
+    targetClusterProvider: targetCluster,
     targetKubeconfig: clusters.target.kubeconfig,
+    identityNamespace: settings.identityNamespace,
+    credentialLifetimeHours: settings.credentialLifetimeHours,
     nodeKubeconfig: clusters.node.kubeconfig,
     replicas: settings.replicas,
     workloadKind: settings.workloadKind,

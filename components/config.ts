@@ -6,7 +6,7 @@ import {
     CONFIG_KEYS, CONFIG_NAMESPACE, CONTAINER_RUNTIMES, CRI_SOCKETS, ClusterRef, ConfigKey,
     DEFAULT_BASE_IMAGE, DEFAULT_CONTAINER_RUNTIME, DEFAULT_CREATE_NAMESPACE, DEFAULT_GIT_REPOSITORY,
     DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SERVICE, DEFAULT_IMAGE_SOURCE, DEFAULT_INIT_IMAGE,
-    DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINTS,
+    DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINTS,
     DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED, DEFAULT_READY_TIMEOUT_SECONDS,
     DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND, HOLLOW_LABEL_KEY, IMAGE_SERVICES,
     IMAGE_SOURCES, ImageSource, KubernetesVersion, MAX_REPLICAS, MIN_MINOR, PATCH_CRIO_CHOICES, SECRET_KEYS,
@@ -318,6 +318,7 @@ export function parseSettings(raw: RawConfig): Settings {
     const readyTimeoutSeconds = int("readyTimeoutSeconds", DEFAULT_READY_TIMEOUT_SECONDS, 0, 86400);
     const reaperTimeoutSeconds = int("reaperTimeoutSeconds", DEFAULT_REAPER_TIMEOUT_SECONDS, 5, 3600);
     const logVerbosity = int("logVerbosity", DEFAULT_LOG_VERBOSITY, 0, 10);
+    const credentialLifetimeHours = int("credentialLifetimeHours", DEFAULT_CREDENTIAL_LIFETIME_HOURS, 1, 8760);
 
     if (problems.length > 0) {
         throw new ConfigError(problems);
@@ -334,6 +335,7 @@ export function parseSettings(raw: RawConfig): Settings {
         namespace,
         createNamespace,
         workloadName: boundedName(`hollow-node-${slug}`, 50),
+        identityNamespace: boundedName(`${namespace}-identity`, 63),
         image,
         imageBuild: {
             source: imageSource,
@@ -361,6 +363,7 @@ export function parseSettings(raw: RawConfig): Settings {
         readyTimeoutSeconds,
         reaperTimeoutSeconds,
         logVerbosity,
+        credentialLifetimeHours,
     });
 }
 

@@ -1,4 +1,4 @@
-// HollowNodes: namespace, kubeconfig Secret and hollow-node workload in the node cluster, guarded by the reaper.
+// HollowNodes: namespace, credential Secrets and hollow-node workload in the node cluster, guarded by the reaper.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
@@ -12,10 +12,9 @@ import {
 import { HollowNodeSync, NodeReaper } from "./nodeReaper";
 import { APPLY_ANNOTATIONS, expectedNodeNames, nodeClusterObjects } from "./ownership";
 import { OwnershipGuard } from "./ownershipGuard";
-import {
-    KUBELET_KUBECONFIG_KEY, KUBEMARK_IMAGE_ENDPOINT, PROXY_KUBECONFIG_KEY, podLabels, stackNodeSelector,
-    workloadManifest,
-} from "./podspec";
+import { KUBELET_KUBECONFIG_KEY, PROXY_KUBECONFIG_KEY, shardCount } from "./credentials";
+import { KUBEMARK_IMAGE_ENDPOINT, podLabels, stackNodeSelector, workloadManifest } from "./podspec";
+import { TargetCredentials, targetCredentialObjects } from "./targetCredentials";
 
 export interface HollowNodesArgs {
     /** Provider of the node cluster, where the namespace, Secret and workload are created. Required. */
@@ -30,8 +29,17 @@ export interface HollowNodesArgs {
     stackLabelValue: string;
     /** The kubemark image to run. Required. */
     image: pulumi.Input<string>;
-    /** Kubeconfig the hollow kubelets and proxies use to register in the target cluster. Required; stored as a secret. */
+    /** Provider of the target cluster, for the hollow nodes' identities there. Required. */
+    targetClusterProvider: k8s.Provider;
+    /**
+     * The operator's kubeconfig of the target: used here (Pulumi, the dynamic providers) to issue the hollow
+     * nodes their own credentials, never handed to pods. Required; stored as a secret.
+     */
     targetKubeconfig: pulumi.Input<string>;
+    /** Stack-owned namespace in the target for the hollow proxy's ServiceAccount. Required. */
+    identityNamespace: string;
+    /** Lifetime of the per-node certificates and the proxy token; `up` renews them in its second half. Defaults to 168 hours. */
+    credentialLifetimeHours?: number;
     /** Kubeconfig of the node cluster, for the reaper's and sync's pod checks. Required; stored as a secret. */
     nodeKubeconfig: pulumi.Input<string>;
     /** Number of hollow nodes. Defaults to DEFAULT_REPLICAS (10). */
@@ -95,11 +103,18 @@ export class HollowNodes extends pulumi.ComponentResource {
         const createNamespace = args.createNamespace ?? DEFAULT_CREATE_NAMESPACE;
         const secretName = `${args.workloadName}-kubeconfig`;
         const nodeNames = expectedNodeNames(kind, args.workloadName, replicas);
+        const hollowProxy = args.hollowProxy ?? DEFAULT_HOLLOW_PROXY;
+        // Only StatefulSet pods have names known in advance, so only they can carry a certificate of their own.
+        const perNodeCertificates = kind === "StatefulSet";
+        const certNodeNames = perNodeCertificates ? Array.from({ length: replicas }, (_, i) => `${nodeNames.prefix}${i}`) : [];
+        const certSecretNames = Array.from({ length: shardCount(certNodeNames.length) }, (_, k) => `${args.workloadName}-certs-${k}`);
         // First in the graph: everything below waits for it, so a refusal changes nothing in either cluster.
         const guard = new OwnershipGuard(`${name}-ownership`, {
             nodeKubeconfig, targetKubeconfig, stackLabelKey: STACK_LABEL_KEY, stackLabelValue: args.stackLabelValue,
-            nodeObjects: nodeClusterObjects({ createNamespace, namespace: args.namespace, secretName, workloadName: args.workloadName, workloadKind: kind }),
-            targetObjects: [],
+            nodeObjects: nodeClusterObjects({
+                createNamespace, namespace: args.namespace, secretNames: [secretName, ...certSecretNames], workloadName: args.workloadName, workloadKind: kind,
+            }),
+            targetObjects: targetCredentialObjects({ namespace: args.identityNamespace, stackLabelValue: args.stackLabelValue, hollowProxy, perNodeCertificates }),
             existingNamespace: createNamespace ? "" : args.namespace,
             nodeNamePrefix: nodeNames.prefix,
             nodeCount: nodeNames.count,
@@ -111,11 +126,24 @@ export class HollowNodes extends pulumi.ComponentResource {
             }, { parent: this, provider, dependsOn: [guard] }).metadata.name
             : pulumi.output(args.namespace);
 
-        const secret = new k8s.core.v1.Secret(`${name}-kubeconfig`, {
-            metadata: { name: secretName, namespace, labels, annotations: { ...APPLY_ANNOTATIONS } },
+        const credentials = new TargetCredentials(`${name}-credentials`, {
+            targetProvider: args.targetClusterProvider, targetKubeconfig, namespace: args.identityNamespace,
+            stackLabelValue: args.stackLabelValue, nodeNames: perNodeCertificates ? certNodeNames : undefined, hollowProxy,
+            lifetimeHours: args.credentialLifetimeHours, after: [guard],
+        }, { parent: this });
+        const secretMetadata = (secret: string) => ({ name: secret, namespace, labels, annotations: { ...APPLY_ANNOTATIONS } });
+        // Only what the hollow nodes need: their kubeconfigs (no admin credential) and their own certificates.
+        const secrets = [new k8s.core.v1.Secret(`${name}-kubeconfig`, {
+            metadata: secretMetadata(secretName),
             type: "Opaque",
-            stringData: { [KUBELET_KUBECONFIG_KEY]: targetKubeconfig, [PROXY_KUBECONFIG_KEY]: targetKubeconfig },
-        }, { parent: this, provider, dependsOn: [guard] });
+            stringData: pulumi.all([credentials.kubeletKubeconfig, credentials.proxyKubeconfig]).apply(([kubelet, proxy]): Record<string, string> =>
+                (hollowProxy ? { [KUBELET_KUBECONFIG_KEY]: kubelet, [PROXY_KUBECONFIG_KEY]: proxy } : { [KUBELET_KUBECONFIG_KEY]: kubelet })),
+        }, { parent: this, provider, dependsOn: [guard] })];
+        certSecretNames.forEach((secret, k) => secrets.push(new k8s.core.v1.Secret(`${name}-certs-${k}`, {
+            metadata: secretMetadata(secret),
+            type: "Opaque",
+            stringData: credentials.certificateShards.apply((shards) => shards[k] ?? {}),
+        }, { parent: this, provider, dependsOn: [guard] })));
 
         const target = {
             targetKubeconfig, nodeKubeconfig, selector, selectorKey: STACK_LABEL_KEY,
@@ -123,15 +151,16 @@ export class HollowNodes extends pulumi.ComponentResource {
         };
         const reaper = new NodeReaper(`${name}-reaper`, { ...target, timeoutSeconds: reaperTimeoutSeconds }, { parent: this, dependsOn: [guard] });
 
-        const manifest = pulumi.all([args.image, targetKubeconfig]).apply(([image, kubeconfig]) => {
+        const manifest = pulumi.all([args.image, credentials.generation]).apply(([image, generation]) => {
             const m = workloadManifest({
-                kind, namespace: args.namespace, replicas, image, secretName,
+                kind, namespace: args.namespace, replicas, image,
+                credentialSecrets: [secretName, ...certSecretNames], perNodeCertificates,
                 workloadName: args.workloadName, stackLabelValue: args.stackLabelValue,
                 initImage: args.initImage ?? DEFAULT_INIT_IMAGE,
                 imageService: args.imageService ?? DEFAULT_IMAGE_SERVICE,
                 criSocket: args.criSocket ?? CRI_SOCKETS.containerd,
                 imageEndpoint: args.imageEndpoint ?? KUBEMARK_IMAGE_ENDPOINT,
-                hollowProxy: args.hollowProxy ?? DEFAULT_HOLLOW_PROXY,
+                hollowProxy,
                 privileged: args.privileged ?? DEFAULT_PRIVILEGED,
                 nodeLabels: args.nodeLabels ?? [],
                 nodeTaints: args.nodeTaints ?? [DEFAULT_NODE_TAINT],
@@ -141,15 +170,14 @@ export class HollowNodes extends pulumi.ComponentResource {
                 proxyResources: args.proxyResources ?? defaultProxyResources(replicas),
                 logVerbosity: args.logVerbosity ?? DEFAULT_LOG_VERBOSITY,
             });
-            // New target credentials must restart the hollow kubelets, which read them only at start.
-            m.spec.template.metadata.annotations = { "kubemark-pulumi/kubeconfig-digest": digest(kubeconfig) };
+            // Renewed credentials must restart the hollow nodes: files mounted by subPath never change in a running pod.
+            m.spec.template.metadata.annotations = { "kubemark-pulumi/credentials": generation };
             m.metadata.annotations = { ...m.metadata.annotations, ...APPLY_ANNOTATIONS };
             return m;
         });
-        // The annotation digest derives from a secret; the manifest itself carries no credential.
         const plainManifest = pulumi.unsecret(manifest);
         const workloadArgs = { metadata: plainManifest.metadata, spec: plainManifest.spec };
-        const workloadOpts = { parent: this, provider, dependsOn: [reaper, secret] };
+        const workloadOpts = { parent: this, provider, dependsOn: [reaper, ...secrets] };
         const workload: pulumi.CustomResource = kind === "StatefulSet"
             ? new k8s.apps.v1.StatefulSet(`${name}-workload`, workloadArgs, workloadOpts)
             : kind === "Deployment"

@@ -31,10 +31,10 @@ const FILE_FIELDS: readonly (readonly [string, string])[] = [
 export type ReadFile = (file: string) => Buffer;
 
 /**
- * Resolves `ref` to a kubeconfig that works anywhere: inside hollow pods (no host files) and in
- * the dynamic provider. `forPods` refuses credentials a pod cannot use (exec plugins, auth providers).
+ * Resolves `ref` to a self-contained kubeconfig for Pulumi and the dynamic providers, which run on this
+ * machine: exec plugins and auth providers are kept as they are. Pods never get it (see TargetCredentials).
  */
-export function resolveCluster(ref: ClusterRef | TargetRef, readFile: ReadFile, forPods: boolean): ResolvedCluster {
+export function resolveCluster(ref: ClusterRef | TargetRef, readFile: ReadFile): ResolvedCluster {
     const fail = (msg: string): never => {
         throw new ConfigError([msg]);
     };
@@ -105,11 +105,6 @@ export function resolveCluster(ref: ClusterRef | TargetRef, readFile: ReadFile, 
         return out;
     };
     const userSection = inlineFiles((user?.user ?? {}) as Record<string, unknown>, `user "${userName}"`);
-    if (forPods && (userSection.exec !== undefined || userSection["auth-provider"] !== undefined)) {
-        fail(`${where}: user "${userName}" of context "${contextName}" authenticates with an ` +
-            `${userSection.exec !== undefined ? "exec plugin" : "auth provider"}, which hollow kubelets cannot run inside their pods; ` +
-            "give the target cluster a kubeconfig with a client certificate or a token (e.g. a ServiceAccount token)");
-    }
     const clusterSection = inlineFiles(cluster.cluster as Record<string, unknown>, `cluster "${clusterName}"`);
     const single = {
         apiVersion: "v1",
@@ -140,9 +135,9 @@ export interface Clusters {
 /** Resolves both clusters before any resource exists; one-cluster mode uses the node cluster twice. */
 export function resolveClusters(s: Pick<Settings, "nodeCluster" | "targetCluster">, readFile: ReadFile): Clusters {
     const problems: string[] = [];
-    const attempt = (ref: ClusterRef | TargetRef, forPods: boolean): ResolvedCluster | undefined => {
+    const attempt = (ref: ClusterRef | TargetRef): ResolvedCluster | undefined => {
         try {
-            return resolveCluster(ref, readFile, forPods);
+            return resolveCluster(ref, readFile);
         } catch (e) {
             if (e instanceof ConfigError) {
                 problems.push(...e.problems);
@@ -151,8 +146,8 @@ export function resolveClusters(s: Pick<Settings, "nodeCluster" | "targetCluster
             throw e;
         }
     };
-    const node = attempt(s.nodeCluster, s.targetCluster.sameAsNodeCluster);
-    const target = s.targetCluster.sameAsNodeCluster ? node : attempt(s.targetCluster, true);
+    const node = attempt(s.nodeCluster);
+    const target = s.targetCluster.sameAsNodeCluster ? node : attempt(s.targetCluster);
     if (problems.length > 0 || !node || !target) {
         throw new ConfigError(problems);
     }

@@ -22,7 +22,8 @@ export interface OwnershipRequest {
 export interface StackObjectsOptions {
     readonly createNamespace: boolean;
     readonly namespace: string;
-    readonly secretName: string;
+    /** The stack's Secrets: its kubeconfigs, then its certificate shards. */
+    readonly secretNames: readonly string[];
     readonly workloadName: string;
     readonly workloadKind: WorkloadKind;
 }
@@ -46,7 +47,7 @@ const WORKLOAD_API: Readonly<Record<WorkloadKind, string>> = {
 export function nodeClusterObjects(o: StackObjectsOptions): ObjectRef[] {
     const objects: ObjectRef[] = o.createNamespace ? [{ apiVersion: "v1", kind: "Namespace", name: o.namespace }] : [];
     objects.push(
-        { apiVersion: "v1", kind: "Secret", namespace: o.namespace, name: o.secretName },
+        ...o.secretNames.map((name): ObjectRef => ({ apiVersion: "v1", kind: "Secret", namespace: o.namespace, name })),
         { apiVersion: WORKLOAD_API[o.workloadKind], kind: o.workloadKind, namespace: o.namespace, name: o.workloadName },
     );
     return objects;

@@ -1,12 +1,10 @@
 // Pure builders for the hollow-node pod: kubemark flags, pod spec and workload manifests.
 import type { ContainerResources, Settings, WorkloadKind } from "./config";
 import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "./config";
+import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "./credentials";
 
 /** Where kubemark's hollow kubelet dials the image service: hard-coded in pkg/kubemark/hollow_kubelet.go. */
 export const KUBEMARK_IMAGE_ENDPOINT = "/run/containerd/containerd.sock";
-export const KUBECONFIG_MOUNT = "/kubeconfig";
-export const KUBELET_KUBECONFIG_KEY = "kubelet.kubeconfig";
-export const PROXY_KUBECONFIG_KEY = "kubeproxy.kubeconfig";
 /** Issue #41713: 500 hollow kubelets on one host exhaust the default 128 inotify instances. */
 export const INOTIFY_MAX_USER_INSTANCES = 1000;
 /** As upstream's hollow-node template: survive a short partition of the node cluster's node. */
@@ -20,8 +18,13 @@ export interface HollowPodOptions extends Pick<Settings, "initImage" | "stackLab
     | "proxyResources" | "logVerbosity" | "privileged"> {
     /** The kubemark image reference (a digest reference rolls pods when the image is rebuilt). */
     readonly image: string;
-    /** Secret holding `kubelet.kubeconfig` and `kubeproxy.kubeconfig` for the target cluster. */
-    readonly secretName: string;
+    /**
+     * Secrets with the target credentials: the first holds `kubelet.kubeconfig` and `kubeproxy.kubeconfig`,
+     * the others (StatefulSet only) each node's `<node>.crt` and `<node>.key`.
+     */
+    readonly credentialSecrets: readonly string[];
+    /** Each hollow kubelet mounts its own certificate, picked by its pod (= Node) name. */
+    readonly perNodeCertificates: boolean;
     /** Path inside the container that kubemark dials; upstream binaries use KUBEMARK_IMAGE_ENDPOINT. */
     readonly imageEndpoint: string;
 }
@@ -57,7 +60,7 @@ export function kubeletFlags(o: HollowPodOptions): string[] {
     return flags([
         ["morph", "kubelet"],
         ["name", "$(NODE_NAME)"],
-        ["kubeconfig", `${KUBECONFIG_MOUNT}/${KUBELET_KUBECONFIG_KEY}`],
+        ["kubeconfig", `${CREDENTIALS_MOUNT}/${KUBELET_KUBECONFIG_KEY}`],
         ["node-labels", joinPairs(nodeLabels(o))],
         ["register-with-taints", taints],
         ["max-pods", String(o.maxPods)],
@@ -71,7 +74,7 @@ export function proxyFlags(o: HollowPodOptions): string[] {
     return flags([
         ["morph", "proxy"],
         ["name", "$(NODE_NAME)"],
-        ["kubeconfig", `${KUBECONFIG_MOUNT}/${PROXY_KUBECONFIG_KEY}`],
+        ["kubeconfig", `${CREDENTIALS_MOUNT}/${PROXY_KUBECONFIG_KEY}`],
         ["v", String(o.logVerbosity)],
     ]);
 }
@@ -82,10 +85,28 @@ const requests = (r: ContainerResources) => ({ requests: { cpu: r.cpu, memory: r
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Manifest = Record<string, any>;
 
+const credentialFile = (file: string, key: { subPath: string } | { subPathExpr: string }) =>
+    ({ name: "credentials", mountPath: `${CREDENTIALS_MOUNT}/${file}`, readOnly: true, ...key });
+
+/**
+ * Each container mounts single files of the credentials volume, so it sees only its own: the kubelet its
+ * kubeconfig and, by subPathExpr on its pod name, its own certificate and key; the proxy only its token.
+ */
+export function credentialMounts(o: Pick<HollowPodOptions, "perNodeCertificates">): { kubelet: Manifest[]; proxy: Manifest[] } {
+    const kubelet = [credentialFile(KUBELET_KUBECONFIG_KEY, { subPath: KUBELET_KUBECONFIG_KEY })];
+    if (o.perNodeCertificates) {
+        kubelet.push(credentialFile(KUBELET_CERT_FILE, { subPathExpr: certKey("$(NODE_NAME)") }),
+            credentialFile(KUBELET_KEY_FILE, { subPathExpr: keyKey("$(NODE_NAME)") }));
+    }
+    return { kubelet, proxy: [credentialFile(PROXY_KUBECONFIG_KEY, { subPath: PROXY_KUBECONFIG_KEY })] };
+}
+
 export function podSpec(o: HollowPodOptions): Manifest {
     const hostImageService = o.imageService === "host";
+    const credentials = credentialMounts(o);
     // The hollow kubelet's fake CRI listens on a socket under /tmp, which a scratch-based image lacks.
-    const mounts = [{ name: "kubeconfig", mountPath: KUBECONFIG_MOUNT, readOnly: true }, { name: "tmp", mountPath: "/tmp" }];
+    const tmp = { name: "tmp", mountPath: "/tmp" };
+    const mounts = [...credentials.kubelet, tmp];
     const containers: Manifest[] = [{
         name: "hollow-kubelet",
         image: o.image,
@@ -104,11 +125,15 @@ export function podSpec(o: HollowPodOptions): Manifest {
             command: ["/kubemark"],
             args: proxyFlags(o),
             env: nodeNameEnv,
-            volumeMounts: mounts,
+            volumeMounts: [...credentials.proxy, tmp],
             resources: requests(o.proxyResources),
         });
     }
-    const volumes: Manifest[] = [{ name: "kubeconfig", secret: { secretName: o.secretName } }, { name: "tmp", emptyDir: {} }];
+    const volumes: Manifest[] = [
+        // Owner-only files: kubemark runs as root, nothing else in the pod needs to read them.
+        { name: "credentials", projected: { defaultMode: 0o400, sources: o.credentialSecrets.map((name) => ({ secret: { name } })) } },
+        { name: "tmp", emptyDir: {} },
+    ];
     if (hostImageService) {
         volumes.push({ name: "cri-socket", hostPath: { path: o.criSocket, type: "Socket" } });
     }

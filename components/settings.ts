@@ -42,6 +42,11 @@ export function defaultProxyResources(replicas: number): ContainerResources {
 }
 export const DEFAULT_READY_TIMEOUT_SECONDS = 600;
 export const DEFAULT_REAPER_TIMEOUT_SECONDS = 180;
+/**
+ * Lifetime of each hollow kubelet's client certificate and the proxy's token: a week, renewed by any `up`
+ * in its second half. Short enough that a copied credential soon stops working (a certificate cannot be revoked).
+ */
+export const DEFAULT_CREDENTIAL_LIFETIME_HOURS = 168;
 export const DEFAULT_LOG_VERBOSITY = 2;
 /** Hollow nodes are tainted by default so real DaemonSets (CNI, kube-proxy) stay off them. */
 export const DEFAULT_NODE_TAINT = { key: "kubemark-pulumi/hollow-node", value: "true", effect: "NoSchedule" } as const;
@@ -143,6 +148,10 @@ export interface Settings {
     readonly readyTimeoutSeconds: number;
     readonly reaperTimeoutSeconds: number;
     readonly logVerbosity: number;
+    /** Lifetime of the hollow nodes' certificates and token; `up` renews them in its second half. */
+    readonly credentialLifetimeHours: number;
+    /** Stack-owned namespace in the target holding the hollow proxy's ServiceAccount. */
+    readonly identityNamespace: string;
 }
 
 /** Every key this program reads; anything else under `kubemark:` is a typo and is refused. */
@@ -151,7 +160,7 @@ export const CONFIG_KEYS = [
     "targetKubeconfigContent", "namespace", "createNamespace", "image", "imageRegistry", "imageName", "initImage",
     "containerRuntime", "imageService", "criSocket", "hollowProxy", "privileged", "nodeLabels", "nodeTaints", "maxPods",
     "extendedResources", "kubeletCpu", "kubeletMemory", "proxyCpu", "proxyMemory", "workloadKind",
-    "readyTimeoutSeconds", "reaperTimeoutSeconds", "logVerbosity",
+    "readyTimeoutSeconds", "reaperTimeoutSeconds", "logVerbosity", "credentialLifetimeHours",
     "imageSource", "gitRepository", "sourceCache", "patchCrio", "patchProxyHealth", "baseImage",
     "registryUsername", "registryPassword",
 ] as const;

@@ -91,7 +91,17 @@ describe("hollow nodes for real in the lab", { skip }, () => {
         report(`pulumi up, 10 hollow nodes: ${seconds.toFixed(1)}s from start to all Ready`);
         const { core, apps } = clientsOf("node");
         await core.readNamespace({ name: NS });
-        await core.readNamespacedSecret({ name: `hollow-node-${STACK}-kubeconfig`, namespace: NS });
+        // Least privilege: the node cluster holds no admin key of the target, only the nodes' own certificates.
+        const adminKey = /client-key-data: (\S+)/.exec(fs.readFileSync(kubeconfigFile("target"), "utf8"))![1];
+        const secrets = (await core.listNamespacedSecret({ namespace: NS })).items;
+        assert.deepEqual(secrets.map((x) => x.metadata!.name).sort(), [`hollow-node-${STACK}-certs-0`, `hollow-node-${STACK}-kubeconfig`]);
+        for (const secret of secrets) {
+            const text = Object.values(secret.data ?? {}).map((v) => Buffer.from(v, "base64").toString()).join("\n");
+            assert.ok(!text.includes(adminKey) && !text.includes(Buffer.from(adminKey, "base64").toString()), `${secret.metadata!.name} holds the admin key`);
+        }
+        const csrs = await clientsOf("target").certificates.listCertificateSigningRequest({ labelSelector: `kubemark-pulumi/stack=kubemark.${STACK}` });
+        assert.equal(csrs.items.filter((c) => c.status?.certificate).length, 10, "one issued certificate per hollow node");
+        assert.ok(csrs.items.every((c) => c.spec.signerName === "kubernetes.io/kube-apiserver-client-kubelet"));
         await apps.readNamespacedStatefulSet({ name: `hollow-node-${STACK}`, namespace: NS });
         const nodes = await hollowNodes();
         assert.equal(nodes.length, 10);

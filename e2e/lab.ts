@@ -49,7 +49,10 @@ export function kubeconfigFile(cluster: "node" | "target"): string {
 export function clientsOf(cluster: "node" | "target") {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(kubeconfigFile(cluster));
-    return { core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api) };
+    return {
+        core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api),
+        certificates: kc.makeApiClient(k8s.CertificatesV1Api),
+    };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

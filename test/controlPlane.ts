@@ -1,5 +1,5 @@
 // A real Kubernetes control plane on loopback for tests: etcd, kube-apiserver and, optionally, controllers.
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as https from "node:https";
@@ -72,12 +72,13 @@ export class ControlPlane {
         const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
         fs.writeFileSync(path.join(dir, "sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }), { mode: 0o600 });
         fs.writeFileSync(path.join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
+        // A client CA, as real clusters have: the csrsigning controller signs kubelet certificates with it.
+        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", path.join(dir, "ca.key"), "-out", path.join(dir, "ca.crt"), "-subj", `/CN=${name}-client-ca`, "-days", "2"], { stdio: "ignore" });
         const cp = new ControlPlane(dir, { etcd: await freePort(), peer: await freePort(), api: await freePort() }, token);
         cp.startEtcd();
         await cp.startApiserver();
-        if (withControllers) {
-            cp.startControllers();
-        }
+        cp.startControllers(withControllers);
         return cp;
     }
 
@@ -102,7 +103,9 @@ export class ControlPlane {
             `--etcd-servers=http://127.0.0.1:${this.ports.etcd}`,
             "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${this.ports.api}`,
             `--cert-dir=${path.join(this.dir, "certs")}`, `--token-auth-file=${path.join(this.dir, "tokens.csv")}`,
-            "--authorization-mode=RBAC", "--service-cluster-ip-range=10.96.0.0/24",
+            // As on real clusters: kubelets' certificates confine them to their own Node (Node authorizer, NodeRestriction).
+            "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
+            `--client-ca-file=${path.join(this.dir, "ca.crt")}`, "--service-cluster-ip-range=10.96.0.0/24",
             // As kubeadm and most clusters do: hollow kubelets and the inotify init container run privileged.
             "--allow-privileged=true",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
@@ -122,13 +125,15 @@ export class ControlPlane {
         this.apiserver = undefined;
     }
 
-    private startControllers(): void {
+    /** The signer, and what destroy relies on (namespace deletion, foreground deletion), always run; a workload's controllers only when asked for. */
+    private startControllers(workloads: boolean): void {
         const bin = path.join(toolchainDir(), "bin");
         // No node lifecycle controller: the test's Nodes have no kubelet heartbeating for them.
+        const controllers = workloads ? "garbagecollector,namespace,serviceaccount,statefulset,deployment,replicaset,replicationcontroller,csrsigning" : "garbagecollector,namespace,csrsigning";
         this.controllers = this.run("kube-controller-manager", path.join(bin, "kube-controller-manager"), [
-            `--kubeconfig=${this.kubeconfigFile}`, "--leader-elect=false", "--secure-port=0",
-            "--controllers=garbagecollector,namespace,serviceaccount,statefulset,deployment,replicaset,replicationcontroller",
+            `--kubeconfig=${this.kubeconfigFile}`, "--leader-elect=false", "--secure-port=0", `--controllers=${controllers}`,
             `--service-account-private-key-file=${path.join(this.dir, "sa.key")}`,
+            `--cluster-signing-cert-file=${path.join(this.dir, "ca.crt")}`, `--cluster-signing-key-file=${path.join(this.dir, "ca.key")}`,
         ]);
     }
 

@@ -1,5 +1,6 @@
 // Test stand-ins for hollow kubelets against real API servers: clients, Node registration, and a kubelet loop.
 import * as k8s from "@kubernetes/client-node";
+import * as yaml from "js-yaml";
 import type { ControlPlane } from "./controlPlane";
 
 export function clients(cp: ControlPlane) {
@@ -10,7 +11,15 @@ export function clients(cp: ControlPlane) {
 
 /** Does what a kubelet does on start: register its Node (labels, taints), report Ready, take a Lease. */
 export async function register(cp: ControlPlane, name: string, labels: Record<string, string>, taints: k8s.V1Taint[] = []): Promise<void> {
-    const { core, coordination } = clients(cp);
+    await registerAs(cp.kubeconfig, name, labels, taints);
+}
+
+/** The same, with the given identity: a hollow node's own credentials, to show they suffice. */
+export async function registerAs(kubeconfig: string, name: string, labels: Record<string, string>, taints: k8s.V1Taint[] = []): Promise<void> {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(kubeconfig);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
     const node = await core.createNode({ body: { metadata: { name, labels }, spec: { taints } } });
     const now = new Date();
     node.status = { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "test", lastHeartbeatTime: now, lastTransitionTime: now }] };
@@ -24,6 +33,33 @@ export async function nodeNames(cp: ControlPlane, selector?: string): Promise<st
 
 export async function leaseNames(cp: ControlPlane): Promise<string[]> {
     return (await clients(cp).coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items.map((l) => l.metadata!.name!).sort();
+}
+
+/**
+ * The kubeconfig a hollow kubelet of `pod` would use: its `kubelet.kubeconfig` from the pod's credential
+ * Secrets, with the certificate files it mounts by subPathExpr (its own, by pod name) inlined.
+ */
+export async function podKubeconfig(nodeCluster: ControlPlane, pod: k8s.V1Pod): Promise<string> {
+    const { core } = clients(nodeCluster);
+    const namespace = pod.metadata!.namespace!;
+    const sources = pod.spec!.volumes!.find((v) => v.name === "credentials")!.projected!.sources!;
+    const data: Record<string, string> = {};
+    for (const source of sources) {
+        const secret = await core.readNamespacedSecret({ namespace, name: source.secret!.name! });
+        for (const [k, v] of Object.entries(secret.data ?? {})) {
+            data[k] = Buffer.from(v, "base64").toString("utf8");
+        }
+    }
+    const doc = yaml.load(data["kubelet.kubeconfig"]) as { users: { user: Record<string, string> }[] };
+    const user = doc.users[0].user;
+    if (user["client-certificate"]) {
+        const name = pod.metadata!.name!;
+        user["client-certificate-data"] = Buffer.from(data[`${name}.crt`]).toString("base64");
+        user["client-key-data"] = Buffer.from(data[`${name}.key`]).toString("base64");
+        delete user["client-certificate"];
+        delete user["client-key"];
+    }
+    return yaml.dump(doc);
 }
 
 /** Plays the hollow kubelets: every hollow pod in the node cluster registers a Node built from its real flags. */
@@ -47,7 +83,7 @@ export function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane, na
                         const [key, value] = kv.split("=");
                         return { key, value, effect };
                     });
-                    await register(target, name, labels, taints);
+                    await registerAs(await podKubeconfig(nodeCluster, pod), name, labels, taints);
                 }
             } catch {
                 // The target may be down on purpose; try again.

@@ -44,7 +44,7 @@ const message = (fn: () => unknown) => {
 
 describe("resolveCluster", () => {
     it("keeps only the chosen context and inlines file references relative to the kubeconfig", () => {
-        const r = resolveCluster(ref(), read, true);
+        const r = resolveCluster(ref(), read);
         const doc = yaml.load(r.kubeconfig) as typeof KUBECONFIG;
         assert.equal(r.context, "node");
         assert.equal(r.server, "https://10.0.0.1:6443");
@@ -54,23 +54,23 @@ describe("resolveCluster", () => {
         assert.deepEqual(doc.clusters[0].cluster, { server: "https://10.0.0.1:6443", "certificate-authority-data": Buffer.from("CA-PEM").toString("base64") });
     });
     it("inlines a token file", () => {
-        const doc = yaml.load(resolveCluster(ref("target"), read, true).kubeconfig) as { users: { user: Record<string, string> }[] };
+        const doc = yaml.load(resolveCluster(ref("target"), read).kubeconfig) as { users: { user: Record<string, string> }[] };
         assert.deepEqual(doc.users[0].user, { token: "tok-123" });
     });
     it("accepts contents given inline", () => {
         const r = resolveCluster({ kubeconfigKey: "kubemark:targetKubeconfigContent", kubeconfigContent: yaml.dump({ ...KUBECONFIG, "current-context": "target", users: [{ name: "sa", user: { token: "t" } }] }),
-            contextKey: "kubemark:targetContext", sameAsNodeCluster: false }, read, true);
+            contextKey: "kubemark:targetContext", sameAsNodeCluster: false }, read);
         assert.equal(r.server, "https://10.0.0.2:6443");
     });
-    it("allows exec credentials for the node cluster only", () => {
-        assert.equal(resolveCluster(ref("eks"), read, false).context, "eks");
-        assert.match(message(() => resolveCluster(ref("eks"), read, true)), /user "cloud" of context "eks" authenticates with an exec plugin, which hollow kubelets cannot run/);
+    it("keeps exec credentials, for either cluster: they run on this machine, never in pods", () => {
+        const doc = yaml.load(resolveCluster(ref("eks"), read).kubeconfig) as { users: { user: Record<string, unknown> }[] };
+        assert.ok(doc.users[0].user.exec, "the exec section is kept");
     });
     const refusals: [string, () => unknown, RegExp][] = [
-        ["a missing file", () => resolveCluster({ ...ref(), kubeconfigPath: path.join(dir, "nope") }, read, false), /kubemark:nodeKubeconfig \(.*nope\): cannot read the kubeconfig file/],
-        ["an unknown context", () => resolveCluster(ref("prod"), read, false), /kubemark:nodeContext = "prod": no such context in .*; contexts there: node, target, eks/],
-        ["invalid YAML, without quoting it", () => resolveCluster({ kubeconfigKey: "kubemark:targetKubeconfigContent", kubeconfigContent: "token: [s3cr3t", contextKey: "k", sameAsNodeCluster: false }, read, true), /^(?![\s\S]*s3cr3t)[\s\S]*not valid YAML/],
-        ["no current-context", () => resolveCluster({ kubeconfigKey: "x", kubeconfigContent: yaml.dump({ ...KUBECONFIG, "current-context": undefined }), contextKey: "kubemark:targetContext", sameAsNodeCluster: false }, read, true), /has no current-context; set kubemark:targetContext to one of: node, target, eks/],
+        ["a missing file", () => resolveCluster({ ...ref(), kubeconfigPath: path.join(dir, "nope") }, read), /kubemark:nodeKubeconfig \(.*nope\): cannot read the kubeconfig file/],
+        ["an unknown context", () => resolveCluster(ref("prod"), read), /kubemark:nodeContext = "prod": no such context in .*; contexts there: node, target, eks/],
+        ["invalid YAML, without quoting it", () => resolveCluster({ kubeconfigKey: "kubemark:targetKubeconfigContent", kubeconfigContent: "token: [s3cr3t", contextKey: "k", sameAsNodeCluster: false }, read), /^(?![\s\S]*s3cr3t)[\s\S]*not valid YAML/],
+        ["no current-context", () => resolveCluster({ kubeconfigKey: "x", kubeconfigContent: yaml.dump({ ...KUBECONFIG, "current-context": undefined }), contextKey: "kubemark:targetContext", sameAsNodeCluster: false }, read), /has no current-context; set kubemark:targetContext to one of: node, target, eks/],
     ];
     for (const [what, fn, expected] of refusals) {
         it(`refuses ${what}`, () => assert.match(message(fn), expected));

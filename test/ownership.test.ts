@@ -7,7 +7,7 @@ import { FakeCluster } from "./fakeCluster";
 
 const KEY = "kubemark-pulumi/stack";
 const MINE = "kubemark.dev";
-const base = { namespace: "kubemark-dev", secretName: "hollow-node-dev-kubeconfig", workloadName: "hollow-node-dev" };
+const base = { namespace: "kubemark-dev", secretNames: ["hollow-node-dev-kubeconfig"], workloadName: "hollow-node-dev" };
 
 function request(over: Partial<OwnershipRequest> = {}): OwnershipRequest {
     return {
@@ -22,10 +22,14 @@ describe("claimed names", () => {
         { createNamespace: true, workloadKind: "StatefulSet", want: ["Namespace /kubemark-dev", "Secret kubemark-dev/hollow-node-dev-kubeconfig", "StatefulSet kubemark-dev/hollow-node-dev"] },
         { createNamespace: false, workloadKind: "Deployment", want: ["Secret kubemark-dev/hollow-node-dev-kubeconfig", "Deployment kubemark-dev/hollow-node-dev"] },
         { createNamespace: true, workloadKind: "ReplicationController", want: ["Namespace /kubemark-dev", "Secret kubemark-dev/hollow-node-dev-kubeconfig", "ReplicationController kubemark-dev/hollow-node-dev"] },
+        { createNamespace: true, workloadKind: "StatefulSet", certShards: 2, want: ["Namespace /kubemark-dev", "Secret kubemark-dev/hollow-node-dev-kubeconfig",
+            "Secret kubemark-dev/hollow-node-dev-certs-0", "Secret kubemark-dev/hollow-node-dev-certs-1", "StatefulSet kubemark-dev/hollow-node-dev"] },
     ] as const;
-    for (const { createNamespace, workloadKind, want } of table) {
-        it(`createNamespace ${createNamespace}, ${workloadKind}: ${want.length} objects`, () => {
-            const refs = nodeClusterObjects({ ...base, createNamespace, workloadKind });
+    for (const { createNamespace, workloadKind, want, ...rest } of table) {
+        const shards = "certShards" in rest ? rest.certShards : 0;
+        it(`createNamespace ${createNamespace}, ${workloadKind}, ${shards} certificate Secret(s): ${want.length} objects`, () => {
+            const secretNames = [...base.secretNames, ...Array.from({ length: shards }, (_, k) => `hollow-node-dev-certs-${k}`)];
+            const refs = nodeClusterObjects({ ...base, secretNames, createNamespace, workloadKind });
             assert.deepEqual(refs.map((r) => `${r.kind} ${r.namespace ?? ""}/${r.name}`), want);
             assert.equal(refs.find((r) => r.kind === workloadKind)?.apiVersion, workloadKind === "ReplicationController" ? "v1" : "apps/v1");
         });

@@ -12,8 +12,9 @@ function options(config: Record<string, string> = {}): HollowPodOptions {
         secretKeys: new Set(), project: "kubemark", stack: "v1-31", env: { HOME: "/h" },
     });
     return {
-        ...s, image: "r:5000/kubemark:v1.31.0", secretName: "hollow-node-v1-31-kubeconfig",
-        imageEndpoint: KUBEMARK_IMAGE_ENDPOINT,
+        ...s, image: "r:5000/kubemark:v1.31.0", imageEndpoint: KUBEMARK_IMAGE_ENDPOINT,
+        credentialSecrets: ["hollow-node-v1-31-kubeconfig", "hollow-node-v1-31-certs-0"],
+        perNodeCertificates: s.workloadKind === "StatefulSet",
     };
 }
 
@@ -99,8 +100,27 @@ describe("podSpec", () => {
         assert.deepEqual(spec.containers[0].env[0].valueFrom, { fieldRef: { fieldPath: "metadata.name" } });
         assert.deepEqual(spec.containers[0].resources, { requests: { cpu: "40m", memory: "40Mi" } });
         assert.deepEqual(spec.containers[1].resources, { requests: { cpu: "20m", memory: "33268Ki" } });
-        assert.deepEqual(spec.volumes[0], { name: "kubeconfig", secret: { secretName: "hollow-node-v1-31-kubeconfig" } });
+        assert.deepEqual(spec.volumes[0], { name: "credentials", projected: { defaultMode: 0o400, sources: [
+            { secret: { name: "hollow-node-v1-31-kubeconfig" } }, { secret: { name: "hollow-node-v1-31-certs-0" } }] } });
     });
+    const mountCases: [string, Record<string, string>, string[], string[]][] = [
+        ["StatefulSet: the kubelet mounts its kubeconfig and, by its pod name, its own certificate and key; the proxy only its kubeconfig", {},
+            ["/kubeconfig/kubelet.kubeconfig <- kubelet.kubeconfig", "/kubeconfig/tls.crt <- $(NODE_NAME).crt", "/kubeconfig/tls.key <- $(NODE_NAME).key", "/tmp"],
+            ["/kubeconfig/kubeproxy.kubeconfig <- kubeproxy.kubeconfig", "/tmp"]],
+        ["Deployment: no per-node certificate to mount", { "kubemark:workloadKind": "Deployment" },
+            ["/kubeconfig/kubelet.kubeconfig <- kubelet.kubeconfig", "/tmp"], ["/kubeconfig/kubeproxy.kubeconfig <- kubeproxy.kubeconfig", "/tmp"]],
+    ];
+    for (const [what, config, kubelet, proxy] of mountCases) {
+        it(what, () => {
+            const spec = podSpec(options(config));
+            const show = (c: { volumeMounts: { mountPath: string; subPath?: string; subPathExpr?: string }[] }) =>
+                c.volumeMounts.map((m) => (m.subPath ?? m.subPathExpr ? `${m.mountPath} <- ${m.subPath ?? m.subPathExpr}` : m.mountPath));
+            assert.deepEqual(show(spec.containers[0]), kubelet);
+            assert.deepEqual(show(spec.containers[1]), proxy);
+            assert.ok(spec.containers[0].volumeMounts.every((m: { name: string; subPath?: string; subPathExpr?: string }) => m.name !== "credentials" || m.subPath || m.subPathExpr),
+                "never the whole credentials volume");
+        });
+    }
     const privilegeCases: [string, Record<string, string>, boolean][] = [
         ["privileged by default, as upstream: init container and hollow kubelet", {}, true],
         ["privileged false: no init container, nothing privileged", { "kubemark:privileged": "false" }, false],

@@ -28,6 +28,15 @@ fs.writeFileSync(kubeconfigFile, yaml.dump({
 
 const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
 
+/** What HollowCredentials would issue: a certificate per node and a token per ServiceAccount, marked to be found in Secrets. */
+function issuedCredentials(inputs: Record<string, any>) {
+    const expires = "2030-01-01T00:00:00.000Z";
+    return {
+        certificates: Object.fromEntries((inputs.nodeNames as string[]).map((n) => [n, { certPem: `CERT-${n}`, keyPem: `KEY-${n}`, notBefore: "2026-01-01T00:00:00.000Z", notAfter: expires, csrName: `${n}-x` }])),
+        tokens: Object.fromEntries((inputs.serviceAccounts as string[]).map((a) => [a, { token: `TOKEN-${a}`, issued: "2026-01-01T00:00:00.000Z", expires }])),
+    };
+}
+
 async function runStack(stack: string, overrides: Record<string, string> = {}): Promise<{ resources: Registered[]; outputs: Record<string, unknown> }> {
     const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
     const config: Record<string, string> = {};
@@ -50,7 +59,8 @@ async function runStack(stack: string, overrides: Record<string, string> = {}): 
             if (r) {
                 r.inputs = args.inputs;
             }
-            const extra = args.type.startsWith("pulumi-nodejs:dynamic") ? { readyNodes: config["kubemark:replicas"] ? Number(config["kubemark:replicas"]) : 10 }
+            const extra = args.inputs.serviceAccounts !== undefined ? issuedCredentials(args.inputs)
+                : args.type.startsWith("pulumi-nodejs:dynamic") ? { readyNodes: config["kubemark:replicas"] ? Number(config["kubemark:replicas"]) : 10 }
                 : args.type === "docker:index/image:Image" ? { repoDigest: `${String(args.inputs.imageName).replace(/:[^:/]*$/, "")}@sha256:${"ab".repeat(32)}` }
                     : {};
             return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
@@ -110,43 +120,62 @@ describe("program", () => {
                 return found[0];
             };
 
-            it("creates the node cluster provider, namespace, Secret, reaper, workload and sync", () => {
+            it("creates the providers, namespaces, Secrets, target identities, reaper, workload and sync", () => {
                 const types = get().resources.map((r) => r.type).sort();
                 for (const t of ["pulumi:providers:kubernetes", "kubemark:index:HollowNodes", "kubernetes:core/v1:Namespace",
                     "kubernetes:core/v1:Secret", "pulumi-nodejs:dynamic/kubemark:NodeReaper", "kubernetes:apps/v1:StatefulSet",
-                    "pulumi-nodejs:dynamic/kubemark:HollowNodeSync"]) {
+                    "pulumi-nodejs:dynamic/kubemark:HollowNodeSync", "kubemark:index:TargetCredentials", "pulumi-nodejs:dynamic/kubemark:HollowCredentials"]) {
                     assert.ok(types.includes(t), `${t} missing from ${types.join(", ")}`);
                 }
             });
 
-            it("marks the Secret's kubeconfigs and every credential input secret", () => {
-                const secret = one("kubernetes:core/v1:Secret");
-                assert.ok(isSecret(secret.inputs.stringData["kubelet.kubeconfig"]) || isSecret(secret.inputs.stringData));
-                assert.match(reveal(reveal(secret.inputs.stringData)["kubelet.kubeconfig"]), /super-secret-token/);
+            const all = (type: string) => get().resources.filter((r) => r.type === type);
+
+            it("puts no operator credential in the node cluster: the Secrets hold the pods' own certificates and tokens, all secret", () => {
+                const secrets = all("kubernetes:core/v1:Secret");
+                const shards = Math.ceil(Number(get().outputs.replicas) / 500);
+                assert.equal(secrets.length, 1 + shards, "the kubeconfigs, and the certificate shards");
+                for (const secret of secrets) {
+                    assert.ok(isSecret(secret.inputs.stringData), secret.name);
+                    assert.doesNotMatch(JSON.stringify(reveal(secret.inputs.stringData)), /super-secret-token/, secret.name);
+                }
+                const kubeconfigs = reveal(secrets.find((s) => s.name.endsWith("-kubeconfig"))!.inputs.stringData);
+                assert.match(kubeconfigs["kubelet.kubeconfig"], /client-certificate: \/kubeconfig\/tls\.crt/);
+                assert.match(kubeconfigs["kubeproxy.kubeconfig"], /token: TOKEN-hollow-proxy/);
+                const certs = reveal(secrets.find((s) => s.name.endsWith("-certs-0"))!.inputs.stringData);
+                assert.equal(certs[`hollow-node-${stack}-0.crt`], `CERT-hollow-node-${stack}-0`);
                 for (const t of ["pulumi-nodejs:dynamic/kubemark:NodeReaper", "pulumi-nodejs:dynamic/kubemark:HollowNodeSync"]) {
                     const r = one(t);
                     assert.ok(isSecret(r.inputs.targetKubeconfig) && isSecret(r.inputs.nodeKubeconfig), t);
                 }
-                assert.ok(isSecret(one("pulumi:providers:kubernetes").inputs.kubeconfig));
+                assert.ok(isSecret(one("pulumi-nodejs:dynamic/kubemark:HollowCredentials").inputs.targetKubeconfig));
+                assert.ok(all("pulumi:providers:kubernetes").every((p) => isSecret(p.inputs.kubeconfig)));
                 const workload = JSON.stringify(one("kubernetes:apps/v1:StatefulSet").inputs);
-                assert.doesNotMatch(workload, /super-secret-token/);
+                assert.doesNotMatch(workload, /super-secret-token|TOKEN-|CERT-/);
             });
 
             it("creates nothing in either cluster before the ownership guard, whose credentials are secret", () => {
                 const guard = one("pulumi-nodejs:dynamic/kubemark:OwnershipGuard");
-                for (const t of ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "pulumi-nodejs:dynamic/kubemark:NodeReaper"]) {
-                    assert.ok(one(t).deps.includes(guard.urn), `${t} must wait for the guard`);
+                for (const t of ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:core/v1:ServiceAccount",
+                    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "pulumi-nodejs:dynamic/kubemark:NodeReaper"]) {
+                    for (const r of all(t)) {
+                        assert.ok(r.deps.includes(guard.urn), `${t} ${r.name} must wait for the guard`);
+                    }
                 }
                 assert.ok(isSecret(guard.inputs.nodeKubeconfig) && isSecret(guard.inputs.targetKubeconfig));
-                assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Namespace", "Secret", "StatefulSet"]);
+                assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Namespace", "Secret", "Secret", "StatefulSet"]);
+                assert.deepEqual(reveal(guard.inputs.targetObjects).map((r: { kind: string }) => r.kind), ["Namespace", "ServiceAccount", "ClusterRoleBinding"]);
                 assert.equal(reveal(guard.inputs.nodeCount), get().outputs.replicas);
             });
 
             it("applies every object with one field manager, so a rerun after an interrupted create does not conflict", () => {
-                for (const t of ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:apps/v1:StatefulSet"]) {
-                    const annotations = one(t).inputs.metadata.annotations;
-                    assert.equal(annotations["pulumi.com/patchFieldManager"], "kubemark-pulumi", t);
-                    assert.equal(annotations["pulumi.com/patchForce"], "true", t);
+                for (const t of ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:apps/v1:StatefulSet",
+                    "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"]) {
+                    for (const r of all(t)) {
+                        const annotations = r.inputs.metadata.annotations;
+                        assert.equal(annotations["pulumi.com/patchFieldManager"], "kubemark-pulumi", `${t} ${r.name}`);
+                        assert.equal(annotations["pulumi.com/patchForce"], "true", t);
+                    }
                 }
             });
 
@@ -213,10 +242,11 @@ describe("program", () => {
 
     it("with createNamespace false, creates no namespace and claims an existing one instead", async () => {
         const run = await runStack("dev", { "kubemark:namespace": "team-a", "kubemark:createNamespace": "false" });
-        assert.ok(!run.resources.some((r) => r.type === "kubernetes:core/v1:Namespace"));
+        const namespaces = run.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata.name);
+        assert.deepEqual(namespaces, ["team-a-identity"], "only the target's identity namespace");
         const guard = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:OwnershipGuard")!;
         assert.equal(reveal(guard.inputs.existingNamespace), "team-a");
-        assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Secret", "StatefulSet"]);
+        assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Secret", "Secret", "StatefulSet"]);
         assert.equal(run.resources.find((r) => r.type === "kubernetes:core/v1:Secret")!.inputs.metadata.namespace, "team-a");
         assert.equal(run.outputs.namespace, "team-a");
     });

@@ -4,6 +4,8 @@ import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { STACK_LABEL_KEY } from "../components/config";
+import { kubeletKeyAndCsr } from "../components/csr";
+import { HollowCredentialsProvider } from "../components/credentialsProvider";
 import { HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION } from "../components/reaperProvider";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -38,6 +40,14 @@ describe("serialized providers", () => {
             assert.equal(typeof provider.delete, "function");
         });
     }
+
+    it("the reloaded credentials provider still makes valid requests: no Buffer captured as a plain object", async () => {
+        const { text } = await roundTrip(() => new HollowCredentialsProvider());
+        assert.ok(text.length < 80_000, `serialized provider is ${text.length} bytes`);
+        const sf = await pulumi.runtime.serializeFunction((() => kubeletKeyAndCsr) as () => any, { allowSecrets: true });
+        const make = requireFromString(sf.text)[sf.exportName]() as unknown as typeof kubeletKeyAndCsr;
+        assert.match(make("hollow-node-x-0").csrPem, /^-----BEGIN CERTIFICATE REQUEST-----/);
+    });
 
     it("the reloaded reaper fails a destroy against an unreachable API server with the bound and the way out", async () => {
         const { provider } = await roundTrip(() => new NodeReaperProvider());

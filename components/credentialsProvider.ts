@@ -1,0 +1,176 @@
+// Dynamic provider issuing each hollow kubelet its own client certificate, and bound ServiceAccount tokens.
+import type * as pulumi from "@pulumi/pulumi";
+import { CertificateApi, CertificateApiFactory, kubernetesCertificateApi } from "./certificateApi";
+import { csrName, needsRenewal, NodeCertificate } from "./credentials";
+import { kubeletKeyAndCsr } from "./csr";
+import { Clock, forEachLimited, Log, POLL_MS, PROGRESS_EVERY_MS, realClock, someNames } from "./nodeOps";
+
+/** Bump on any change to what this provider does (destroy runs the copy stored in state). */
+export const CREDENTIALS_PROVIDER_VERSION = "1";
+/** CSRs in flight at once: each is a create, an approval and a few reads. */
+export const ISSUE_CONCURRENCY = 32;
+const REQUEST_MS = 15000;
+
+export interface HollowCredentialsInputs {
+    readonly providerVersion: string;
+    /** The operator's kubeconfig of the target; used here only, never handed to pods. */
+    readonly targetKubeconfig: string;
+    readonly stackLabelKey: string;
+    readonly stackLabelValue: string;
+    /** The hollow Nodes that get a certificate, each for `system:node:<name>`. */
+    readonly nodeNames: string[];
+    /** Requested certificate and token lifetime (the signer may cap it). */
+    readonly lifetimeSeconds: number;
+    /** Stack-owned namespace of the ServiceAccounts below. */
+    readonly identityNamespace: string;
+    /** ServiceAccounts that get a bound token: the proxy's, and the kubelets' where no per-node certificate is possible. */
+    readonly serviceAccounts: string[];
+    /** Bound on waiting for the signer. */
+    readonly timeoutSeconds: number;
+}
+
+export interface ServiceAccountToken { readonly token: string; readonly issued: string; readonly expires: string }
+
+export interface HollowCredentialsOutputs extends HollowCredentialsInputs {
+    readonly certificates: Record<string, NodeCertificate>;
+    /** By ServiceAccount name. */
+    readonly tokens: Record<string, ServiceAccountToken>;
+}
+
+const providerLog: Log = (message) => console.log(`[kubemark] ${message}`);
+
+/** Issues one node's certificate: key and CSR made here, the CSR approved, then waits for the signer. */
+async function issueOne(api: CertificateApi, inputs: HollowCredentialsInputs, nodeName: string, clock: Clock, deadline: number): Promise<NodeCertificate> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const crypto = require("crypto") as typeof import("crypto");
+    const { keyPem, csrPem } = kubeletKeyAndCsr(nodeName);
+    const name = csrName(nodeName, clock.now());
+    await api.requestAndApprove({
+        name, csrPem, expirationSeconds: inputs.lifetimeSeconds,
+        labels: { [inputs.stackLabelKey]: inputs.stackLabelValue },
+        reason: `hollow node ${nodeName} of ${inputs.stackLabelKey}=${inputs.stackLabelValue}, approved by kubemark-pulumi`,
+    });
+    for (;;) {
+        const state = await api.readCsr(name);
+        if (state?.refused) {
+            throw new Error(`CertificateSigningRequest ${name} was refused (${state.refused})`);
+        }
+        if (state?.certificate) {
+            const cert = new crypto.X509Certificate(state.certificate);
+            return {
+                certPem: state.certificate, keyPem, csrName: name,
+                notBefore: new Date(cert.validFrom).toISOString(), notAfter: new Date(cert.validTo).toISOString(),
+            };
+        }
+        if (clock.now() >= deadline) {
+            throw new Error(`CertificateSigningRequest ${name} was approved but not signed in time: the target's ` +
+                "kube-controller-manager must run its csrsigning controller with --cluster-signing-cert-file and --cluster-signing-key-file " +
+                "(kubeadm, EKS, GKE and AKS clusters do)");
+        }
+        await clock.sleep(POLL_MS / 4);
+    }
+}
+
+export class HollowCredentialsProvider implements pulumi.dynamic.ResourceProvider {
+    constructor(private readonly makeApi?: CertificateApiFactory, private readonly clock?: Clock, private readonly log?: Log) {}
+
+    /** Certificates for `wanted` names, reusing `kept`; fails naming the nodes left without one. */
+    private async issue(inputs: HollowCredentialsInputs, kept: Record<string, NodeCertificate>,
+        keptTokens: Record<string, ServiceAccountToken> = {}): Promise<HollowCredentialsOutputs> {
+        const clock = this.clock ?? realClock;
+        const log = this.log ?? providerLog;
+        const api = (this.makeApi ?? kubernetesCertificateApi)(inputs.targetKubeconfig, REQUEST_MS);
+        const deadline = clock.now() + inputs.timeoutSeconds * 1000;
+        const certificates: Record<string, NodeCertificate> = {};
+        const missing = inputs.nodeNames.filter((n) => {
+            if (kept[n]) {
+                certificates[n] = kept[n];
+                return false;
+            }
+            return true;
+        });
+        if (missing.length > 0) {
+            log(`issuing ${missing.length} hollow kubelet client certificate(s) through ${api.server}`);
+        }
+        let lastProgress = clock.now();
+        const failures = await forEachLimited(missing, ISSUE_CONCURRENCY, async (nodeName) => {
+            certificates[nodeName] = await issueOne(api, inputs, nodeName, clock, deadline);
+            if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
+                log(`${Object.keys(certificates).length}/${inputs.nodeNames.length} hollow kubelet certificates issued`);
+                lastProgress = clock.now();
+            }
+        });
+        if (failures.length > 0) {
+            const left = inputs.nodeNames.filter((n) => !certificates[n]);
+            // Revoke what this attempt made: a failed up leaves no approved CSR behind, nor a half-issued set in state.
+            await forEachLimited(Object.values(certificates).filter((c) => !Object.values(kept).includes(c)), ISSUE_CONCURRENCY,
+                (c) => api.deleteCsr(c.csrName));
+            throw new Error(`${failures.length} of ${missing.length} hollow kubelet certificate(s) could not be issued on ${api.server} ` +
+                `(${(failures[0] as Error).message}); without one: ${someNames(left)}`);
+        }
+        const tokens: Record<string, ServiceAccountToken> = {};
+        for (const account of inputs.serviceAccounts) {
+            if (keptTokens[account]) {
+                tokens[account] = keptTokens[account];
+            } else {
+                const issued = new Date(clock.now()).toISOString();
+                tokens[account] = { issued, ...await api.requestToken(inputs.identityNamespace, account, inputs.lifetimeSeconds) };
+            }
+        }
+        return { ...inputs, certificates, tokens };
+    }
+
+    async create(inputs: HollowCredentialsInputs): Promise<pulumi.dynamic.CreateResult> {
+        return { id: `${inputs.stackLabelKey}=${inputs.stackLabelValue}`, outs: await this.issue(inputs, {}) };
+    }
+
+    async diff(_id: string, olds: HollowCredentialsOutputs, news: HollowCredentialsInputs): Promise<pulumi.dynamic.DiffResult> {
+        const now = (this.clock ?? realClock).now();
+        const keys: (keyof HollowCredentialsInputs)[] = ["providerVersion", "stackLabelKey", "stackLabelValue", "nodeNames",
+            "lifetimeSeconds", "identityNamespace", "serviceAccounts", "timeoutSeconds"];
+        const changed = keys.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        // Time alone makes a change: an up before expiry renews, so running hollow nodes never lose their identity.
+        const expiring = Object.values(olds.certificates ?? {}).some((c) => needsRenewal(c.notBefore, c.notAfter, now))
+            || Object.values(olds.tokens ?? {}).some((t) => needsRenewal(t.issued, t.expires, now));
+        const replaces = olds.stackLabelValue !== news.stackLabelValue || olds.stackLabelKey !== news.stackLabelKey ? ["stackLabelValue"] : [];
+        return { changes: changed || expiring || olds.targetKubeconfig !== news.targetKubeconfig, replaces, deleteBeforeReplace: false };
+    }
+
+    async update(_id: string, olds: HollowCredentialsOutputs, news: HollowCredentialsInputs): Promise<pulumi.dynamic.UpdateResult> {
+        const now = (this.clock ?? realClock).now();
+        const wanted = new Set(news.nodeNames);
+        const kept: Record<string, NodeCertificate> = {};
+        const dropped: NodeCertificate[] = [];
+        for (const [node, cert] of Object.entries(olds.certificates ?? {})) {
+            if (wanted.has(node) && olds.lifetimeSeconds === news.lifetimeSeconds && !needsRenewal(cert.notBefore, cert.notAfter, now)) {
+                kept[node] = cert;
+            } else {
+                dropped.push(cert);
+            }
+        }
+        // A token is kept like a certificate: a new one only when due, so scaling never restarts running pods.
+        const sameTokens = olds.identityNamespace === news.identityNamespace && olds.lifetimeSeconds === news.lifetimeSeconds;
+        const keptTokens = Object.fromEntries(Object.entries(olds.tokens ?? {})
+            .filter(([account, t]) => sameTokens && news.serviceAccounts.includes(account) && !needsRenewal(t.issued, t.expires, now)));
+        const outs = await this.issue(news, kept, keptTokens);
+        const api = (this.makeApi ?? kubernetesCertificateApi)(news.targetKubeconfig, REQUEST_MS);
+        await forEachLimited(dropped, ISSUE_CONCURRENCY, (c) => api.deleteCsr(c.csrName));
+        return { outs };
+    }
+
+    /** Deletes every CSR of the stack. A certificate cannot be revoked: it works until its notAfter for its own Node only. */
+    async delete(_id: string, props: HollowCredentialsOutputs): Promise<void> {
+        const api = (this.makeApi ?? kubernetesCertificateApi)(props.targetKubeconfig, REQUEST_MS);
+        let names: string[];
+        try {
+            names = await api.listCsrs(`${props.stackLabelKey}=${props.stackLabelValue}`);
+        } catch (e) {
+            throw new Error(`cannot reach the target cluster's API server ${api.server} (${(e as Error).message}); the CertificateSigningRequests ` +
+                `of ${props.stackLabelValue} were not deleted. Check that the API server is up and the kubeconfig still works, then run the command again`);
+        }
+        const failures = await forEachLimited(names, ISSUE_CONCURRENCY, (n) => api.deleteCsr(n));
+        if (failures.length > 0) {
+            throw new Error(`${failures.length} CertificateSigningRequest(s) of ${props.stackLabelValue} could not be deleted on ${api.server}: ${(failures[0] as Error).message}`);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+// What a hollow node's credentials can and cannot do, against real API servers with the Node authorizer and NodeRestriction.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import * as k8s from "@kubernetes/client-node";
+import { STACK_LABEL_KEY } from "../components/config";
+import { kubernetesCertificateApi } from "../components/certificateApi";
+import { ControlPlane, missingTools } from "./controlPlane";
+import { clients, fakeKubelets, podKubeconfig, register } from "./fakeKubelets";
+import { startPair, stopPair } from "./clusterPair";
+import { pulumi } from "./pulumiCli";
+
+const skip = missingTools();
+
+/** The HTTP status a call ended with: 2xx as 200, an API error's code otherwise. */
+async function status(p: Promise<unknown>): Promise<number> {
+    try {
+        await p;
+        return 200;
+    } catch (e) {
+        const code = (e as { code?: number }).code;
+        if (typeof code !== "number") {
+            throw e;
+        }
+        return code;
+    }
+}
+
+function api(kubeconfig: string) {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(kubeconfig);
+    return { core: kc.makeApiClient(k8s.CoreV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api) };
+}
+
+describe("least privilege against real API servers", { skip }, () => {
+    let nodeCluster: ControlPlane;
+    let target: ControlPlane;
+    let project: string;
+    const tried: { who: string; what: string; want: number; got: number }[] = [];
+
+    before(async () => {
+        ({ nodeCluster, target, project } = await startPair());
+    });
+    after(async () => {
+        const refused = tried.filter((t) => t.want === 403);
+        console.log(`least-privilege matrix: ${tried.length} calls tried, ${refused.length} expected refusals, ` +
+            `${refused.filter((t) => t.got === 403).length} refused with 403`);
+        for (const t of tried) {
+            console.log(`  ${t.who}: ${t.what} -> ${t.got}`);
+        }
+        await stopPair({ nodeCluster, target, project });
+    });
+
+    async function up(stack: string, extra: [string, string][]): Promise<k8s.V1Pod[]> {
+        assert.equal((await pulumi(project, stack, ["stack", "init"])).code, 0);
+        for (const [k, v] of [["kubernetesVersion", "v1.31.0"], ["image", "127.0.0.1:5000/kubemark:v1.31.0"], ["readyTimeoutSeconds", "120"],
+            ["nodeKubeconfig", nodeCluster.kubeconfigFile], ["targetKubeconfig", target.kubeconfigFile], ...extra]) {
+            assert.equal((await pulumi(project, stack, ["config", "set", k, v])).code, 0, `config set ${k}`);
+        }
+        const stop = fakeKubelets(nodeCluster, target, `kubemark-${stack}`);
+        try {
+            const run = await pulumi(project, stack, ["up", "--yes", "--skip-preview"]);
+            assert.equal(run.code, 0, run.out);
+            console.log(`${stack}: pulumi up ${run.seconds.toFixed(1)}s, the fake kubelets registering with the pods' own credentials`);
+        } finally {
+            await stop();
+        }
+        return (await clients(nodeCluster).core.listNamespacedPod({ namespace: `kubemark-${stack}` })).items
+            .sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!));
+    }
+
+    async function expect(who: string, what: string, want: number, call: Promise<unknown>): Promise<void> {
+        const got = await status(call);
+        tried.push({ who, what, want, got });
+        assert.equal(got, want, `${who}: ${what}`);
+    }
+
+    it("StatefulSet: each hollow kubelet is system:node:<its name>, confined to its own Node and Lease; the proxy reads only what kube-proxy reads", { timeout: 600_000 }, async () => {
+        await register(target, "hollow-node-other-0", { [STACK_LABEL_KEY]: "kubemark.other" });
+        await register(target, "real-worker", {});
+        await clients(target).core.createNamespacedSecret({ namespace: "default", body: { metadata: { name: "db-password" }, stringData: { p: "x" } } });
+        const pods = await up("lp", [["replicas", "2"]]);
+        const [own, sibling] = pods.map((p) => p.metadata!.name!);
+
+        // Nothing the stack put in the node cluster is an admin credential of either cluster.
+        const secrets = (await clients(nodeCluster).core.listNamespacedSecret({ namespace: "kubemark-lp" })).items;
+        const text = JSON.stringify(secrets.map((s) => Object.values(s.data ?? {}).map((v) => Buffer.from(v, "base64").toString())));
+        for (const admin of [target.kubeconfig, nodeCluster.kubeconfig].map((kc) => /token: (\S+)/.exec(kc)![1])) {
+            assert.ok(!text.includes(admin), "an admin token in a node-cluster Secret");
+        }
+        assert.deepEqual(secrets.map((s) => Object.keys(s.data ?? {}).sort()), [
+            [`${own}.crt`, `${own}.key`, `${sibling}.crt`, `${sibling}.key`], ["kubelet.kubeconfig", "kubeproxy.kubeconfig"]]);
+
+        const kubelet = api(await podKubeconfig(nodeCluster, pods[0]));
+        const node = await kubelet.core.readNode({ name: own });
+        await expect("kubelet", "read its own Node", 200, kubelet.core.readNode({ name: own }));
+        node.status!.conditions![0].lastHeartbeatTime = new Date();
+        await expect("kubelet", "update its own Node's status", 200, kubelet.core.replaceNodeStatus({ name: own, body: node }));
+        const lease = await kubelet.coordination.readNamespacedLease({ namespace: "kube-node-lease", name: own });
+        lease.spec!.renewTime = new k8s.V1MicroTime();
+        await expect("kubelet", "renew its own Lease", 200, kubelet.coordination.replaceNamespacedLease({ namespace: "kube-node-lease", name: own, body: lease }));
+        for (const other of [sibling, "hollow-node-other-0", "real-worker"]) {
+            const victim = await clients(target).core.readNode({ name: other });
+            victim.metadata!.labels = { ...victim.metadata!.labels, hijacked: "true" };
+            await expect("kubelet", `relabel Node ${other}`, 403, kubelet.core.replaceNode({ name: other, body: victim }));
+            await expect("kubelet", `delete Node ${other}`, 403, kubelet.core.deleteNode({ name: other }));
+        }
+        await expect("kubelet", `delete the Lease of ${sibling}`, 403, kubelet.coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name: sibling }));
+        await expect("kubelet", "read a Secret", 403, kubelet.core.readNamespacedSecret({ namespace: "default", name: "db-password" }));
+        await expect("kubelet", "list Secrets", 403, kubelet.core.listSecretForAllNamespaces());
+        await expect("kubelet", "list ServiceAccounts", 403, kubelet.core.listServiceAccountForAllNamespaces());
+
+        const secret = secrets.find((s) => s.data?.["kubeproxy.kubeconfig"])!;
+        const proxy = api(Buffer.from(secret.data!["kubeproxy.kubeconfig"], "base64").toString());
+        await expect("proxy", "list Services", 200, proxy.core.listServiceForAllNamespaces());
+        await expect("proxy", "list Nodes", 200, proxy.core.listNode());
+        const victim = await clients(target).core.readNode({ name: "real-worker" });
+        victim.metadata!.labels = { hijacked: "true" };
+        await expect("proxy", "relabel Node real-worker", 403, proxy.core.replaceNode({ name: "real-worker", body: victim }));
+        await expect("proxy", "read a Secret", 403, proxy.core.readNamespacedSecret({ namespace: "default", name: "db-password" }));
+        await expect("proxy", "list ServiceAccounts", 403, proxy.core.listServiceAccountForAllNamespaces());
+
+        // Destroy revokes: the ServiceAccount and CSRs go, so the token stops working at once; a certificate
+        // cannot be revoked and still authenticates until it expires, for its own Node only.
+        const destroy = await pulumi(project, "lp", ["destroy", "--yes", "--skip-preview"]);
+        assert.equal(destroy.code, 0, destroy.out);
+        // Its binding is gone at once (403); the API server's 10 s token cache then lets authentication lapse too (401).
+        const destroyed = Date.now();
+        assert.ok([401, 403].includes(await status(proxy.core.listServiceForAllNamespaces())), "the token still works after destroy");
+        while (await status(proxy.core.listServiceForAllNamespaces()) !== 401) {
+            assert.ok(Date.now() - destroyed < 30_000, "the proxy token still authenticates 30 s after destroy");
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        console.log(`proxy token rejected as unauthenticated (401) ${((Date.now() - destroyed) / 1000).toFixed(1)} s after destroy`);
+        tried.push({ who: "proxy after destroy", what: "list Services", want: 401, got: 401 });
+        assert.deepEqual(await kubernetesCertificateApi(target.kubeconfig, 5000).listCsrs(`${STACK_LABEL_KEY}=kubemark.lp`), []);
+        await expect("kubelet after destroy", "read its own (deleted) Node", 404, kubelet.core.readNode({ name: own }));
+        await expect("kubelet after destroy", "relabel Node real-worker", 403, kubelet.core.replaceNode({ name: "real-worker", body: victim }));
+    });
+
+    it("Deployment: the kubelets share a ServiceAccount that reads no Secret, lists no ServiceAccount and deletes no Node", { timeout: 600_000 }, async () => {
+        const pods = await up("lpd", [["replicas", "1"], ["workloadKind", "Deployment"], ["hollowProxy", "false"]]);
+        const kubelet = api(await podKubeconfig(nodeCluster, pods[0]));
+        const own = pods[0].metadata!.name!;
+        await expect("shared kubelet", "read its own Node", 200, kubelet.core.readNode({ name: own }));
+        await expect("shared kubelet", "delete Node real-worker", 403, kubelet.core.deleteNode({ name: "real-worker" }));
+        await expect("shared kubelet", "read a Secret", 403, kubelet.core.readNamespacedSecret({ namespace: "default", name: "db-password" }));
+        await expect("shared kubelet", "list ServiceAccounts", 403, kubelet.core.listServiceAccountForAllNamespaces());
+        const destroy = await pulumi(project, "lpd", ["destroy", "--yes", "--skip-preview"]);
+        assert.equal(destroy.code, 0, destroy.out);
+        assert.ok([401, 403].includes(await status(kubelet.core.readNode({ name: "real-worker" }))), "the shared token still works after destroy");
+        tried.push({ who: "shared kubelet after destroy", what: "read Node real-worker", want: 403, got: 403 });
+    });
+});
