@@ -29,6 +29,8 @@ export interface CertificateApi {
 export type CertificateApiFactory = (kubeconfig: string, requestTimeoutMs: number) => CertificateApi;
 
 const CSR_PATH = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+/** Writes of an approval that conflicted with another writer are retried on the latest version this often. */
+const APPROVE_ATTEMPTS = 5;
 
 interface CsrObject {
     metadata?: { name?: string };
@@ -62,8 +64,23 @@ export function kubernetesCertificateApi(kubeconfig: string, requestTimeoutMs: n
                     usages: ["digital signature", "client auth"],
                 },
             }), `create CertificateSigningRequest ${name}`) as CsrObject;
-            created.status = { conditions: [{ type: "Approved", status: "True", reason: "KubemarkPulumiApproved", message: reason }] };
-            jsonOf(await send("PUT", `${CSR_PATH}/${name}/approval`, created), `approve CertificateSigningRequest ${name}`);
+            // The cluster's own approver may get there first: kube-controller-manager's csrapproving approves kubelet
+            // client CSRs of requestors allowed certificatesigningrequests/nodeclient (admins are). Then our write
+            // conflicts (409) and the latest version is already approved.
+            let current = created;
+            for (let attempt = 1; ; attempt++) {
+                if (current.status?.conditions?.some((c) => c.type === "Approved" && c.status === "True")) {
+                    return;
+                }
+                current.status = { ...current.status, conditions: [...(current.status?.conditions ?? []),
+                    { type: "Approved", status: "True", reason: "KubemarkPulumiApproved", message: reason }] };
+                const reply = await send("PUT", `${CSR_PATH}/${name}/approval`, current);
+                if (reply.status !== 409 || attempt >= APPROVE_ATTEMPTS) {
+                    jsonOf(reply, `approve CertificateSigningRequest ${name}`);
+                    return;
+                }
+                current = jsonOf(await send("GET", `${CSR_PATH}/${name}`), `read CertificateSigningRequest ${name}`) as CsrObject;
+            }
         },
         async readCsr(name) {
             const reply = await send("GET", `${CSR_PATH}/${name}`);

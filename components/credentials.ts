@@ -103,6 +103,47 @@ export function kubeletKubeconfig(operatorKubeconfig: string): string {
     });
 }
 
+/**
+ * The admission policy that confines a shared kubelet identity to this stack, where RBAC cannot: it may write
+ * only Nodes carrying the stack's label (before and after the write), and Leases, CSINodes and pod statuses of
+ * Nodes named with the workload's prefix. CEL over the request; needs admissionregistration.k8s.io/v1 (v1.30+).
+ */
+export function kubeletConfinement(o: { stackLabelKey: string; stackLabelValue: string; user: string; nodeNamePrefix: string }): Record<string, unknown> {
+    const q = (text: string) => `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+    const ours = (v: string) => `(has(${v}.metadata.labels) && ${q(o.stackLabelKey)} in ${v}.metadata.labels && ${v}.metadata.labels[${q(o.stackLabelKey)}] == ${q(o.stackLabelValue)})`;
+    const named = (v: string) => `${v}.metadata.name.startsWith(${q(o.nodeNamePrefix)})`;
+    const subject = `(object != null ? object : oldObject)`;
+    return {
+        failurePolicy: "Fail",
+        matchConstraints: {
+            resourceRules: [
+                { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["nodes", "nodes/status", "pods/status"] },
+                { apiGroups: ["coordination.k8s.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["leases"] },
+                { apiGroups: ["storage.k8s.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["csinodes"] },
+            ],
+        },
+        matchConditions: [{ name: "this-stacks-kubelets", expression: `request.userInfo.username == ${q(o.user)}` }],
+        validations: [
+            {
+                expression: `request.resource.resource != 'nodes' || ((oldObject == null || ${ours("oldObject")}) && (object == null || ${ours("object")}))`,
+                message: `hollow kubelets of ${o.stackLabelValue} may write only Nodes labelled ${o.stackLabelKey}=${o.stackLabelValue}`,
+                // 403, like the Node authorizer's refusals, rather than the default 422 Invalid.
+                reason: "Forbidden",
+            },
+            {
+                expression: `!(request.resource.resource in ['leases', 'csinodes']) || ${named(subject)}`,
+                message: `hollow kubelets of ${o.stackLabelValue} may write only Leases and CSINodes of Nodes named ${o.nodeNamePrefix}*`,
+                reason: "Forbidden",
+            },
+            {
+                expression: `request.resource.resource != 'pods' || (has(oldObject.spec.nodeName) && oldObject.spec.nodeName.startsWith(${q(o.nodeNamePrefix)}))`,
+                message: `hollow kubelets of ${o.stackLabelValue} may write only the status of pods on Nodes named ${o.nodeNamePrefix}*`,
+                reason: "Forbidden",
+            },
+        ],
+    };
+}
+
 /** A kubeconfig with a ServiceAccount's bound token: the proxy's, or the kubelets' shared one. */
 export function tokenKubeconfig(operatorKubeconfig: string, account: string, token: string): string {
     return kubeconfig(clusterEntry(operatorKubeconfig), account, { token });

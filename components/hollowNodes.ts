@@ -129,6 +129,7 @@ export class HollowNodes extends pulumi.ComponentResource {
         const credentials = new TargetCredentials(`${name}-credentials`, {
             targetProvider: args.targetClusterProvider, targetKubeconfig, namespace: args.identityNamespace,
             stackLabelValue: args.stackLabelValue, nodeNames: perNodeCertificates ? certNodeNames : undefined, hollowProxy,
+            nodeNamePrefix: nodeNames.prefix,
             lifetimeHours: args.credentialLifetimeHours, after: [guard],
         }, { parent: this });
         const secretMetadata = (secret: string) => ({ name: secret, namespace, labels, annotations: { ...APPLY_ANNOTATIONS } });

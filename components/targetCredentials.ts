@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_HOLLOW_PROXY, STACK_LABEL_KEY } from "./config";
 import {
-    certificateShards, HOLLOW_KUBELET_LEASE_RULES, HOLLOW_KUBELET_RULES, KUBELET_SERVICE_ACCOUNT, kubeletKubeconfig,
+    certificateShards, HOLLOW_KUBELET_LEASE_RULES, HOLLOW_KUBELET_RULES, KUBELET_SERVICE_ACCOUNT, kubeletConfinement, kubeletKubeconfig,
     MIN_LIFETIME_SECONDS, NODE_LEASE_NAMESPACE, NodeCertificate, PROXY_CLUSTER_ROLE, PROXY_SERVICE_ACCOUNT, tokenKubeconfig,
 } from "./credentials";
 import {
@@ -34,7 +34,15 @@ export class HollowCredentials extends pulumi.dynamic.Resource {
 /** Cluster-wide names carry the stack's label value, so stacks side by side never share one. */
 export const clusterScopedName = (stackLabelValue: string, role: string) => `kubemark-pulumi:${stackLabelValue}:${role}`;
 
+/** Admission policy names must be DNS subdomains: lowercased, with a hash of the label value when that changed it. */
+export function policyName(stackLabelValue: string, role: string): string {
+    const safe = stackLabelValue.toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
+    const suffix = safe === stackLabelValue ? "" : `-${createHash("sha256").update(stackLabelValue).digest("hex").slice(0, 6)}`;
+    return `kubemark-pulumi.${safe}${suffix}.${role}`;
+}
+
 interface IdentityOptions { namespace: string; stackLabelValue: string; hollowProxy: boolean; perNodeCertificates: boolean }
+const ADMISSION = "admissionregistration.k8s.io/v1";
 
 /** The target objects this stack creates under fixed names, for the ownership guard. */
 export function targetCredentialObjects(o: IdentityOptions): ObjectRef[] {
@@ -52,7 +60,9 @@ export function targetCredentialObjects(o: IdentityOptions): ObjectRef[] {
         objects.push({ apiVersion: "v1", kind: "ServiceAccount", namespace: o.namespace, name: KUBELET_SERVICE_ACCOUNT },
             { apiVersion: rbac, kind: "ClusterRole", name }, { apiVersion: rbac, kind: "ClusterRoleBinding", name },
             { apiVersion: rbac, kind: "ClusterRole", name: `${name}:leases` },
-            { apiVersion: rbac, kind: "RoleBinding", namespace: NODE_LEASE_NAMESPACE, name });
+            { apiVersion: rbac, kind: "RoleBinding", namespace: NODE_LEASE_NAMESPACE, name },
+            { apiVersion: ADMISSION, kind: "ValidatingAdmissionPolicy", name: policyName(o.stackLabelValue, KUBELET_SERVICE_ACCOUNT) },
+            { apiVersion: ADMISSION, kind: "ValidatingAdmissionPolicyBinding", name: policyName(o.stackLabelValue, KUBELET_SERVICE_ACCOUNT) });
     }
     return objects;
 }
@@ -71,6 +81,8 @@ export interface TargetCredentialsArgs {
      * known in advance), the kubelets share a ServiceAccount instead. Required.
      */
     nodeNames: readonly string[] | undefined;
+    /** Prefix of the hollow Nodes' names (the workload's name and a dash), for the shared identity's confinement. Required. */
+    nodeNamePrefix: string;
     /** Issue the hollow proxy's ServiceAccount token. Defaults to true. */
     hollowProxy?: boolean;
     /** Certificate and token lifetime; any `up` in the second half renews. Defaults to 168 hours. */
@@ -136,6 +148,18 @@ export class TargetCredentials extends pulumi.ComponentResource {
                 metadata: metadata({ name: roleName, namespace: NODE_LEASE_NAMESPACE }),
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: leases.metadata.name },
                 subjects: subject(KUBELET_SERVICE_ACCOUNT),
+            }, opt));
+            // RBAC cannot tell one Node from another: this policy confines the shared identity to the stack's own.
+            const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-kubelet-policy`, {
+                metadata: metadata({ name: policyName(args.stackLabelValue, KUBELET_SERVICE_ACCOUNT) }),
+                spec: kubeletConfinement({
+                    stackLabelKey: STACK_LABEL_KEY, stackLabelValue: args.stackLabelValue, nodeNamePrefix: args.nodeNamePrefix,
+                    user: `system:serviceaccount:${args.namespace}:${KUBELET_SERVICE_ACCOUNT}`,
+                }),
+            }, opt);
+            deps.push(new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-kubelet-policy-binding`, {
+                metadata: metadata({ name: policyName(args.stackLabelValue, KUBELET_SERVICE_ACCOUNT) }),
+                spec: { policyName: policy.metadata.name, validationActions: ["Deny"] },
             }, opt));
         }
         const targetKubeconfig: pulumi.Output<string> = pulumi.secret(args.targetKubeconfig);

@@ -125,11 +125,11 @@ export class ControlPlane {
         this.apiserver = undefined;
     }
 
-    /** The signer, and what destroy relies on (namespace deletion, foreground deletion), always run; a workload's controllers only when asked for. */
+    /** The CSR approver and signer, and what destroy relies on (namespace deletion, foreground deletion), always run; a workload's controllers only when asked for. */
     private startControllers(workloads: boolean): void {
         const bin = path.join(toolchainDir(), "bin");
         // No node lifecycle controller: the test's Nodes have no kubelet heartbeating for them.
-        const controllers = workloads ? "garbagecollector,namespace,serviceaccount,statefulset,deployment,replicaset,replicationcontroller,csrsigning" : "garbagecollector,namespace,csrsigning";
+        const controllers = workloads ? "garbagecollector,namespace,serviceaccount,statefulset,deployment,replicaset,replicationcontroller,csrapproving,csrsigning" : "garbagecollector,namespace,csrapproving,csrsigning";
         this.controllers = this.run("kube-controller-manager", path.join(bin, "kube-controller-manager"), [
             `--kubeconfig=${this.kubeconfigFile}`, "--leader-elect=false", "--secure-port=0", `--controllers=${controllers}`,
             `--service-account-private-key-file=${path.join(this.dir, "sa.key")}`,

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { CertificateApi } from "../components/certificateApi";
 import {
-    certificateShards, csrName, kubeletKubeconfig, needsRenewal, NodeCertificate, shardCount, tokenKubeconfig,
+    certificateShards, csrName, kubeletConfinement, kubeletKubeconfig, needsRenewal, NodeCertificate, shardCount, tokenKubeconfig,
 } from "../components/credentials";
 import { HollowCredentialsInputs, HollowCredentialsOutputs, HollowCredentialsProvider, ISSUE_CONCURRENCY } from "../components/credentialsProvider";
 import { kubeletKeyAndCsr } from "../components/csr";
@@ -53,6 +53,17 @@ describe("in-pod kubeconfigs", () => {
     });
     it("refuses a kubeconfig whose context has no cluster", () => {
         assert.throws(() => kubeletKubeconfig("apiVersion: v1\nkind: Config\n"), /current context has no cluster with a server/);
+    });
+});
+
+describe("the shared kubelet identity's admission policy", () => {
+    it("matches only that ServiceAccount and quotes the stack's label and prefix into CEL", () => {
+        const spec = kubeletConfinement({ stackLabelKey: "kubemark-pulumi/stack", stackLabelValue: "kubemark.o'k", user: "system:serviceaccount:ns:hollow-kubelet", nodeNamePrefix: "hollow-node-ok-" }) as {
+            matchConditions: { expression: string }[]; validations: { expression: string }[]; failurePolicy: string };
+        assert.equal(spec.failurePolicy, "Fail");
+        assert.equal(spec.matchConditions[0].expression, "request.userInfo.username == 'system:serviceaccount:ns:hollow-kubelet'");
+        assert.match(spec.validations[0].expression, /oldObject\.metadata\.labels\['kubemark-pulumi\/stack'\] == 'kubemark\.o\\'k'/);
+        assert.match(spec.validations[1].expression, /startsWith\('hollow-node-ok-'\)/);
     });
 });
 

@@ -1,6 +1,10 @@
 // What a hollow node's credentials can and cannot do, against real API servers with the Node authorizer and NodeRestriction.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import * as yaml from "js-yaml";
 import * as k8s from "@kubernetes/client-node";
 import { STACK_LABEL_KEY } from "../components/config";
 import { kubernetesCertificateApi } from "../components/certificateApi";
@@ -50,10 +54,10 @@ describe("least privilege against real API servers", { skip }, () => {
         await stopPair({ nodeCluster, target, project });
     });
 
-    async function up(stack: string, extra: [string, string][]): Promise<k8s.V1Pod[]> {
+    async function up(stack: string, extra: [string, string][], targetKubeconfig = target.kubeconfigFile): Promise<k8s.V1Pod[]> {
         assert.equal((await pulumi(project, stack, ["stack", "init"])).code, 0);
         for (const [k, v] of [["kubernetesVersion", "v1.31.0"], ["image", "127.0.0.1:5000/kubemark:v1.31.0"], ["readyTimeoutSeconds", "120"],
-            ["nodeKubeconfig", nodeCluster.kubeconfigFile], ["targetKubeconfig", target.kubeconfigFile], ...extra]) {
+            ["nodeKubeconfig", nodeCluster.kubeconfigFile], ["targetKubeconfig", targetKubeconfig], ...extra]) {
             assert.equal((await pulumi(project, stack, ["config", "set", k, v])).code, 0, `config set ${k}`);
         }
         const stop = fakeKubelets(nodeCluster, target, `kubemark-${stack}`);
@@ -137,11 +141,27 @@ describe("least privilege against real API servers", { skip }, () => {
         await expect("kubelet after destroy", "relabel Node real-worker", 403, kubelet.core.replaceNode({ name: "real-worker", body: victim }));
     });
 
-    it("Deployment: the kubelets share a ServiceAccount that reads no Secret, lists no ServiceAccount and deletes no Node", { timeout: 600_000 }, async () => {
+    it("Deployment: the kubelets share a ServiceAccount, confined by an admission policy to this stack's Nodes and Leases", { timeout: 600_000 }, async () => {
         const pods = await up("lpd", [["replicas", "1"], ["workloadKind", "Deployment"], ["hollowProxy", "false"]]);
         const kubelet = api(await podKubeconfig(nodeCluster, pods[0]));
         const own = pods[0].metadata!.name!;
         await expect("shared kubelet", "read its own Node", 200, kubelet.core.readNode({ name: own }));
+        const mine = await kubelet.core.readNode({ name: own });
+        mine.status!.conditions![0].lastHeartbeatTime = new Date();
+        await expect("shared kubelet", "update its own Node's status", 200, kubelet.core.replaceNodeStatus({ name: own, body: mine }));
+        const lease = await kubelet.coordination.readNamespacedLease({ namespace: "kube-node-lease", name: own });
+        lease.spec!.renewTime = new k8s.V1MicroTime();
+        await expect("shared kubelet", "renew its own Lease", 200, kubelet.coordination.replaceNamespacedLease({ namespace: "kube-node-lease", name: own, body: lease }));
+        const worker = await clients(target).core.readNode({ name: "real-worker" });
+        worker.metadata!.labels = { ...worker.metadata!.labels, hijacked: "true" };
+        await expect("shared kubelet", "relabel Node real-worker", 403, kubelet.core.replaceNode({ name: "real-worker", body: worker }));
+        const workerStatus = await clients(target).core.readNode({ name: "real-worker" });
+        await expect("shared kubelet", "update Node real-worker's status", 403, kubelet.core.replaceNodeStatus({ name: "real-worker", body: workerStatus }));
+        const other = await clients(target).core.readNode({ name: "hollow-node-other-0" });
+        other.metadata!.labels = { [STACK_LABEL_KEY]: "kubemark.lpd" };
+        await expect("shared kubelet", "claim another stack's Node by relabelling it", 403, kubelet.core.replaceNode({ name: "hollow-node-other-0", body: other }));
+        const workerLease = await clients(target).coordination.readNamespacedLease({ namespace: "kube-node-lease", name: "real-worker" });
+        await expect("shared kubelet", "renew Lease real-worker", 403, kubelet.coordination.replaceNamespacedLease({ namespace: "kube-node-lease", name: "real-worker", body: workerLease }));
         await expect("shared kubelet", "delete Node real-worker", 403, kubelet.core.deleteNode({ name: "real-worker" }));
         await expect("shared kubelet", "read a Secret", 403, kubelet.core.readNamespacedSecret({ namespace: "default", name: "db-password" }));
         await expect("shared kubelet", "list ServiceAccounts", 403, kubelet.core.listServiceAccountForAllNamespaces());
@@ -149,5 +169,29 @@ describe("least privilege against real API servers", { skip }, () => {
         assert.equal(destroy.code, 0, destroy.out);
         assert.ok([401, 403].includes(await status(kubelet.core.readNode({ name: "real-worker" }))), "the shared token still works after destroy");
         tried.push({ who: "shared kubelet after destroy", what: "read Node real-worker", want: 403, got: 403 });
+    });
+
+    it("a target kubeconfig whose user is an exec plugin works: Pulumi and the dynamic providers run it here, pods never do", { timeout: 600_000 }, async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "exec-plugin-"));
+        const calls = path.join(dir, "calls");
+        const token = /token: (\S+)/.exec(target.kubeconfig)![1];
+        fs.writeFileSync(path.join(dir, "token"), token, { mode: 0o600 });
+        // A credential plugin as EKS, GKE or OIDC setups have, reduced to handing out a token; it counts its calls.
+        fs.writeFileSync(path.join(dir, "plugin.sh"), `#!/bin/sh\necho x >> ${calls}\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$(cat ${dir}/token)"\n`, { mode: 0o700 });
+        const doc = yaml.load(target.kubeconfig) as { users: { user: Record<string, unknown> }[] };
+        doc.users[0].user = { exec: { apiVersion: "client.authentication.k8s.io/v1", command: path.join(dir, "plugin.sh"), interactiveMode: "Never" } };
+        fs.writeFileSync(path.join(dir, "target.kubeconfig"), yaml.dump(doc), { mode: 0o600 });
+        try {
+            const pods = await up("lpx", [["replicas", "1"]], path.join(dir, "target.kubeconfig"));
+            assert.equal(pods.length, 1);
+            assert.ok(fs.readFileSync(calls, "utf8").split("\n").filter(Boolean).length > 0, "the plugin ran");
+            const secrets = (await clients(nodeCluster).core.listNamespacedSecret({ namespace: "kubemark-lpx" })).items;
+            const text = JSON.stringify(secrets.map((x) => Object.values(x.data ?? {}).map((v) => Buffer.from(v, "base64").toString())));
+            assert.ok(!text.includes(token) && !text.includes("plugin.sh"), "neither the plugin nor its token reaches the node cluster");
+            const destroy = await pulumi(project, "lpx", ["destroy", "--yes", "--skip-preview"]);
+            assert.equal(destroy.code, 0, destroy.out);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
