@@ -1,7 +1,8 @@
 // Minimal raw HTTPS client for the bench's own traffic, so every request it makes is counted and can be subtracted.
 import * as https from "node:https";
+import { HttpReply, send } from "../components/kubeHttp";
 
-export interface Reply { status: number; body: string }
+export type Reply = HttpReply;
 
 export class Kube {
     /** Requests this client sent: the bench subtracts them from the API server's request counters. */
@@ -27,16 +28,7 @@ export class Kube {
             headers["Content-Type"] = "application/json";
             headers["Content-Length"] = data.length;
         }
-        return new Promise((resolve, reject) => {
-            const req = https.request(new URL(path, this.server), { method, headers, agent: this.agent }, (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (c: Buffer) => chunks.push(c));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-                res.on("error", reject);
-            });
-            req.on("error", reject);
-            req.end(data);
-        });
+        return send(new URL(path, this.server), { method, headers, agent: this.agent }, data);
     }
 
     /** Like request, but any non-2xx answer is an error: population setup must not silently miss objects. */

@@ -39,17 +39,24 @@ export function kubeRequester(kc: k8sClient.KubeConfig): KubeRequest {
         if (!cluster?.proxyUrl) {
             opts.agent = agent;
         }
-        return new Promise<HttpReply>((resolve, reject) => {
-            const req = (plain ? http : https).request(url, opts, (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (c: Buffer) => chunks.push(c));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-                res.on("error", reject);
-            });
-            req.on("error", reject);
-            req.end(data);
-        });
+        return send(url, opts, data);
     };
+}
+
+/** One HTTP(S) request, its whole answer collected; transport errors reject, HTTP statuses resolve. */
+export function send(url: URL, opts: import("https").RequestOptions, data?: Buffer): Promise<HttpReply> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = url.protocol === "http:" ? require("http") as typeof import("http") : require("https") as typeof import("https");
+    return new Promise<HttpReply>((resolve, reject) => {
+        const req = mod.request(url, opts, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end(data);
+    });
 }
 
 /** The reply's JSON, or an error carrying the HTTP status as `code`, as the generated client's errors do. */
