@@ -32,7 +32,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A fresh control plane for one population: earlier deletes leave etcd and watch caches warm or fragmented. */
 async function withCluster<T>(label: string, body: (cp: ControlPlane, probe: Kube, actor: Kube, pid: number) => Promise<T>): Promise<T> {
-    const cp = await ControlPlane.start(label, false);
+    // No controllers: the garbage collector would delete Leases behind the methods' backs. Issuing needs the signer.
+    const cp = await ControlPlane.start(label, label.startsWith("bench-issue") ? "target" : "none");
     current = cp;
     // Two clients: the probe's requests are subtracted from the counters, the actor's (a method's own) are not.
     const probe = Kube.fromKubeconfig(cp.server, cp.kubeconfig);
@@ -135,6 +136,18 @@ async function syncRows(n: number): Promise<Row[]> {
     });
 }
 
+/** The first up's certificate issuance for N hollow kubelets, on a fresh control plane with its CSR approver and signer. */
+async function issueRow(n: number): Promise<Row> {
+    return withCluster(`bench-issue-${n}`, async (cp, probe, _actor, pid) => {
+        const win = await openWindow(probe, pid);
+        const out = await runWorker({ task: "issue", kubeconfig: cp.kubeconfig, replicas: n });
+        const w = await win.close(out.startMs, out.endMs);
+        const r = out.result as { issued: number; csrDeleteSeconds: number };
+        say(`N=${n}: issue: ${w.wallS.toFixed(1)}s, ${w.requests} requests, ${JSON.stringify(r)}`);
+        return { n, op: "issue: HollowCredentials create + delete", w, rssMb: out.vmHwmKb / 1024, note: `issued=${r.issued}; CSR deletes ${r.csrDeleteSeconds.toFixed(1)} s` };
+    });
+}
+
 function table(rows: Row[], idleRssMb: number): string {
     const head = "| N | operation | wall s | requests | apiserver CPU s | LIST nodes MB | GET+LIST responses MB | provider peak RSS MB | foreign touched | note |\n" +
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
@@ -161,6 +174,9 @@ async function main(): Promise<void> {
         }
         if (["diff: ", "ready: ", "sweep: "].some(wanted)) {
             rows.push(...await syncRows(n));
+        }
+        if (wanted("issue: ")) {
+            rows.push(await issueRow(n));
         }
     }
     const noop = wanted("noop: ") ? `\n## No-op \`pulumi up\`\n\nA second \`up\` with nothing to change, real CLI and providers, node cluster and target as in the real-cluster tests ` +

@@ -2,10 +2,11 @@
 import * as fs from "node:fs";
 import { kubernetesClusterApi } from "../components/clusterApi";
 import { realClock, sweepStaleNodes, waitForReady } from "../components/nodeOps";
+import { CREDENTIALS_PROVIDER_VERSION, HollowCredentialsOutputs, HollowCredentialsProvider } from "../components/credentialsProvider";
 import { HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperProvider, PROVIDER_VERSION } from "../components/reaperProvider";
 import { POD_NAMESPACE, POD_SELECTOR, SELECTOR, STACK_KEY } from "./population";
 
-export type Task = "idle" | "reap" | "diff" | "sweep" | "readyOnce" | "readyWait";
+export type Task = "idle" | "reap" | "diff" | "sweep" | "readyOnce" | "readyWait" | "issue";
 export interface TaskInput { task: Task; kubeconfig: string; replicas: number; readyTimeoutSeconds?: number }
 export interface TaskOutput { startMs: number; endMs: number; vmHwmKb: number; result: unknown; error?: string }
 
@@ -49,6 +50,19 @@ async function run(input: TaskInput): Promise<unknown> {
             return waitForReady(api(), SELECTOR, replicas, Date.now(), realClock, log);
         case "readyWait":
             return waitForReady(api(), SELECTOR, replicas, Date.now() + (input.readyTimeoutSeconds ?? 60) * 1000, realClock, log);
+        case "issue": {
+            // As the first up of an N-node StatefulSet stack: a key, CSR, approval and signed certificate per node.
+            const provider = new HollowCredentialsProvider(undefined, undefined, log);
+            const names = Array.from({ length: replicas }, (_, i) => `hollow-node-bench-${i}`);
+            const outs = (await provider.create({
+                providerVersion: CREDENTIALS_PROVIDER_VERSION, targetKubeconfig: kubeconfig, stackLabelKey: STACK_KEY, stackLabelValue: "kubemark.bench",
+                nodeNames: names, lifetimeSeconds: 7 * 86400, identityNamespace: "", serviceAccounts: [], timeoutSeconds: 900,
+            })).outs as HollowCredentialsOutputs;
+            const issued = Object.keys(outs.certificates).length;
+            const started = Date.now();
+            await provider.delete("bench", outs);
+            return { issued, csrDeleteSeconds: (Date.now() - started) / 1000 };
+        }
     }
 }
 

@@ -11,7 +11,7 @@ export interface ClusterPair {
 }
 
 export async function startPair(): Promise<ClusterPair> {
-    const [nodeCluster, target] = await Promise.all([ControlPlane.start("node", true), ControlPlane.start("target", false)]);
+    const [nodeCluster, target] = await Promise.all([ControlPlane.start("node", "workloads"), ControlPlane.start("target", "target")]);
     return { nodeCluster, target, project: copyProject() };
 }
 

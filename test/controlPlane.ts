@@ -64,8 +64,11 @@ export class ControlPlane {
         fs.writeFileSync(this.kubeconfigFile, this.kubeconfig, { mode: 0o600 });
     }
 
-    /** Starts etcd and kube-apiserver (and the controllers a workload needs, when asked). */
-    static async start(name: string, withControllers: boolean): Promise<ControlPlane> {
+    /**
+     * Starts etcd and kube-apiserver, and the controllers asked for: a node cluster's (workloads), a target's
+     * (CSR approver and signer, namespace and garbage collection), or none (the bench's bare API server).
+     */
+    static async start(name: string, controllers: "workloads" | "target" | "none"): Promise<ControlPlane> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cp-${name}-`));
         const token = randomBytes(16).toString("hex");
         fs.writeFileSync(path.join(dir, "tokens.csv"), `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
@@ -78,7 +81,9 @@ export class ControlPlane {
         const cp = new ControlPlane(dir, { etcd: await freePort(), peer: await freePort(), api: await freePort() }, token);
         cp.startEtcd();
         await cp.startApiserver();
-        cp.startControllers(withControllers);
+        if (controllers !== "none") {
+            cp.startControllers(controllers === "workloads");
+        }
         return cp;
     }
 

@@ -123,6 +123,12 @@ describe("least privilege against real API servers", { skip }, () => {
         await expect("proxy", "read a Secret", 403, proxy.core.readNamespacedSecret({ namespace: "default", name: "db-password" }));
         await expect("proxy", "list ServiceAccounts", 403, proxy.core.listServiceAccountForAllNamespaces());
 
+        // In state every key and token is a secret (ciphertext): none of them in plain text.
+        const state = await pulumi(project, "lp", ["stack", "export"]);
+        assert.equal(state.code, 0);
+        const proxyToken = /token: (\S+)/.exec(Buffer.from(secret.data!["kubeproxy.kubeconfig"], "base64").toString())![1];
+        assert.ok(!state.out.includes("PRIVATE KEY") && !state.out.includes(proxyToken), "a key or token in plain text in the stack's state");
+
         // Destroy revokes: the ServiceAccount and CSRs go, so the token stops working at once; a certificate
         // cannot be revoked and still authenticates until it expires, for its own Node only.
         const destroy = await pulumi(project, "lp", ["destroy", "--yes", "--skip-preview"]);
