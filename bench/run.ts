@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     const version = execFileSync(path.join(toolchainDir(), "bin", "kube-apiserver"), ["--version"]).toString().trim();
     const minutes = ((Date.now() - started) / 60000).toFixed(1);
     const md = `# kubemark-pulumi bench\n\n- date: ${new Date().toISOString()}\n- machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ` +
-        `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node.js ${process.version}\n- API server: ${version} (etcd + kube-apiserver on loopback, no controllers)\n` +
+        `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node.js ${process.version}\n- API server: ${version} (etcd + kube-apiserver on loopback, no controllers; the issue rows add kube-controller-manager with the CSR approver and signer)\n` +
         `- populations: N=${NS.join(", ")} hollow Nodes with Leases, + 3 foreign Nodes; fresh control plane per row group; run took ${minutes} min\n` +
         "- requests: apiserver_request_total delta minus the bench's own probe requests (the API server's own background " +
         "requests, a few per 10 s, stay in); CPU: kube-apiserver utime+stime; bytes: apiserver_response_sizes_sum deltas\n\n" +

@@ -87,7 +87,7 @@ export interface TargetCredentialsArgs {
     hollowProxy?: boolean;
     /** Certificate and token lifetime; any `up` in the second half renews. Defaults to 168 hours. */
     lifetimeHours?: number;
-    /** Bound on waiting for the signer. Defaults to 300 seconds. */
+    /** Bound on waiting for the signer, per certificate from its approval. Defaults to 300 seconds. */
     issueTimeoutSeconds?: number;
     /** What every child waits for (the ownership guard), so a refusal creates nothing. Defaults to none. */
     after?: pulumi.Resource[];
