@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-    ConfigError, DEFAULT_NODE_TAINTS, DEFAULT_REPLICAS, parseSettings, RawConfig, Settings, stackLabelValue, stackSlug,
+    ConfigError, DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_NODE_TAINTS, DEFAULT_REPLICAS, parseSettings, RawConfig, Settings, stackLabelValue, stackSlug,
 } from "../components/config";
 
 const BASE = { "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "127.0.0.1:5000" };
@@ -45,6 +45,12 @@ describe("parseSettings defaults", () => {
         assert.equal(s.targetCluster.sameAsNodeCluster, true);
         assert.equal(s.stackLabelValue, "kubemark.v1-31");
         assert.deepEqual(s.image, { kind: "registry", registry: "127.0.0.1:5000", name: "kubemark" });
+        assert.equal(s.credentialLifetimeHours, DEFAULT_CREDENTIAL_LIFETIME_HOURS);
+        assert.equal(s.identityNamespace, "kubemark-v1-31-identity");
+    });
+    it("keeps the target identity namespace a DNS label when the namespace is long", () => {
+        const long = parseSettings(raw({ "kubemark:namespace": "n".repeat(60) }));
+        assert.ok(long.identityNamespace.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(long.identityNamespace), long.identityNamespace);
     });
     it("is frozen", () => {
         assert.ok(Object.isFrozen(s) && Object.isFrozen(s.nodeTaints) && Object.isFrozen(s.kubeletResources));
@@ -136,6 +142,8 @@ describe("parseSettings refuses bad values", () => {
         [{ "kubemark:readyTimeoutSeconds": "-5" }, /kubemark:readyTimeoutSeconds = "-5"/],
         [{ "kubemark:reaperTimeoutSeconds": "1" }, /kubemark:reaperTimeoutSeconds = "1": must be a whole number from 5 to 3600/],
         [{ "kubemark:logVerbosity": "11" }, /kubemark:logVerbosity = "11"/],
+        [{ "kubemark:credentialLifetimeHours": "0" }, /kubemark:credentialLifetimeHours = "0": must be a whole number from 1 to 8760/],
+        [{ "kubemark:credentialLifetimeHours": "a week" }, /kubemark:credentialLifetimeHours = "a week": must be a whole number from 1 to 8760/],
         [{ "kubemark:patchCrio": "yes" }, /kubemark:patchCrio = "yes": must be one of auto, true, false/],
         [{ "kubemark:imageSource": "tarball" }, /kubemark:imageSource = "tarball": must be one of git, module/],
         [{ "kubemark:gitRepository": "github.com/kubernetes/kubernetes" }, /kubemark:gitRepository = "github\.com\/kubernetes\/kubernetes": must be a git URL/],
