@@ -1,8 +1,6 @@
 // The target-cluster calls that issue and revoke hollow-node credentials: CSRs and ServiceAccount tokens.
-import type * as k8sClient from "@kubernetes/client-node";
-import { unreachableError, withTimeout } from "./clusterApi";
 import { KUBELET_SIGNER } from "./credentials";
-import { HttpReply, jsonOf, kubeRequester } from "./kubeHttp";
+import { connect, HttpReply, jsonOf } from "./kubeHttp";
 
 /** A CertificateSigningRequest as far as issuing needs it. */
 export interface CsrState {
@@ -39,19 +37,9 @@ interface CsrObject {
 
 /** The real CertificateApi: raw requests over one keep-alive pool, with the operator's kubeconfig. */
 export function kubernetesCertificateApi(kubeconfig: string, requestTimeoutMs: number): CertificateApi {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const k8s = require("@kubernetes/client-node") as typeof k8sClient;
-    const kc = new k8s.KubeConfig();
-    kc.loadFromString(kubeconfig);
-    const request = kubeRequester(kc);
-    const server = kc.getCurrentCluster()?.server ?? "(unknown server)";
-    const send = async (method: string, path: string, body?: unknown): Promise<HttpReply> => {
-        try {
-            return await withTimeout(request(method, path, "application/json", body), requestTimeoutMs, `${method} ${path}`);
-        } catch (e) {
-            throw unreachableError(server, (e as Error).message);
-        }
-    };
+    const connection = connect(kubeconfig, requestTimeoutMs);
+    const server = connection.server;
+    const send = (method: string, path: string, body?: unknown): Promise<HttpReply> => connection.send(method, path, "application/json", body);
     return {
         server,
         async requestAndApprove({ name, csrPem, labels, expirationSeconds, reason }) {

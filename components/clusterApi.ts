@@ -1,6 +1,6 @@
 // The few Kubernetes calls the node reaper and sync make, behind an interface tests can fake.
 import type * as k8sClient from "@kubernetes/client-node";
-import { jsonOf, kubeRequester } from "./kubeHttp";
+import { connect, jsonOf, unreachableError, withTimeout } from "./kubeHttp";
 
 export interface NodeInfo { readonly name: string; readonly ready: boolean }
 /** A Node as listed for deletion: the delete applies only if it is still this very object, unchanged. */
@@ -44,30 +44,8 @@ export interface ClusterApi {
 
 export type ClusterApiFactory = (kubeconfig: string, requestTimeoutMs: number) => ClusterApi;
 
-/** Rejects when `p` takes longer than `ms`: an unreachable API server must not hang a destroy. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${Math.round(ms / 1000)}s`)), ms);
-    });
-    // The losing promise may still reject later; it must not become an unhandled rejection.
-    p.catch(() => undefined);
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A call that got no HTTP answer at all: refused, timed out, DNS, TLS. Duck-typed, as it crosses serialization. */
-export interface UnreachableError extends Error {
-    readonly unreachable: true;
-    readonly server: string;
-}
-
-export function unreachableError(server: string, cause: string): UnreachableError {
-    return Object.assign(new Error(`no answer from ${server}: ${cause}`), { unreachable: true as const, server });
-}
-
-export function isUnreachable(e: unknown): e is UnreachableError {
-    return (e as { unreachable?: unknown })?.unreachable === true;
-}
+export { isUnreachable, unreachableError, withTimeout } from "./kubeHttp";
+export type { UnreachableError } from "./kubeHttp";
 
 function statusCode(e: unknown): number | undefined {
     const code = (e as { code?: unknown }).code;
@@ -129,13 +107,11 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
     // require, not import: this runs in the dynamic provider process from serialized code.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const k8s = require("@kubernetes/client-node") as typeof k8sClient;
-    const kc = new k8s.KubeConfig();
-    kc.loadFromString(kubeconfig);
+    const { kc, server, send } = connect(kubeconfig, requestTimeoutMs);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-    const request = kubeRequester(kc);
-    const getJson = async (path: string, accept: string) => jsonOf(await request("GET", path, accept), `GET ${path.split("?")[0]}`);
-    const server = kc.getCurrentCluster()?.server ?? "(unknown server)";
+    const getJson = async (path: string, accept: string) => jsonOf(await send("GET", path, accept), `GET ${path.split("?")[0]}`);
+    /** For the generated client's calls: an error without an HTTP status means no answer at all. */
     const call = async <T>(p: Promise<T>, what: string): Promise<T> => {
         try {
             return await withTimeout(p, requestTimeoutMs, what);
@@ -147,7 +123,7 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
         }
     };
     /** Reads a list in pages of LIST_PAGE_SIZE, handing each page on as it arrives. */
-    const eachPage = async (path: string, params: Record<string, string>, accept: string, what: string,
+    const eachPage = async (path: string, params: Record<string, string>, accept: string,
         onPage: (page: { metadata?: { continue?: string } }) => void) => {
         let token = "";
         do {
@@ -155,7 +131,7 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
             if (token) {
                 query.set("continue", token);
             }
-            const page = await call(getJson(`${path}?${query}`, accept), what) as { metadata?: { continue?: string } };
+            const page = await getJson(`${path}?${query}`, accept) as { metadata?: { continue?: string } };
             onPage(page);
             token = page.metadata?.continue ?? "";
         } while (token);
@@ -164,21 +140,21 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
         server,
         async listNodes(labelSelector) {
             const nodes: NodeInfo[] = [];
-            await eachPage("/api/v1/nodes", { labelSelector, includeObject: "None" }, TABLE_ACCEPT, "list Nodes",
+            await eachPage("/api/v1/nodes", { labelSelector, includeObject: "None" }, TABLE_ACCEPT,
                 (page) => nodes.push(...nodesFromTable(page as NodeTable)));
             return nodes;
         },
         async listNodeRefs(labelSelector) {
             const refs: NodeRef[] = [];
-            await eachPage("/api/v1/nodes", { labelSelector }, METADATA_LIST_ACCEPT, "list Nodes",
+            await eachPage("/api/v1/nodes", { labelSelector }, METADATA_LIST_ACCEPT,
                 (page) => refs.push(...nodeRefsOf(page as MetadataList)));
             return refs;
         },
         async deleteNode(ref) {
             const path = `/api/v1/nodes/${encodeURIComponent(ref.name)}`;
-            const reply = await call(request("DELETE", path, METADATA_ACCEPT, {
+            const reply = await send("DELETE", path, METADATA_ACCEPT, {
                 apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid: ref.uid, resourceVersion: ref.resourceVersion },
-            }), `delete Node ${ref.name}`);
+            });
             if (reply.status === 404) {
                 return "gone";
             }
@@ -190,7 +166,7 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
         },
         async deleteNodeLease(name) {
             const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(name)}`;
-            const reply = await call(request("DELETE", path, METADATA_ACCEPT), `delete Lease ${name}`);
+            const reply = await send("DELETE", path, METADATA_ACCEPT);
             if (reply.status === 404) {
                 return false;
             }

@@ -8,6 +8,59 @@ import type * as k8sClient from "@kubernetes/client-node";
 export const MAX_SOCKETS = 32;
 
 export interface HttpReply { readonly status: number; readonly body: string }
+
+/** Rejects when `p` takes longer than `ms`: an unreachable API server must not hang a destroy. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${Math.round(ms / 1000)}s`)), ms);
+    });
+    // The losing promise may still reject later; it must not become an unhandled rejection.
+    p.catch(() => undefined);
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A call that got no HTTP answer at all: refused, timed out, DNS, TLS. Duck-typed, as it crosses serialization. */
+export interface UnreachableError extends Error {
+    readonly unreachable: true;
+    readonly server: string;
+}
+
+export function unreachableError(server: string, cause: string): UnreachableError {
+    return Object.assign(new Error(`no answer from ${server}: ${cause}`), { unreachable: true as const, server });
+}
+
+export function isUnreachable(e: unknown): e is UnreachableError {
+    return (e as { unreachable?: unknown })?.unreachable === true;
+}
+
+/** One API server, as the providers reach it: its kubeconfig, its URL for messages, and bounded requests. */
+export interface KubeConnection {
+    readonly kc: k8sClient.KubeConfig;
+    readonly server: string;
+    /** Resolves with any HTTP answer; no answer within the bound (refused, TLS, timeout) rejects as UnreachableError. */
+    send(method: string, path: string, accept: string, body?: unknown): Promise<HttpReply>;
+}
+
+export function connect(kubeconfig: string, requestTimeoutMs: number): KubeConnection {
+    // require, not import: this runs in the dynamic provider process from serialized code.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const k8s = require("@kubernetes/client-node") as typeof k8sClient;
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(kubeconfig);
+    const request = kubeRequester(kc);
+    const server = kc.getCurrentCluster()?.server ?? "(unknown server)";
+    return {
+        kc, server,
+        async send(method, path, accept, body) {
+            try {
+                return await withTimeout(request(method, path, accept, body), requestTimeoutMs, `${method} ${path.split("?")[0]}`);
+            } catch (e) {
+                throw unreachableError(server, (e as Error).message);
+            }
+        },
+    };
+}
 export type KubeRequest = (method: string, path: string, accept: string, body?: unknown) => Promise<HttpReply>;
 
 /** A request function for the kubeconfig's current cluster; transport errors reject, HTTP statuses resolve. */
