@@ -3,20 +3,24 @@ import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
 import {
-    CONFIG_KEYS, CONFIG_NAMESPACE, CONTAINER_RUNTIMES, CRI_SOCKETS, ClusterRef, ConfigKey,
+    bool, checkKeys, int, list, oneOf, quantity, RawConfig, Reading, readTable, startReading, text,
+} from "./configReaders";
+import {
+    CONTAINER_RUNTIMES, CRI_SOCKETS, ClusterRef, ContainerRuntime,
     DEFAULT_BASE_IMAGE, DEFAULT_CONTAINER_RUNTIME, DEFAULT_CREATE_NAMESPACE, DEFAULT_GIT_REPOSITORY,
     DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SERVICE, DEFAULT_IMAGE_SOURCE, DEFAULT_INIT_IMAGE,
     DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINTS,
-    DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED, DEFAULT_READY_TIMEOUT_SECONDS,
+    DEFAULT_PATCH_CRIO, DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED, DEFAULT_READY_TIMEOUT_SECONDS,
     DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND, HOLLOW_LABEL_KEY, IMAGE_SERVICES,
-    IMAGE_SOURCES, ImageSource, KubernetesVersion, MAX_REPLICAS, MIN_MINOR, PATCH_CRIO_CHOICES, SECRET_KEYS,
+    IMAGE_SOURCES, ImageSource, KubernetesVersion, MAX_REPLICAS, MIN_MINOR, PATCH_CRIO_CHOICES,
     STACK_LABEL_KEY, Settings, TAINT_EFFECTS, Taint, TaintEffect, TargetRef, WORKLOAD_KINDS,
     boundedName, defaultProxyResources, stackLabelValue, stackSlug,
 } from "./settings";
-import { DNS1123_LABEL, editDistance, isQuantity, labelValueProblem, qualifiedNameProblem } from "./validate";
+import { DNS1123_LABEL, labelValueProblem, qualifiedNameProblem } from "./validate";
 
 // Constants and types live in settings.ts; callers keep importing them from here.
 export * from "./settings";
+export type { RawConfig } from "./configReaders";
 
 /** Raised with every problem found, so one preview shows them all. */
 export class ConfigError extends Error {
@@ -24,17 +28,6 @@ export class ConfigError extends Error {
         super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
         this.name = "ConfigError";
     }
-}
-
-export interface RawConfig {
-    /** Values as Pulumi hands them over: strings, structured values JSON-encoded. */
-    readonly values: Readonly<Record<string, string | undefined>>;
-    /** Full keys (`kubemark:x`) stored encrypted. */
-    readonly secretKeys: ReadonlySet<string>;
-    readonly project: string;
-    readonly stack: string;
-    /** Environment, for the default kubeconfig (KUBECONFIG, HOME). */
-    readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 function defaultKubeconfigPath(env: RawConfig["env"]): string {
@@ -46,132 +39,137 @@ function expandHome(p: string, env: RawConfig["env"]): string {
     return p === "~" || p.startsWith("~/") ? path.join(env.HOME ?? os.homedir(), p.slice(1)) : p;
 }
 
+const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-]|__|[-]*)?[a-z0-9]*)*([._/-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+/**
+ * Every key, read in this order: an entry may use the values above it, and problems are listed in this order.
+ * A simple key is one row (type, default, check); keys that depend on others have a named reader below.
+ */
+const READERS = {
+    kubernetesVersion: readKubernetesVersion,
+    replicas: int(DEFAULT_REPLICAS, 0, MAX_REPLICAS),
+    clusters: readClusters,
+    namespace: text((_, raw) => `kubemark-${stackSlug(raw.stack)}`, (v) => v.length <= 63 && DNS1123_LABEL.test(v),
+        "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-'"),
+    createNamespace: bool(DEFAULT_CREATE_NAMESPACE),
+    image: readImage,
+    imageSource: oneOf(IMAGE_SOURCES, DEFAULT_IMAGE_SOURCE),
+    gitRepository: text(DEFAULT_GIT_REPOSITORY, (v) => /^(https?:\/\/|ssh:\/\/|git:\/\/|file:\/\/|[\w.-]+@[\w.-]+:|\/)\S+$/.test(v),
+        "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path"),
+    sourceCache: text(undefined, (v, raw) => path.isAbsolute(expandHome(v, raw.env)), "must be an absolute path (or start with ~/)"),
+    baseImage: text(DEFAULT_BASE_IMAGE, (v) => v === "scratch" || IMAGE_REFERENCE.test(v), "must be an image reference (or scratch)"),
+    registryCredentials: readRegistryCredentials,
+    initImage: text(DEFAULT_INIT_IMAGE, (v) => IMAGE_REFERENCE.test(v),
+        "must be an image reference that has busybox's sysctl, such as busybox:1.36"),
+    containerRuntime: oneOf(CONTAINER_RUNTIMES, DEFAULT_CONTAINER_RUNTIME),
+    imageService: oneOf(IMAGE_SERVICES, DEFAULT_IMAGE_SERVICE),
+    criSocket: text((got: { containerRuntime: ContainerRuntime }) => CRI_SOCKETS[got.containerRuntime], (v) => path.isAbsolute(v),
+        "must be an absolute host path such as /run/crio/crio.sock"),
+    hollowProxy: bool(DEFAULT_HOLLOW_PROXY),
+    privileged: bool(DEFAULT_PRIVILEGED),
+    patchCrio: oneOf(PATCH_CRIO_CHOICES, DEFAULT_PATCH_CRIO),
+    patchProxyHealth: bool(DEFAULT_PATCH_PROXY_HEALTH),
+    nodeLabels: readNodeLabels,
+    nodeTaints: readNodeTaints,
+    maxPods: int(DEFAULT_MAX_PODS, 1, 100000),
+    extendedResources: readExtendedResources,
+    kubeletCpu: quantity(DEFAULT_KUBELET_CPU),
+    kubeletMemory: quantity(DEFAULT_KUBELET_MEMORY),
+    proxyCpu: quantity((got: { replicas: number }) => defaultProxyResources(got.replicas).cpu),
+    proxyMemory: quantity((got: { replicas: number }) => defaultProxyResources(got.replicas).memory),
+    workloadKind: oneOf(WORKLOAD_KINDS, DEFAULT_WORKLOAD_KIND),
+    readyTimeoutSeconds: int(DEFAULT_READY_TIMEOUT_SECONDS, 0, 86400),
+    reaperTimeoutSeconds: int(DEFAULT_REAPER_TIMEOUT_SECONDS, 5, 3600),
+    logVerbosity: int(DEFAULT_LOG_VERBOSITY, 0, 10),
+    credentialLifetimeHours: int(DEFAULT_CREDENTIAL_LIFETIME_HOURS, 1, 8760),
+};
+
 /** Reads and validates raw config; throws ConfigError listing every problem. Pure but for nothing. */
 export function parseSettings(raw: RawConfig): Settings {
-    const problems: string[] = [];
-    const full = (key: ConfigKey) => `${CONFIG_NAMESPACE}:${key}`;
-    const bad = (key: ConfigKey, value: string, accepted: string) => {
-        const shown = SECRET_KEYS.includes(key) ? "[secret]" : JSON.stringify(value);
-        problems.push(`${full(key)} = ${shown}: ${accepted}`);
-    };
-    // Pulumi.yaml declares optional keys with default "" (a declared key without a default is
-    // required by the CLI), so an empty value means "unset: use the default".
-    const str = (key: ConfigKey): string | undefined => {
-        const v = raw.values[full(key)];
-        return v === undefined || v.trim() === "" ? undefined : v;
-    };
-    const int = (key: ConfigKey, def: number, min: number, max: number): number => {
-        const v = str(key);
-        if (v === undefined) {
-            return def;
-        }
-        if (!/^\s*[+-]?\d+\s*$/.test(v) || Number(v) < min || Number(v) > max) {
-            bad(key, v, `must be a whole number from ${min} to ${max}`);
-            return def;
-        }
-        return Number(v);
-    };
-    const bool = (key: ConfigKey, def: boolean): boolean => {
-        const v = str(key);
-        if (v === undefined) {
-            return def;
-        }
-        if (v !== "true" && v !== "false") {
-            bad(key, v, "must be true or false");
-            return def;
-        }
-        return v === "true";
-    };
-    const oneOf = <T extends string>(key: ConfigKey, choices: readonly T[], def: T): T => {
-        const v = str(key);
-        if (v === undefined) {
-            return def;
-        }
-        if (!(choices as readonly string[]).includes(v)) {
-            bad(key, v, `must be one of ${choices.join(", ")}`);
-            return def;
-        }
-        return v as T;
-    };
-    const list = (key: ConfigKey): string[] | undefined => {
-        const v = str(key);
-        if (v === undefined) {
-            return undefined;
-        }
-        let parsed: unknown;
-        try {
-            parsed = JSON.parse(v);
-        } catch {
-            parsed = undefined;
-        }
-        if (!Array.isArray(parsed) || parsed.some((e) => typeof e !== "string")) {
-            bad(key, v, `must be a list of strings, e.g. pulumi config set --path '${key}[0]' <item>`);
-            return undefined;
-        }
-        return parsed as string[];
-    };
-    const quantity = (key: ConfigKey, def: string): string => {
-        const v = str(key);
-        if (v === undefined) {
-            return def;
-        }
-        if (!isQuantity(v)) {
-            bad(key, v, "must be a Kubernetes quantity such as 40m, 0.5, 100Mi or 1Gi");
-            return def;
-        }
-        return v;
-    };
-
-    // Unknown keys: a typo would otherwise silently fall back to a default.
-    const known = new Set<string>(CONFIG_KEYS);
-    for (const fullKey of Object.keys(raw.values)) {
-        if (!fullKey.startsWith(`${CONFIG_NAMESPACE}:`)) {
-            continue;
-        }
-        const key = fullKey.slice(CONFIG_NAMESPACE.length + 1);
-        if (!known.has(key)) {
-            const near = CONFIG_KEYS.map((k) => [k, editDistance(k.toLowerCase(), key.toLowerCase())] as const)
-                .sort((a, b) => a[1] - b[1])[0];
-            const hint = near[1] <= 3 ? `; did you mean ${CONFIG_NAMESPACE}:${near[0]}?` : "";
-            problems.push(`${fullKey}: unknown key${hint} Known keys: ${CONFIG_KEYS.join(", ")}`);
-        }
+    const cx = startReading(raw);
+    checkKeys(cx);
+    const v = readTable(cx, READERS);
+    if (cx.problems.length > 0) {
+        throw new ConfigError(cx.problems);
     }
-    for (const key of SECRET_KEYS) {
-        if (str(key) !== undefined && !raw.secretKeys.has(full(key))) {
-            problems.push(`${full(key)}: holds credentials and must be stored encrypted: ` +
-                `pulumi config set --secret ${key} < FILE`);
-        }
-    }
+    const slug = stackSlug(raw.stack);
+    return deepFreeze({
+        project: raw.project,
+        stack: raw.stack,
+        stackSlug: slug,
+        stackLabelValue: stackLabelValue(raw.project, raw.stack),
+        kubernetesVersion: v.kubernetesVersion,
+        replicas: v.replicas,
+        nodeCluster: v.clusters.nodeCluster,
+        targetCluster: v.clusters.targetCluster,
+        namespace: v.namespace,
+        createNamespace: v.createNamespace,
+        workloadName: boundedName(`hollow-node-${slug}`, 50),
+        identityNamespace: boundedName(`${v.namespace}-identity`, 63),
+        image: v.image,
+        imageBuild: {
+            source: v.imageSource,
+            gitRepository: v.gitRepository,
+            cacheDir: v.sourceCache === undefined ? undefined : expandHome(v.sourceCache, raw.env),
+            // Each patch defaults to on where it applies: cri-o's endpoint on cri-o, the guard wherever a proxy runs.
+            // For a prebuilt image the key says whether it carries the cri-o patch; nothing to assume there.
+            patchCrio: v.patchCrio === "auto" ? v.containerRuntime === "cri-o" && v.image.kind === "registry" : v.patchCrio === "true",
+            patchProxyHealth: v.patchProxyHealth,
+            baseImage: v.baseImage,
+            registryUsername: v.registryCredentials.registryUsername,
+            registryPassword: v.registryCredentials.registryPassword,
+        },
+        initImage: v.initImage,
+        containerRuntime: v.containerRuntime,
+        imageService: v.imageService,
+        criSocket: v.criSocket,
+        hollowProxy: v.hollowProxy,
+        privileged: v.privileged,
+        nodeLabels: v.nodeLabels,
+        nodeTaints: v.nodeTaints,
+        maxPods: v.maxPods,
+        extendedResources: v.extendedResources,
+        kubeletResources: { cpu: v.kubeletCpu, memory: v.kubeletMemory },
+        proxyResources: { cpu: v.proxyCpu, memory: v.proxyMemory },
+        workloadKind: v.workloadKind,
+        readyTimeoutSeconds: v.readyTimeoutSeconds,
+        reaperTimeoutSeconds: v.reaperTimeoutSeconds,
+        logVerbosity: v.logVerbosity,
+        credentialLifetimeHours: v.credentialLifetimeHours,
+    });
+}
 
-    let kubernetesVersion: KubernetesVersion = { text: "v0.0.0", major: 0, minor: 0, patch: 0 };
-    const versionText = str("kubernetesVersion");
+function readKubernetesVersion(cx: Reading): KubernetesVersion {
+    const versionText = cx.str("kubernetesVersion");
     if (versionText === undefined) {
-        problems.push(`${full("kubernetesVersion")} is required: the Kubernetes release to simulate, ` +
+        cx.problems.push(`${cx.full("kubernetesVersion")} is required: the Kubernetes release to simulate, ` +
             `vMAJOR.MINOR.PATCH, v1.${MIN_MINOR}.0 or newer (e.g. pulumi config set kubernetesVersion v1.31.0)`);
     } else {
         const m = /^v(\d+)\.(\d+)\.(\d+)$/.exec(versionText);
         if (!m || Number(m[1]) !== 1 || Number(m[2]) < MIN_MINOR) {
-            bad("kubernetesVersion", versionText, `must be vMAJOR.MINOR.PATCH, v1.${MIN_MINOR}.0 or newer (e.g. v1.31.0)`);
+            cx.bad("kubernetesVersion", versionText, `must be vMAJOR.MINOR.PATCH, v1.${MIN_MINOR}.0 or newer (e.g. v1.31.0)`);
         } else {
-            kubernetesVersion = { text: versionText, major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
+            return { text: versionText, major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
         }
     }
+    return { text: "v0.0.0", major: 0, minor: 0, patch: 0 };
+}
 
-    const replicas = int("replicas", DEFAULT_REPLICAS, 0, MAX_REPLICAS);
-    const slug = stackSlug(raw.stack);
-
-    const nodeKubeconfig = str("nodeKubeconfig");
+/** The target is the node cluster unless a target key is set; its kubeconfig is a file or secret contents. */
+function readClusters(cx: Reading): { nodeCluster: ClusterRef; targetCluster: TargetRef } {
+    const { env } = cx.raw;
+    const nodeKubeconfig = cx.str("nodeKubeconfig");
     const nodeCluster: ClusterRef = {
-        kubeconfigPath: expandHome(nodeKubeconfig ?? defaultKubeconfigPath(raw.env), raw.env),
-        kubeconfigKey: nodeKubeconfig === undefined ? "KUBECONFIG / ~/.kube/config" : full("nodeKubeconfig"),
-        context: str("nodeContext"),
-        contextKey: full("nodeContext"),
+        kubeconfigPath: expandHome(nodeKubeconfig ?? defaultKubeconfigPath(env), env),
+        kubeconfigKey: nodeKubeconfig === undefined ? "KUBECONFIG / ~/.kube/config" : cx.full("nodeKubeconfig"),
+        context: cx.str("nodeContext"),
+        contextKey: cx.full("nodeContext"),
     };
-    const targetPath = str("targetKubeconfig");
-    const targetContent = str("targetKubeconfigContent");
-    const targetContext = str("targetContext");
+    const targetPath = cx.str("targetKubeconfig");
+    const targetContent = cx.str("targetKubeconfigContent");
+    const targetContext = cx.str("targetContext");
     if (targetPath !== undefined && targetContent !== undefined) {
-        problems.push(`${full("targetKubeconfig")} and ${full("targetKubeconfigContent")} are both set: ` +
+        cx.problems.push(`${cx.full("targetKubeconfig")} and ${cx.full("targetKubeconfigContent")} are both set: ` +
             "give the target cluster's kubeconfig either as a file or as secret contents, not both");
     }
     const sameAsNode = targetPath === undefined && targetContent === undefined && targetContext === undefined;
@@ -180,86 +178,56 @@ export function parseSettings(raw: RawConfig): Settings {
         : {
             sameAsNodeCluster: false,
             kubeconfigPath: targetContent !== undefined ? undefined
-                : targetPath !== undefined ? expandHome(targetPath, raw.env) : nodeCluster.kubeconfigPath,
-            kubeconfigKey: targetContent !== undefined ? full("targetKubeconfigContent")
-                : targetPath !== undefined ? full("targetKubeconfig") : nodeCluster.kubeconfigKey,
+                : targetPath !== undefined ? expandHome(targetPath, env) : nodeCluster.kubeconfigPath,
+            kubeconfigKey: targetContent !== undefined ? cx.full("targetKubeconfigContent")
+                : targetPath !== undefined ? cx.full("targetKubeconfig") : nodeCluster.kubeconfigKey,
             kubeconfigContent: targetContent,
             context: targetContext,
-            contextKey: full("targetContext"),
+            contextKey: cx.full("targetContext"),
         };
+    return { nodeCluster, targetCluster };
+}
 
-    const namespace = str("namespace") ?? `kubemark-${slug}`;
-    if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) {
-        bad("namespace", namespace, "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-'");
-    }
-
-    const createNamespace = bool("createNamespace", DEFAULT_CREATE_NAMESPACE);
-
-    const prebuilt = str("image");
-    const registry = str("imageRegistry");
-    const imageName = str("imageName") ?? DEFAULT_IMAGE_NAME;
-    let image: ImageSource = { kind: "prebuilt", reference: "" };
-    const REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-]|__|[-]*)?[a-z0-9]*)*([._/-][a-z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+/** A prebuilt image, or the registry (and name) of the image this stack builds: exactly one. */
+function readImage(cx: Reading): ImageSource {
+    const prebuilt = cx.str("image");
+    const registry = cx.str("imageRegistry");
+    const imageName = cx.str("imageName") ?? DEFAULT_IMAGE_NAME;
     if (prebuilt !== undefined && registry !== undefined) {
-        problems.push(`${full("image")} and ${full("imageRegistry")} are both set: ` +
+        cx.problems.push(`${cx.full("image")} and ${cx.full("imageRegistry")} are both set: ` +
             "use image for a prebuilt kubemark image, or imageRegistry (with imageName) for the one this stack builds");
     } else if (prebuilt !== undefined) {
-        if (!REFERENCE.test(prebuilt)) {
-            bad("image", prebuilt, "must be an image reference such as registry.example.com/kubemark:v1.31.0");
+        if (!IMAGE_REFERENCE.test(prebuilt)) {
+            cx.bad("image", prebuilt, "must be an image reference such as registry.example.com/kubemark:v1.31.0");
         }
-        image = { kind: "prebuilt", reference: prebuilt };
+        return { kind: "prebuilt", reference: prebuilt };
     } else if (registry !== undefined) {
         if (!/^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(registry)) {
-            bad("imageRegistry", registry, "must be a registry host[:port][/path] such as 127.0.0.1:5000 or docker.io/myorg");
+            cx.bad("imageRegistry", registry, "must be a registry host[:port][/path] such as 127.0.0.1:5000 or docker.io/myorg");
         }
         if (!/^[a-z0-9]+([._-][a-z0-9]+)*$/.test(imageName)) {
-            bad("imageName", imageName, "must be a lowercase repository name such as kubemark");
+            cx.bad("imageName", imageName, "must be a lowercase repository name such as kubemark");
         }
-        image = { kind: "registry", registry, name: imageName };
+        return { kind: "registry", registry, name: imageName };
     } else {
-        problems.push(`${full("image")} or ${full("imageRegistry")} is required: a prebuilt kubemark image ` +
+        cx.problems.push(`${cx.full("image")} or ${cx.full("imageRegistry")} is required: a prebuilt kubemark image ` +
             "reference, or the registry this stack's kubemark image is pushed to (e.g. 127.0.0.1:5000)");
     }
-    const imageSource = oneOf("imageSource", IMAGE_SOURCES, DEFAULT_IMAGE_SOURCE);
-    const gitRepository = str("gitRepository") ?? DEFAULT_GIT_REPOSITORY;
-    if (!/^(https?:\/\/|ssh:\/\/|git:\/\/|file:\/\/|[\w.-]+@[\w.-]+:|\/)\S+$/.test(gitRepository)) {
-        bad("gitRepository", gitRepository, "must be a git URL (https://, ssh://, git://, file://, user@host:path) or an absolute path");
-    }
-    const sourceCache = str("sourceCache");
-    if (sourceCache !== undefined && !path.isAbsolute(expandHome(sourceCache, raw.env))) {
-        bad("sourceCache", sourceCache, "must be an absolute path (or start with ~/)");
-    }
-    const baseImage = str("baseImage") ?? DEFAULT_BASE_IMAGE;
-    if (baseImage !== "scratch" && !REFERENCE.test(baseImage)) {
-        bad("baseImage", baseImage, "must be an image reference (or scratch)");
-    }
-    const registryUsername = str("registryUsername");
-    const registryPassword = str("registryPassword");
+    return { kind: "prebuilt", reference: "" };
+}
+
+function readRegistryCredentials(cx: Reading): { registryUsername?: string; registryPassword?: string } {
+    const registryUsername = cx.str("registryUsername");
+    const registryPassword = cx.str("registryPassword");
     if ((registryUsername === undefined) !== (registryPassword === undefined)) {
-        problems.push(`${full("registryUsername")} and ${full("registryPassword")} go together: set both or neither`);
+        cx.problems.push(`${cx.full("registryUsername")} and ${cx.full("registryPassword")} go together: set both or neither`);
     }
-    const initImage = str("initImage") ?? DEFAULT_INIT_IMAGE;
-    if (!REFERENCE.test(initImage)) {
-        bad("initImage", initImage, "must be an image reference that has busybox's sysctl, such as busybox:1.36");
-    }
+    return { registryUsername, registryPassword };
+}
 
-    const containerRuntime = oneOf("containerRuntime", CONTAINER_RUNTIMES, DEFAULT_CONTAINER_RUNTIME);
-    const imageService = oneOf("imageService", IMAGE_SERVICES, DEFAULT_IMAGE_SERVICE);
-    const criSocket = str("criSocket") ?? CRI_SOCKETS[containerRuntime];
-    if (!path.isAbsolute(criSocket)) {
-        bad("criSocket", criSocket, "must be an absolute host path such as /run/crio/crio.sock");
-    }
-    const hollowProxy = bool("hollowProxy", DEFAULT_HOLLOW_PROXY);
-    const privileged = bool("privileged", DEFAULT_PRIVILEGED);
-    // Each patch defaults to on where it applies: cri-o's endpoint on cri-o, the guard wherever a proxy runs.
-    // For a prebuilt image the key says whether it carries the cri-o patch; nothing to assume there.
-    const patchCrio = oneOf("patchCrio", PATCH_CRIO_CHOICES, "auto") === "auto"
-        ? containerRuntime === "cri-o" && image.kind === "registry"
-        : str("patchCrio") === "true";
-    const patchProxyHealth = bool("patchProxyHealth", DEFAULT_PATCH_PROXY_HEALTH);
-
+function readNodeLabels(cx: Reading): [string, string][] {
     const labelMap = new Map<string, string>();
-    for (const item of list("nodeLabels") ?? []) {
+    for (const item of list(cx, "nodeLabels") ?? []) {
         const eq = item.indexOf("=");
         const key = eq < 0 ? item : item.slice(0, eq);
         const value = eq < 0 ? "" : item.slice(eq + 1);
@@ -268,105 +236,46 @@ export function parseSettings(raw: RawConfig): Settings {
                 ? `${key} is set by this program (it selects the Nodes destroy removes)` : undefined)
             ?? (labelMap.has(key) ? `label ${key} is given twice` : undefined);
         if (problem) {
-            bad("nodeLabels", item, problem);
+            cx.bad("nodeLabels", item, problem);
         } else {
             labelMap.set(key, value);
         }
     }
-    const nodeLabels = [...labelMap.entries()].sort(([a], [b]) => a.localeCompare(b));
+    return [...labelMap.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
 
+function readNodeTaints(cx: Reading): Taint[] {
     const nodeTaints: Taint[] = [];
-    for (const item of list("nodeTaints") ?? DEFAULT_NODE_TAINTS) {
+    for (const item of list(cx, "nodeTaints") ?? DEFAULT_NODE_TAINTS) {
         const m = /^([^=:]+)(=([^:]*))?:([^:]+)$/.exec(item);
         const problem = !m ? "must be key[=value]:Effect"
             : qualifiedNameProblem(m[1]) ?? labelValueProblem(m[3] ?? "")
             ?? (!(TAINT_EFFECTS as readonly string[]).includes(m[4]) ? `effect must be one of ${TAINT_EFFECTS.join(", ")}` : undefined);
         if (problem || !m) {
-            bad("nodeTaints", item, problem ?? "must be key[=value]:Effect");
+            cx.bad("nodeTaints", item, problem ?? "must be key[=value]:Effect");
         } else {
             nodeTaints.push({ key: m[1], value: m[3] ?? "", effect: m[4] as TaintEffect });
         }
     }
-    nodeTaints.sort((a, b) => `${a.key}:${a.effect}`.localeCompare(`${b.key}:${b.effect}`));
+    return nodeTaints.sort((a, b) => `${a.key}:${a.effect}`.localeCompare(`${b.key}:${b.effect}`));
+}
 
-    const maxPods = int("maxPods", DEFAULT_MAX_PODS, 1, 100000);
+function readExtendedResources(cx: Reading): [string, string][] {
     const resourceMap = new Map<string, string>();
-    for (const item of list("extendedResources") ?? []) {
+    for (const item of list(cx, "extendedResources") ?? []) {
         const m = /^([^=]+)=(\d+)$/.exec(item);
         const problem = !m ? "must be name=count with a whole count, e.g. example.com/gpu=8"
             : qualifiedNameProblem(m[1]) ?? (!m[1].includes("/") ? "the name needs a domain prefix, e.g. example.com/gpu" : undefined)
             ?? (/(^|\.)kubernetes\.io\//.test(m[1]) && !m[1].startsWith("requests.") ? "kubernetes.io/ resource names are reserved" : undefined)
             ?? (resourceMap.has(m[1]) ? `resource ${m[1]} is given twice` : undefined);
         if (problem || !m) {
-            bad("extendedResources", item, problem ?? "must be name=count");
+            cx.bad("extendedResources", item, problem ?? "must be name=count");
         } else {
             resourceMap.set(m[1], m[2]);
         }
     }
-    const extendedResources = [...resourceMap.entries()].sort(([a], [b]) => a.localeCompare(b));
-
-    const kubeletResources = {
-        cpu: quantity("kubeletCpu", DEFAULT_KUBELET_CPU),
-        memory: quantity("kubeletMemory", DEFAULT_KUBELET_MEMORY),
-    };
-    const proxyDefaults = defaultProxyResources(replicas);
-    const proxyResources = {
-        cpu: quantity("proxyCpu", proxyDefaults.cpu),
-        memory: quantity("proxyMemory", proxyDefaults.memory),
-    };
-    const workloadKind = oneOf("workloadKind", WORKLOAD_KINDS, DEFAULT_WORKLOAD_KIND);
-    const readyTimeoutSeconds = int("readyTimeoutSeconds", DEFAULT_READY_TIMEOUT_SECONDS, 0, 86400);
-    const reaperTimeoutSeconds = int("reaperTimeoutSeconds", DEFAULT_REAPER_TIMEOUT_SECONDS, 5, 3600);
-    const logVerbosity = int("logVerbosity", DEFAULT_LOG_VERBOSITY, 0, 10);
-    const credentialLifetimeHours = int("credentialLifetimeHours", DEFAULT_CREDENTIAL_LIFETIME_HOURS, 1, 8760);
-
-    if (problems.length > 0) {
-        throw new ConfigError(problems);
-    }
-    return deepFreeze({
-        project: raw.project,
-        stack: raw.stack,
-        stackSlug: slug,
-        stackLabelValue: stackLabelValue(raw.project, raw.stack),
-        kubernetesVersion,
-        replicas,
-        nodeCluster,
-        targetCluster,
-        namespace,
-        createNamespace,
-        workloadName: boundedName(`hollow-node-${slug}`, 50),
-        identityNamespace: boundedName(`${namespace}-identity`, 63),
-        image,
-        imageBuild: {
-            source: imageSource,
-            gitRepository,
-            cacheDir: sourceCache === undefined ? undefined : expandHome(sourceCache, raw.env),
-            patchCrio,
-            patchProxyHealth,
-            baseImage,
-            registryUsername,
-            registryPassword,
-        },
-        initImage,
-        containerRuntime,
-        imageService,
-        criSocket,
-        hollowProxy,
-        privileged,
-        nodeLabels,
-        nodeTaints,
-        maxPods,
-        extendedResources,
-        kubeletResources,
-        proxyResources,
-        workloadKind,
-        readyTimeoutSeconds,
-        reaperTimeoutSeconds,
-        logVerbosity,
-        credentialLifetimeHours,
-    });
+    return [...resourceMap.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
-
 
 function deepFreeze<T>(value: T): T {
     if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {

@@ -57,6 +57,8 @@ export const CRI_SOCKETS = { "containerd": "/run/containerd/containerd.sock", "c
 export const DEFAULT_BASE_IMAGE = "registry.k8s.io/build-image/go-runner:v2.3.1-go1.17.2-bullseye.0";
 export const DEFAULT_GIT_REPOSITORY = "https://github.com/kubernetes/kubernetes.git";
 export const DEFAULT_IMAGE_SOURCE = "git";
+/** auto: the cri-o patch is built in only where it is needed, for cri-o with an image this stack builds. */
+export const DEFAULT_PATCH_CRIO = "auto";
 export const DEFAULT_PATCH_PROXY_HEALTH = true;
 export const IMAGE_SOURCES = ["git", "module"] as const;
 export const PATCH_CRIO_CHOICES = ["auto", "true", "false"] as const;
