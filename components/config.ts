@@ -10,6 +10,7 @@ import {
     DEFAULT_BASE_IMAGE, DEFAULT_CONTAINER_RUNTIME, DEFAULT_CREATE_NAMESPACE, DEFAULT_GIT_REPOSITORY,
     DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SERVICE, DEFAULT_IMAGE_SOURCE, DEFAULT_INIT_IMAGE,
     DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINTS,
+    DEFAULT_NODES_PER_POD, MAX_NODES_PER_POD,
     DEFAULT_PATCH_CRIO, DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED, DEFAULT_READY_TIMEOUT_SECONDS,
     DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND, HOLLOW_LABEL_KEY, IMAGE_SERVICES,
     IMAGE_SOURCES, ImageSource, KubernetesVersion, MAX_REPLICAS, MIN_MINOR, PATCH_CRIO_CHOICES,
@@ -48,6 +49,7 @@ const IMAGE_REFERENCE = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-]|__
 const READERS = {
     kubernetesVersion: readKubernetesVersion,
     replicas: int(DEFAULT_REPLICAS, 0, MAX_REPLICAS),
+    nodesPerPod: int(DEFAULT_NODES_PER_POD, 1, MAX_NODES_PER_POD),
     clusters: readClusters,
     namespace: text((_, raw) => `kubemark-${stackSlug(raw.stack)}`, (v) => v.length <= 63 && DNS1123_LABEL.test(v),
         "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-'"),
@@ -100,6 +102,7 @@ export function parseSettings(raw: RawConfig): Settings {
         stackLabelValue: stackLabelValue(raw.project, raw.stack),
         kubernetesVersion: v.kubernetesVersion,
         replicas: v.replicas,
+        nodesPerPod: v.nodesPerPod,
         nodeCluster: v.clusters.nodeCluster,
         targetCluster: v.clusters.targetCluster,
         namespace: v.namespace,

@@ -5,6 +5,10 @@ export const CONFIG_NAMESPACE = "kubemark";
 export const MIN_MINOR = 29;
 export const DEFAULT_REPLICAS = 10;
 export const MAX_REPLICAS = 10000;
+/** One hollow kubelet (and proxy) per pod, as upstream; more per pod lifts the real node's pod limit off the density. */
+export const DEFAULT_NODES_PER_POD = 1;
+/** Each hollow kubelet in a pod listens on its own pair of ports; 50 keeps a pod's spec and its start-up burst reasonable. */
+export const MAX_NODES_PER_POD = 50;
 export const DEFAULT_IMAGE_NAME = "kubemark";
 export const DEFAULT_CONTAINER_RUNTIME = "containerd";
 export const DEFAULT_IMAGE_SERVICE = "fake";
@@ -122,6 +126,8 @@ export interface Settings {
     readonly stackLabelValue: string;
     readonly kubernetesVersion: KubernetesVersion;
     readonly replicas: number;
+    /** Hollow nodes per pod: each pod runs this many hollow kubelets (and proxies). */
+    readonly nodesPerPod: number;
     readonly nodeCluster: ClusterRef;
     readonly targetCluster: TargetRef;
     readonly namespace: string;
@@ -158,7 +164,7 @@ export interface Settings {
 
 /** Every key this program reads; anything else under `kubemark:` is a typo and is refused. */
 export const CONFIG_KEYS = [
-    "kubernetesVersion", "replicas", "nodeKubeconfig", "nodeContext", "targetKubeconfig", "targetContext",
+    "kubernetesVersion", "replicas", "nodesPerPod", "nodeKubeconfig", "nodeContext", "targetKubeconfig", "targetContext",
     "targetKubeconfigContent", "namespace", "createNamespace", "image", "imageRegistry", "imageName", "initImage",
     "containerRuntime", "imageService", "criSocket", "hollowProxy", "privileged", "nodeLabels", "nodeTaints", "maxPods",
     "extendedResources", "kubeletCpu", "kubeletMemory", "proxyCpu", "proxyMemory", "workloadKind",

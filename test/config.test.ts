@@ -88,6 +88,10 @@ describe("parseSettings defaults", () => {
         assert.equal(s3.nodeCluster.kubeconfigPath, "/k1");
         assert.deepEqual(s3.image, { kind: "prebuilt", reference: "hwchiu/kubemark:v1.31.0-crio-dev" });
     });
+    it("reads nodesPerPod, one by default", () => {
+        assert.equal(s.nodesPerPod, 1);
+        assert.equal(parseSettings(raw({ "kubemark:nodesPerPod": "5" })).nodesPerPod, 5);
+    });
     it("picks the cri-o socket for cri-o", () => {
         assert.equal(parseSettings(raw({ "kubemark:containerRuntime": "cri-o" })).criSocket, "/run/crio/crio.sock");
     });
@@ -110,6 +114,10 @@ describe("parseSettings refuses bad values", () => {
         [{ "kubemark:replicas": "2.5" }, /kubemark:replicas = "2\.5": must be a whole number/],
         [{ "kubemark:replicas": "ten" }, /kubemark:replicas = "ten"/],
         [{ "kubemark:replicas": "10001" }, /kubemark:replicas = "10001"/],
+        [{ "kubemark:nodesPerPod": "0" }, /kubemark:nodesPerPod = "0": must be a whole number from 1 to 50/],
+        [{ "kubemark:nodesPerPod": "51" }, /kubemark:nodesPerPod = "51": must be a whole number from 1 to 50/],
+        [{ "kubemark:nodesPerPod": "2.5" }, /kubemark:nodesPerPod = "2\.5": must be a whole number from 1 to 50/],
+        [{ "kubemark:nodesPerPod": "x" }, /kubemark:nodesPerPod = "x": must be a whole number from 1 to 50/],
         [{ "kubemark:namespace": "Kube_Mark" }, /kubemark:namespace = "Kube_Mark": must be a DNS-1123 label/],
         [{ "kubemark:image": "hwchiu/kubemark:v1" }, /kubemark:image and kubemark:imageRegistry are both set/],
         [{ "kubemark:image": "Not A Ref", "kubemark:imageRegistry": undefined as unknown as string }, /kubemark:image = "Not A Ref": must be an image reference/],
