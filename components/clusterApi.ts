@@ -1,13 +1,15 @@
 // The few Kubernetes calls the node reaper and sync make, behind an interface tests can fake.
 import type * as k8sClient from "@kubernetes/client-node";
 import { connect, jsonOf, unreachableError, withTimeout } from "./kubeHttp";
+import { podNodesOf } from "./nodeNames";
 
 export interface NodeInfo { readonly name: string; readonly ready: boolean }
 /** A Node as listed for deletion: the delete applies only if it is still this very object, unchanged. */
 export interface NodeRef { readonly name: string; readonly uid: string; readonly resourceVersion: string }
 /** A precondition failed (409): the Node was changed or replaced since it was listed. */
 export type DeleteOutcome = "deleted" | "gone" | "changed";
-export interface PodInfo { readonly name: string; readonly terminating: boolean }
+/** A hollow pod: its name, whether it is going, and how many indexed hollow Nodes it runs (undefined: one, its own name). */
+export interface PodInfo { readonly name: string; readonly terminating: boolean; readonly nodes?: number }
 /** An object the stack creates under a fixed name. */
 export interface ObjectRef {
     readonly apiVersion: string;
@@ -176,7 +178,9 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
         async listPods(namespace, labelSelector) {
             try {
                 const list = await call(core.listNamespacedPod({ namespace, labelSelector }), `list Pods in ${namespace}`);
-                return list.items.map((p) => ({ name: p.metadata?.name ?? "", terminating: !!p.metadata?.deletionTimestamp }));
+                return list.items.map((p) => ({
+                    name: p.metadata?.name ?? "", terminating: !!p.metadata?.deletionTimestamp, nodes: podNodesOf(p.metadata?.annotations),
+                }));
             } catch (e) {
                 if (statusCode(e) === 404) {
                     return [];

@@ -1,5 +1,6 @@
 // What the dynamic providers do to hollow Nodes: reap them, sweep stale ones, wait for Ready.
 import { ClusterApi, isUnreachable, NodeInfo, NodeRef, PodInfo } from "./clusterApi";
+import { nodesBehind } from "./nodeNames";
 
 export interface Clock {
     now(): number;
@@ -158,14 +159,17 @@ export interface SweepRequest extends ReapRequest {
     readonly replicas: number;
 }
 
-/** Nodes of this stack that no pod (running or terminating) stands behind. */
+/** Nodes of this stack that no pod (running or terminating) stands behind: by name, or `<pod>-<k>` for k below its count. */
 export function staleNodes(nodes: readonly NodeInfo[], pods: readonly PodInfo[]): NodeInfo[] {
-    const podNames = new Set(pods.map((p) => p.name));
-    return nodes.filter((n) => !podNames.has(n.name));
+    const behind = nodesBehind(pods);
+    return nodes.filter((n) => !behind.has(n.name));
 }
 
+/** Hollow Nodes the given pods run. */
+const nodeCount = (pods: readonly PodInfo[]) => pods.reduce((sum, p) => sum + (p.nodes ?? 1), 0);
+
 /**
- * Up: waits (bounded) until the workload has settled at `replicas` pods with none terminating,
+ * Up: waits (bounded) until the workloads have settled at pods for `replicas` Nodes with none terminating,
  * then deletes this stack's Nodes that no pod stands behind: removed replicas, and pods that came
  * back under new names. Returns the names it deleted.
  */
@@ -175,8 +179,8 @@ export async function sweepStaleNodes(target: ClusterApi, nodeCluster: ClusterAp
     let pods: PodInfo[];
     for (;;) {
         pods = await nodeCluster.listPods(req.namespace, req.podSelector);
-        const live = pods.filter((p) => !p.terminating).length;
-        if ((live <= req.replicas && live === pods.length) || clock.now() >= req.deadline) {
+        const live = pods.filter((p) => !p.terminating);
+        if ((nodeCount(live) <= req.replicas && live.length === pods.length) || clock.now() >= req.deadline) {
             break;
         }
         await clock.sleep(POLL_MS);

@@ -1,6 +1,7 @@
 // Which objects a stack creates under fixed names, and whether someone else already holds one of them.
 import type { ClusterApi, ObjectOwnership, ObjectRef } from "./clusterApi";
 import type { WorkloadKind } from "./config";
+import { LAST_WORKLOAD_SUFFIX, statefulNodeNames } from "./nodeNames";
 import { someNames } from "./nodeOps";
 
 /** What the guard checks before anything is created; plain data, stored in state. */
@@ -14,9 +15,14 @@ export interface OwnershipRequest {
     readonly targetObjects: readonly ObjectRef[];
     /** A namespace the stack uses without owning it (createNamespace false): it must exist. "" when none. */
     readonly existingNamespace: string;
-    /** Hollow Nodes register as `<nodeNamePrefix><ordinal>` for ordinals below nodeCount (StatefulSet only). */
+    /**
+     * Hollow Nodes register as `<nodeNamePrefix><ordinal>` for ordinals below nodeCount (StatefulSet only), or as
+     * `<nodeNamePrefix><ordinal>-<k>` (statefulNodeNames) when a pod holds nodesPerPod > 1 of them.
+     */
     readonly nodeNamePrefix: string;
     readonly nodeCount: number;
+    /** Absent in state written before nodesPerPod existed: one per pod. */
+    readonly nodesPerPod?: number;
 }
 
 export interface StackObjectsOptions {
@@ -48,7 +54,8 @@ export function nodeClusterObjects(o: StackObjectsOptions): ObjectRef[] {
     const objects: ObjectRef[] = o.createNamespace ? [{ apiVersion: "v1", kind: "Namespace", name: o.namespace }] : [];
     objects.push(
         ...o.secretNames.map((name): ObjectRef => ({ apiVersion: "v1", kind: "Secret", namespace: o.namespace, name })),
-        { apiVersion: WORKLOAD_API[o.workloadKind], kind: o.workloadKind, namespace: o.namespace, name: o.workloadName },
+        ...[o.workloadName, `${o.workloadName}${LAST_WORKLOAD_SUFFIX}`].map((name): ObjectRef =>
+            ({ apiVersion: WORKLOAD_API[o.workloadKind], kind: o.workloadKind, namespace: o.namespace, name })),
     );
     return objects;
 }
@@ -124,10 +131,9 @@ export async function ownershipProblems(node: ClusterApi, target: ClusterApi, re
             `Create it first (kubectl create namespace ${req.existingNamespace}) or set kubemark:createNamespace true`);
     }
     problems.push(...inNode, ...inTarget);
-    const taken = foreignNodes.map((n) => n.name).filter((name) => {
-        const ordinal = name.startsWith(req.nodeNamePrefix) ? name.slice(req.nodeNamePrefix.length) : "";
-        return /^(0|[1-9]\d*)$/.test(ordinal) && Number(ordinal) < req.nodeCount;
-    }).sort();
+    const ours = req.nodeCount === 0 ? new Set<string>()
+        : new Set(statefulNodeNames(req.nodeNamePrefix.replace(/-$/, ""), req.nodeCount, req.nodesPerPod ?? 1));
+    const taken = foreignNodes.map((n) => n.name).filter((name) => ours.has(name)).sort();
     if (taken.length > 0) {
         problems.push(`${taken.length} Node(s) with the names this stack's hollow kubelets register under already exist in the ` +
             `target cluster (${target.server}) without ${req.stackLabelKey}=${req.stackLabelValue}: ` +

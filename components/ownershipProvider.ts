@@ -4,7 +4,7 @@ import { ClusterApiFactory, isUnreachable, kubernetesClusterApi } from "./cluste
 import { OwnershipRequest, ownershipProblems } from "./ownership";
 
 /** Bump on any change to what this provider does (its code is stored in state). */
-export const OWNERSHIP_PROVIDER_VERSION = "1";
+export const OWNERSHIP_PROVIDER_VERSION = "2";
 const REQUEST_MS = 15000;
 
 export interface OwnershipGuardInputs extends OwnershipRequest {
@@ -18,6 +18,7 @@ export interface OwnershipGuardInputs extends OwnershipRequest {
 /** The inputs that say which names are claimed; a change to any of them is checked again. */
 const CLAIM_KEYS: readonly (keyof OwnershipRequest)[] = [
     "stackLabelKey", "stackLabelValue", "nodeObjects", "targetObjects", "existingNamespace", "nodeNamePrefix", "nodeCount",
+    "nodesPerPod",
 ];
 
 /** The wire value of an input unknown during preview (the dynamic provider declines secrets, so they come plain). */

@@ -7,7 +7,7 @@ import { Clock, Log, realClock, reapNodes, staleNodes, sweepStaleNodes, waitForR
  * Bump on any change to what these providers do: destroy runs the provider copy stored in state,
  * and a changed version makes the next `up` store the new code before any destroy needs it.
  */
-export const PROVIDER_VERSION = "3";
+export const PROVIDER_VERSION = "4";
 /** A single API call never waits longer than this, whatever the overall bound. */
 const MAX_REQUEST_MS = 15000;
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */

@@ -19,11 +19,11 @@ function request(over: Partial<OwnershipRequest> = {}): OwnershipRequest {
 
 describe("claimed names", () => {
     const table = [
-        { createNamespace: true, workloadKind: "StatefulSet", want: ["Namespace /kubemark-dev", "Secret kubemark-dev/hollow-node-dev-kubeconfig", "StatefulSet kubemark-dev/hollow-node-dev"] },
-        { createNamespace: false, workloadKind: "Deployment", want: ["Secret kubemark-dev/hollow-node-dev-kubeconfig", "Deployment kubemark-dev/hollow-node-dev"] },
-        { createNamespace: true, workloadKind: "ReplicationController", want: ["Namespace /kubemark-dev", "Secret kubemark-dev/hollow-node-dev-kubeconfig", "ReplicationController kubemark-dev/hollow-node-dev"] },
+        { createNamespace: true, workloadKind: "StatefulSet", want: ["Namespace /kubemark-dev", "Secret kubemark-dev/hollow-node-dev-kubeconfig", "StatefulSet kubemark-dev/hollow-node-dev", "StatefulSet kubemark-dev/hollow-node-dev-last"] },
+        { createNamespace: false, workloadKind: "Deployment", want: ["Secret kubemark-dev/hollow-node-dev-kubeconfig", "Deployment kubemark-dev/hollow-node-dev", "Deployment kubemark-dev/hollow-node-dev-last"] },
+        { createNamespace: true, workloadKind: "ReplicationController", want: ["Namespace /kubemark-dev", "Secret kubemark-dev/hollow-node-dev-kubeconfig", "ReplicationController kubemark-dev/hollow-node-dev", "ReplicationController kubemark-dev/hollow-node-dev-last"] },
         { createNamespace: true, workloadKind: "StatefulSet", certShards: 2, want: ["Namespace /kubemark-dev", "Secret kubemark-dev/hollow-node-dev-kubeconfig",
-            "Secret kubemark-dev/hollow-node-dev-certs-0", "Secret kubemark-dev/hollow-node-dev-certs-1", "StatefulSet kubemark-dev/hollow-node-dev"] },
+            "Secret kubemark-dev/hollow-node-dev-certs-0", "Secret kubemark-dev/hollow-node-dev-certs-1", "StatefulSet kubemark-dev/hollow-node-dev", "StatefulSet kubemark-dev/hollow-node-dev-last"] },
     ] as const;
     for (const { createNamespace, workloadKind, want, ...rest } of table) {
         const shards = "certShards" in rest ? rest.certShards : 0;
@@ -71,6 +71,12 @@ describe("ownershipProblems", () => {
             target.addNode("hollow-node-dev-30-0", {});
             target.addNode("real-worker", {});
         }, want: [/^1 Node\(s\) .* target cluster \(https:\/\/target\.test\) .*: hollow-node-dev-1\. Those kubelets would adopt/] },
+        { what: "with several nodes per pod, unlabelled Nodes named <pod>-<k> (the last pod's too) are refused", setup: (_node, target) => {
+            for (const name of ["hollow-node-dev-0-1", "hollow-node-dev-last-0-0", "hollow-node-dev-last-0-1", "hollow-node-dev-1", "hollow-node-dev-0-2"]) {
+                target.addNode(name, {});
+            }
+        }, req: { nodeCount: 3, nodesPerPod: 2 },
+        want: [/^2 Node\(s\) .*: hollow-node-dev-0-1, hollow-node-dev-last-0-0\. Those kubelets would adopt/] },
         { what: "with createNamespace false, a missing namespace is refused", setup: () => undefined,
             req: { existingNamespace: "team-a", nodeObjects: nodeClusterObjects({ ...base, namespace: "team-a", createNamespace: false, workloadKind: "StatefulSet" }) },
             want: [/^Namespace team-a does not exist in the node cluster .*kubectl create namespace team-a/] },
