@@ -57,6 +57,7 @@ const hollow = new HollowNodes("hollow-nodes", {
     credentialLifetimeHours: settings.credentialLifetimeHours,
     nodeKubeconfig: clusters.node.kubeconfig,
     replicas: settings.replicas,
+    nodesPerPod: settings.nodesPerPod,
     workloadKind: settings.workloadKind,
     initImage: settings.initImage,
     imageService: settings.imageService,
@@ -81,4 +82,6 @@ export const namespace = hollow.namespace;
 export const workload = pulumi.interpolate`${settings.workloadKind}/${hollow.workloadName}`;
 export const nodeSelector = hollow.nodeSelector;
 export const replicas = hollow.replicas;
+export const nodesPerPod = hollow.nodesPerPod;
+export const pods = hollow.pods;
 export const readyNodes = hollow.readyNodes;

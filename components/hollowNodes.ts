@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import {
     ContainerResources, CRI_SOCKETS, DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_SERVICE, DEFAULT_INIT_IMAGE,
-    DEFAULT_CREATE_NAMESPACE, DEFAULT_KUBELET_CPU, DEFAULT_PRIVILEGED, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINT,
+    DEFAULT_CREATE_NAMESPACE, DEFAULT_KUBELET_CPU, DEFAULT_NODES_PER_POD, DEFAULT_PRIVILEGED, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINT,
     DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS,
     DEFAULT_WORKLOAD_KIND, defaultProxyResources, ImageService, STACK_LABEL_KEY, Taint,
     WorkloadKind,
@@ -13,7 +13,8 @@ import { HollowNodeSync, NodeReaper } from "./nodeReaper";
 import { APPLY_ANNOTATIONS, expectedNodeNames, nodeClusterObjects } from "./ownership";
 import { OwnershipGuard } from "./ownershipGuard";
 import { KUBELET_KUBECONFIG_KEY, PROXY_KUBECONFIG_KEY, shardCount } from "./credentials";
-import { KUBEMARK_IMAGE_ENDPOINT, podLabels, stackNodeSelector, workloadManifest } from "./podspec";
+import { LAST_WORKLOAD_SUFFIX, podLayout, statefulNodeNames } from "./nodeNames";
+import { KUBEMARK_IMAGE_ENDPOINT, podLabels, stackNodeSelector, stackPodSelector, workloadManifest } from "./podspec";
 import { TargetCredentials, targetCredentialObjects } from "./targetCredentials";
 
 export interface HollowNodesArgs {
@@ -44,6 +45,11 @@ export interface HollowNodesArgs {
     nodeKubeconfig: pulumi.Input<string>;
     /** Number of hollow nodes. Defaults to DEFAULT_REPLICAS (10). */
     replicas?: number;
+    /**
+     * Hollow nodes per pod, named `<pod>-<k>`; the workload gets the full pods, a second one (`<workloadName>-last`,
+     * 0 or 1 pod) holds the rest. Defaults to 1: one per pod, named as the pod, as upstream.
+     */
+    nodesPerPod?: number;
     /** StatefulSet, Deployment or ReplicationController. Defaults to StatefulSet. */
     workloadKind?: WorkloadKind;
     /** Image with `sysctl` for the inotify init container. Defaults to busybox:1.36. */
@@ -86,6 +92,9 @@ export class HollowNodes extends pulumi.ComponentResource {
     /** Label selector of exactly this stack's hollow Nodes in the target. */
     public readonly nodeSelector: pulumi.Output<string>;
     public readonly replicas: pulumi.Output<number>;
+    public readonly nodesPerPod: pulumi.Output<number>;
+    /** Hollow pods the workloads run: the full ones and the last. */
+    public readonly pods: pulumi.Output<number>;
     public readonly readyNodes: pulumi.Output<number>;
 
     constructor(name: string, args: HollowNodesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -95,18 +104,20 @@ export class HollowNodes extends pulumi.ComponentResource {
         const kind = args.workloadKind ?? DEFAULT_WORKLOAD_KIND;
         const selector = stackNodeSelector(args.stackLabelValue);
         const labels = podLabels({ workloadName: args.workloadName, stackLabelValue: args.stackLabelValue });
-        const podSelector = Object.entries(labels).map(([k, v]) => `${k}=${v}`).sort().join(",");
+        const podSelector = stackPodSelector(args.stackLabelValue);
         const targetKubeconfig = pulumi.secret(args.targetKubeconfig);
         const nodeKubeconfig = pulumi.secret(args.nodeKubeconfig);
         const reaperTimeoutSeconds = args.reaperTimeoutSeconds ?? DEFAULT_REAPER_TIMEOUT_SECONDS;
 
         const createNamespace = args.createNamespace ?? DEFAULT_CREATE_NAMESPACE;
         const secretName = `${args.workloadName}-kubeconfig`;
+        const nodesPerPod = args.nodesPerPod ?? DEFAULT_NODES_PER_POD;
+        const layout = podLayout(replicas, nodesPerPod);
         const nodeNames = expectedNodeNames(kind, args.workloadName, replicas);
         const hollowProxy = args.hollowProxy ?? DEFAULT_HOLLOW_PROXY;
         // Only StatefulSet pods have names known in advance, so only they can carry a certificate of their own.
         const perNodeCertificates = kind === "StatefulSet";
-        const certNodeNames = perNodeCertificates ? Array.from({ length: replicas }, (_, i) => `${nodeNames.prefix}${i}`) : [];
+        const certNodeNames = perNodeCertificates ? statefulNodeNames(args.workloadName, replicas, nodesPerPod) : [];
         const certSecretNames = Array.from({ length: shardCount(certNodeNames.length) }, (_, k) => `${args.workloadName}-certs-${k}`);
         // First in the graph: everything below waits for it, so a refusal changes nothing in either cluster.
         const guard = new OwnershipGuard(`${name}-ownership`, {
@@ -118,6 +129,7 @@ export class HollowNodes extends pulumi.ComponentResource {
             existingNamespace: createNamespace ? "" : args.namespace,
             nodeNamePrefix: nodeNames.prefix,
             nodeCount: nodeNames.count,
+            nodesPerPod,
         }, { parent: this });
 
         const namespace = createNamespace
@@ -152,11 +164,17 @@ export class HollowNodes extends pulumi.ComponentResource {
         };
         const reaper = new NodeReaper(`${name}-reaper`, { ...target, timeoutSeconds: reaperTimeoutSeconds }, { parent: this, dependsOn: [guard] });
 
-        const manifest = pulumi.all([args.image, credentials.generation]).apply(([image, generation]) => {
+        // The main workload runs the full pods; `-last` always exists (0 or 1 pod) so that a change of the rest is an
+        // update the sweep waits for, never a delete the engine would run after it.
+        const parts = [
+            { role: "workload", workloadName: args.workloadName, pods: layout.fullPods, nodesInPod: layout.indexed ? nodesPerPod : undefined },
+            { role: "last", workloadName: `${args.workloadName}${LAST_WORKLOAD_SUFFIX}`, pods: layout.rest > 0 ? 1 : 0, nodesInPod: layout.indexed ? Math.max(layout.rest, 1) : undefined },
+        ];
+        const manifests = parts.map((part) => pulumi.unsecret(pulumi.all([args.image, credentials.generation]).apply(([image, generation]) => {
             const m = workloadManifest({
-                kind, namespace: args.namespace, replicas, image,
+                kind, namespace: args.namespace, replicas: part.pods, image, nodesInPod: part.nodesInPod,
                 credentialSecrets: [secretName, ...certSecretNames], perNodeCertificates,
-                workloadName: args.workloadName, stackLabelValue: args.stackLabelValue,
+                workloadName: part.workloadName, stackLabelValue: args.stackLabelValue,
                 initImage: args.initImage ?? DEFAULT_INIT_IMAGE,
                 imageService: args.imageService ?? DEFAULT_IMAGE_SERVICE,
                 criSocket: args.criSocket ?? CRI_SOCKETS.containerd,
@@ -172,35 +190,38 @@ export class HollowNodes extends pulumi.ComponentResource {
                 logVerbosity: args.logVerbosity ?? DEFAULT_LOG_VERBOSITY,
             });
             // Renewed credentials must restart the hollow nodes: files mounted by subPath never change in a running pod.
-            m.spec.template.metadata.annotations = { "kubemark-pulumi/credentials": generation };
+            m.spec.template.metadata.annotations = { ...m.spec.template.metadata.annotations, "kubemark-pulumi/credentials": generation };
             m.metadata.annotations = { ...m.metadata.annotations, ...APPLY_ANNOTATIONS };
             return m;
+        })));
+        const workloads = parts.map((part, i): pulumi.CustomResource => {
+            const workloadArgs = { metadata: manifests[i].metadata, spec: manifests[i].spec };
+            const workloadOpts = { parent: this, provider, dependsOn: [reaper, ...secrets] };
+            return kind === "StatefulSet"
+                ? new k8s.apps.v1.StatefulSet(`${name}-${part.role}`, workloadArgs, workloadOpts)
+                : kind === "Deployment"
+                    ? new k8s.apps.v1.Deployment(`${name}-${part.role}`, workloadArgs, workloadOpts)
+                    : new k8s.core.v1.ReplicationController(`${name}-${part.role}`, workloadArgs, workloadOpts);
         });
-        const plainManifest = pulumi.unsecret(manifest);
-        const workloadArgs = { metadata: plainManifest.metadata, spec: plainManifest.spec };
-        const workloadOpts = { parent: this, provider, dependsOn: [reaper, ...secrets] };
-        const workload: pulumi.CustomResource = kind === "StatefulSet"
-            ? new k8s.apps.v1.StatefulSet(`${name}-workload`, workloadArgs, workloadOpts)
-            : kind === "Deployment"
-                ? new k8s.apps.v1.Deployment(`${name}-workload`, workloadArgs, workloadOpts)
-                : new k8s.core.v1.ReplicationController(`${name}-workload`, workloadArgs, workloadOpts);
 
         const sync = new HollowNodeSync(`${name}-sync`, {
             ...target,
             replicas,
             readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
             sweepTimeoutSeconds: reaperTimeoutSeconds,
-            workloadFingerprint: plainManifest.apply((m) => digest(JSON.stringify(m))),
-        }, { parent: this, dependsOn: [workload] });
+            workloadFingerprint: pulumi.all(manifests).apply((ms) => digest(JSON.stringify(ms))),
+        }, { parent: this, dependsOn: workloads });
 
         this.namespace = namespace;
         this.workloadName = pulumi.output(args.workloadName);
         this.nodeSelector = pulumi.output(selector);
         this.replicas = pulumi.output(replicas);
+        this.nodesPerPod = pulumi.output(nodesPerPod);
+        this.pods = pulumi.output(layout.fullPods + (layout.rest > 0 ? 1 : 0));
         this.readyNodes = sync.readyNodes;
         this.registerOutputs({
             namespace: this.namespace, workloadName: this.workloadName, nodeSelector: this.nodeSelector,
-            replicas: this.replicas, readyNodes: this.readyNodes,
+            replicas: this.replicas, nodesPerPod: this.nodesPerPod, pods: this.pods, readyNodes: this.readyNodes,
         });
     }
 }

@@ -1,6 +1,7 @@
 // Pure builders for the hollow-node pod: kubemark flags, pod spec and workload manifests.
 import type { ContainerResources, Settings, WorkloadKind } from "./config";
 import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "./config";
+import { POD_NODES_ANNOTATION } from "./nodeNames";
 import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "./credentials";
 
 /** Where kubemark's hollow kubelet dials the image service: hard-coded in pkg/kubemark/hollow_kubelet.go. */
@@ -27,7 +28,22 @@ export interface HollowPodOptions extends Pick<Settings, "initImage" | "stackLab
     readonly perNodeCertificates: boolean;
     /** Path inside the container that kubemark dials; upstream binaries use KUBEMARK_IMAGE_ENDPOINT. */
     readonly imageEndpoint: string;
+    /**
+     * Hollow nodes in each pod, named `<pod>-<k>` and announced by POD_NODES_ANNOTATION; undefined runs one,
+     * named as its pod, exactly as before nodesPerPod existed.
+     */
+    readonly nodesInPod?: number;
 }
+
+/** Each hollow kubelet of a pod listens on its own ports (they share the pod's network); k = 0 keeps upstream's. */
+export const KUBELET_PORT = 10250;
+export const KUBELET_READ_ONLY_PORT = 10255;
+export const PORT_STRIDE = 10;
+
+/** One hollow node of a pod: its index, or undefined for the one-per-pod layout. */
+type Slot = number | undefined;
+const slotName = (base: string, k: Slot) => (k === undefined ? base : `${base}-${k}`);
+const nodeNameOf = (k: Slot) => slotName("$(NODE_NAME)", k);
 
 /** The labels a hollow Node registers with: the seed's `hollow-node=true`, the stack's, then the user's. */
 export function nodeLabels(o: Pick<HollowPodOptions, "stackLabelValue" | "nodeLabels">): [string, string][] {
@@ -38,6 +54,11 @@ export function nodeLabels(o: Pick<HollowPodOptions, "stackLabelValue" | "nodeLa
 /** The label selector of exactly this stack's hollow Nodes. */
 export function stackNodeSelector(stackLabelValue: string): string {
     return `${STACK_LABEL_KEY}=${stackLabelValue}`;
+}
+
+/** Every hollow pod of the stack, of its main workload and of the one holding the last pod. */
+export function stackPodSelector(stackLabelValue: string): string {
+    return `app.kubernetes.io/name=hollow-node,${STACK_LABEL_KEY}=${stackLabelValue}`;
 }
 
 export function podLabels(o: Pick<HollowPodOptions, "workloadName" | "stackLabelValue">): Record<string, string> {
@@ -55,11 +76,13 @@ function flags(pairs: readonly (readonly [string, string])[]): string[] {
 
 const joinPairs = (pairs: readonly (readonly [string, string])[]) => pairs.map(([k, v]) => `${k}=${v}`).join(",");
 
-export function kubeletFlags(o: HollowPodOptions): string[] {
+export function kubeletFlags(o: HollowPodOptions, k?: Slot): string[] {
     const taints = o.nodeTaints.map((t) => `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`).sort().join(",");
     return flags([
         ["morph", "kubelet"],
-        ["name", "$(NODE_NAME)"],
+        ["name", nodeNameOf(k)],
+        ["kubelet-port", k === undefined ? "" : String(KUBELET_PORT + PORT_STRIDE * k)],
+        ["kubelet-read-only-port", k === undefined ? "" : String(KUBELET_READ_ONLY_PORT + PORT_STRIDE * k)],
         ["kubeconfig", `${CREDENTIALS_MOUNT}/${KUBELET_KUBECONFIG_KEY}`],
         ["node-labels", joinPairs(nodeLabels(o))],
         ["register-with-taints", taints],
@@ -70,10 +93,10 @@ export function kubeletFlags(o: HollowPodOptions): string[] {
     ]);
 }
 
-export function proxyFlags(o: HollowPodOptions): string[] {
+export function proxyFlags(o: HollowPodOptions, k?: Slot): string[] {
     return flags([
         ["morph", "proxy"],
-        ["name", "$(NODE_NAME)"],
+        ["name", nodeNameOf(k)],
         ["kubeconfig", `${CREDENTIALS_MOUNT}/${PROXY_KUBECONFIG_KEY}`],
         ["v", String(o.logVerbosity)],
     ]);
@@ -92,43 +115,54 @@ const credentialFile = (file: string, key: { subPath: string } | { subPathExpr: 
  * Each container mounts single files of the credentials volume, so it sees only its own: the kubelet its
  * kubeconfig and, by subPathExpr on its pod name, its own certificate and key; the proxy only its token.
  */
-export function credentialMounts(o: Pick<HollowPodOptions, "perNodeCertificates">): { kubelet: Manifest[]; proxy: Manifest[] } {
+export function credentialMounts(o: Pick<HollowPodOptions, "perNodeCertificates">, k?: Slot): { kubelet: Manifest[]; proxy: Manifest[] } {
     const kubelet = [credentialFile(KUBELET_KUBECONFIG_KEY, { subPath: KUBELET_KUBECONFIG_KEY })];
     if (o.perNodeCertificates) {
-        kubelet.push(credentialFile(KUBELET_CERT_FILE, { subPathExpr: certKey("$(NODE_NAME)") }),
-            credentialFile(KUBELET_KEY_FILE, { subPathExpr: keyKey("$(NODE_NAME)") }));
+        kubelet.push(credentialFile(KUBELET_CERT_FILE, { subPathExpr: certKey(nodeNameOf(k)) }),
+            credentialFile(KUBELET_KEY_FILE, { subPathExpr: keyKey(nodeNameOf(k)) }));
     }
     return { kubelet, proxy: [credentialFile(PROXY_KUBECONFIG_KEY, { subPath: PROXY_KUBECONFIG_KEY })] };
 }
 
-export function podSpec(o: HollowPodOptions): Manifest {
-    const hostImageService = o.imageService === "host";
-    const credentials = credentialMounts(o);
-    // The hollow kubelet's fake CRI listens on a socket under /tmp, which a scratch-based image lacks.
-    const tmp = { name: "tmp", mountPath: "/tmp" };
+/** The containers of one hollow node: its kubelet and, when on, its proxy. */
+function hollowContainers(o: HollowPodOptions, k: Slot): Manifest[] {
+    const credentials = credentialMounts(o, k);
+    // The hollow kubelet's fake CRI listens on a socket under /tmp, which a scratch-based image lacks;
+    // several kubelets of one pod each get their own directory of it.
+    const tmp = k === undefined ? { name: "tmp", mountPath: "/tmp" } : { name: "tmp", mountPath: "/tmp", subPath: slotName("node", k) };
     const mounts = [...credentials.kubelet, tmp];
+    const ports = k === undefined
+        ? [{ containerPort: KUBELET_PORT, name: "kubelet" }, { containerPort: KUBELET_READ_ONLY_PORT, name: "kubelet-ro" }]
+        : [{ containerPort: KUBELET_PORT + PORT_STRIDE * k, name: `kubelet-${k}` }, { containerPort: KUBELET_READ_ONLY_PORT + PORT_STRIDE * k, name: `kubelet-ro-${k}` }];
     const containers: Manifest[] = [{
-        name: "hollow-kubelet",
+        name: slotName("hollow-kubelet", k),
         image: o.image,
         command: ["/kubemark"],
-        args: kubeletFlags(o),
+        args: kubeletFlags(o, k),
         env: nodeNameEnv,
-        ports: [{ containerPort: 10250, name: "kubelet" }, { containerPort: 10255, name: "kubelet-ro" }],
-        volumeMounts: hostImageService ? [...mounts, { name: "cri-socket", mountPath: o.imageEndpoint }] : mounts,
+        ports,
+        volumeMounts: o.imageService === "host" ? [...mounts, { name: "cri-socket", mountPath: o.imageEndpoint }] : mounts,
         resources: requests(o.kubeletResources),
         ...(o.privileged ? { securityContext: { privileged: true } } : {}),
     }];
     if (o.hollowProxy) {
         containers.push({
-            name: "hollow-proxy",
+            name: slotName("hollow-proxy", k),
             image: o.image,
             command: ["/kubemark"],
-            args: proxyFlags(o),
+            args: proxyFlags(o, k),
             env: nodeNameEnv,
             volumeMounts: [...credentials.proxy, tmp],
             resources: requests(o.proxyResources),
         });
     }
+    return containers;
+}
+
+export function podSpec(o: HollowPodOptions): Manifest {
+    const hostImageService = o.imageService === "host";
+    const slots: Slot[] = o.nodesInPod === undefined ? [undefined] : Array.from({ length: o.nodesInPod }, (_, k) => k);
+    const containers = slots.flatMap((k) => hollowContainers(o, k));
     const volumes: Manifest[] = [
         // Owner-only files: kubemark runs as root, nothing else in the pod needs to read them.
         { name: "credentials", projected: { defaultMode: 0o400, sources: o.credentialSecrets.map((name) => ({ secret: { name } })) } },
@@ -183,7 +217,10 @@ export function workloadManifest(o: WorkloadOptions): Manifest {
         // Readiness is judged on the target's Nodes by HollowNodeSync, not on pods by the provider.
         annotations: { "pulumi.com/skipAwait": "true" },
     };
-    const template = { metadata: { labels }, spec: podSpec(o) };
+    const template = {
+        metadata: o.nodesInPod === undefined ? { labels } : { labels, annotations: { [POD_NODES_ANNOTATION]: String(o.nodesInPod) } },
+        spec: podSpec(o),
+    };
     switch (o.kind) {
         case "StatefulSet":
             // Stable pod names are stable Node names: a restarted pod re-registers the same Node.

@@ -37,9 +37,9 @@ export async function leaseNames(cp: ControlPlane): Promise<string[]> {
 
 /**
  * The kubeconfig a hollow kubelet of `pod` would use: its `kubelet.kubeconfig` from the pod's credential
- * Secrets, with the certificate files it mounts by subPathExpr (its own, by pod name) inlined.
+ * Secrets, with the certificate files it mounts by subPathExpr (its own, by Node name) inlined.
  */
-export async function podKubeconfig(nodeCluster: ControlPlane, pod: k8s.V1Pod): Promise<string> {
+export async function podKubeconfig(nodeCluster: ControlPlane, pod: k8s.V1Pod, nodeName = pod.metadata!.name!): Promise<string> {
     const { core } = clients(nodeCluster);
     const namespace = pod.metadata!.namespace!;
     const sources = pod.spec!.volumes!.find((v) => v.name === "credentials")!.projected!.sources!;
@@ -53,9 +53,8 @@ export async function podKubeconfig(nodeCluster: ControlPlane, pod: k8s.V1Pod): 
     const doc = yaml.load(data["kubelet.kubeconfig"]) as { users: { user: Record<string, string> }[] };
     const user = doc.users[0].user;
     if (user["client-certificate"]) {
-        const name = pod.metadata!.name!;
-        user["client-certificate-data"] = Buffer.from(data[`${name}.crt`]).toString("base64");
-        user["client-key-data"] = Buffer.from(data[`${name}.key`]).toString("base64");
+        user["client-certificate-data"] = Buffer.from(data[`${nodeName}.crt`]).toString("base64");
+        user["client-key-data"] = Buffer.from(data[`${nodeName}.key`]).toString("base64");
         delete user["client-certificate"];
         delete user["client-key"];
     }
@@ -70,20 +69,22 @@ export function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane, na
             try {
                 const pods = await clients(nodeCluster).core.listNamespacedPod({ namespace });
                 const existing = new Set(await nodeNames(target));
-                for (const pod of pods.items) {
-                    const name = pod.metadata!.name!;
-                    if (pod.metadata!.deletionTimestamp || existing.has(name)) {
+                // Each kubelet container is one Node: `--name` with the pod's name for $(NODE_NAME).
+                const kubelets = pods.items.filter((pod) => !pod.metadata!.deletionTimestamp).flatMap((pod) => pod.spec!.containers
+                    .filter((c) => /^hollow-kubelet(-\d+)?$/.test(c.name)).map((c) => ({ pod, args: c.args! })));
+                for (const { pod, args } of kubelets) {
+                    const flag = (f: string) => args.find((a) => a.startsWith(`--${f}=`))?.slice(f.length + 3) ?? "";
+                    const name = flag("name").replace("$(NODE_NAME)", pod.metadata!.name!);
+                    if (existing.has(name)) {
                         continue;
                     }
-                    const args = pod.spec!.containers.find((c) => c.name === "hollow-kubelet")!.args!;
-                    const flag = (f: string) => args.find((a) => a.startsWith(`--${f}=`))?.slice(f.length + 3) ?? "";
                     const labels = Object.fromEntries(flag("node-labels").split(",").map((kv) => kv.split("=") as [string, string]));
                     const taints = flag("register-with-taints").split(",").filter(Boolean).map((t) => {
                         const [kv, effect] = t.split(":");
                         const [key, value] = kv.split("=");
                         return { key, value, effect };
                     });
-                    await registerAs(await podKubeconfig(nodeCluster, pod), name, labels, taints);
+                    await registerAs(await podKubeconfig(nodeCluster, pod, name), name, labels, taints);
                 }
             } catch {
                 // The target may be down on purpose; try again.

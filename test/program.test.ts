@@ -130,6 +130,12 @@ describe("program", () => {
             });
 
             const all = (type: string) => get().resources.filter((r) => r.type === type);
+            /** The main workload; `-last` holds the last pod when replicas is not a multiple of nodesPerPod. */
+            const workloadOf = (role: "workload" | "last") => {
+                const found = all("kubernetes:apps/v1:StatefulSet").filter((r) => r.name.endsWith(`-${role}`));
+                assert.equal(found.length, 1, `${role}: ${found.length}`);
+                return found[0];
+            };
 
             it("puts no operator credential in the node cluster: the Secrets hold the pods' own certificates and tokens, all secret", () => {
                 const secrets = all("kubernetes:core/v1:Secret");
@@ -150,8 +156,8 @@ describe("program", () => {
                 }
                 assert.ok(isSecret(one("pulumi-nodejs:dynamic/kubemark:HollowCredentials").inputs.targetKubeconfig));
                 assert.ok(all("pulumi:providers:kubernetes").every((p) => isSecret(p.inputs.kubeconfig)));
-                const workload = JSON.stringify(one("kubernetes:apps/v1:StatefulSet").inputs);
-                assert.doesNotMatch(workload, /super-secret-token|TOKEN-|CERT-/);
+                const workloads = JSON.stringify(all("kubernetes:apps/v1:StatefulSet").map((w) => w.inputs));
+                assert.doesNotMatch(workloads, /super-secret-token|TOKEN-|CERT-/);
             });
 
             it("creates nothing in either cluster before the ownership guard, whose credentials are secret", () => {
@@ -163,7 +169,7 @@ describe("program", () => {
                     }
                 }
                 assert.ok(isSecret(guard.inputs.nodeKubeconfig) && isSecret(guard.inputs.targetKubeconfig));
-                assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Namespace", "Secret", "Secret", "StatefulSet"]);
+                assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Namespace", "Secret", "Secret", "StatefulSet", "StatefulSet"]);
                 assert.deepEqual(reveal(guard.inputs.targetObjects).map((r: { kind: string }) => r.kind), ["Namespace", "ServiceAccount", "ClusterRoleBinding"]);
                 assert.equal(reveal(guard.inputs.nodeCount), get().outputs.replicas);
             });
@@ -179,18 +185,27 @@ describe("program", () => {
                 }
             });
 
-            it("makes the workload depend on the reaper, and the sync on the workload", () => {
+            it("makes both workloads depend on the reaper, and the sync on both", () => {
                 const reaper = one("pulumi-nodejs:dynamic/kubemark:NodeReaper");
-                const workload = one("kubernetes:apps/v1:StatefulSet");
                 const sync = one("pulumi-nodejs:dynamic/kubemark:HollowNodeSync");
-                assert.ok(workload.deps.includes(reaper.urn), `${workload.deps} lacks ${reaper.urn}`);
-                assert.ok(sync.deps.includes(workload.urn));
+                for (const workload of [workloadOf("workload"), workloadOf("last")]) {
+                    assert.ok(workload.deps.includes(reaper.urn), `${workload.deps} lacks ${reaper.urn}`);
+                    assert.ok(sync.deps.includes(workload.urn));
+                }
+            });
+
+            it("spreads replicas over pods of nodesPerPod, the rest in the last workload's one pod", () => {
+                const perPod = Number(get().outputs.nodesPerPod);
+                const replicas = Number(get().outputs.replicas);
+                assert.equal(workloadOf("workload").inputs.spec.replicas, Math.floor(replicas / perPod));
+                assert.equal(workloadOf("last").inputs.spec.replicas, replicas % perPod > 0 ? 1 : 0);
+                assert.equal(get().outputs.pods, Math.ceil(replicas / perPod));
             });
 
             it("runs the stack's version with this stack's labels and the default taint", () => {
                 const version = get().outputs.kubernetesVersion as string;
-                const spec = one("kubernetes:apps/v1:StatefulSet").inputs.spec;
-                const kubelet = spec.template.spec.containers.find((c: { name: string }) => c.name === "hollow-kubelet");
+                const spec = workloadOf("workload").inputs.spec;
+                const kubelet = spec.template.spec.containers.find((c: { name: string }) => /^hollow-kubelet(-0)?$/.test(c.name));
                 const prebuilt = get().resources.every((r) => !r.type.startsWith("docker:"));
                 if (prebuilt) {
                     assert.equal(kubelet.image, get().outputs.imageRef, "pods run the configured image");
@@ -246,9 +261,27 @@ describe("program", () => {
         assert.deepEqual(namespaces, ["team-a-identity"], "only the target's identity namespace");
         const guard = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:OwnershipGuard")!;
         assert.equal(reveal(guard.inputs.existingNamespace), "team-a");
-        assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Secret", "Secret", "StatefulSet"]);
+        assert.deepEqual(reveal(guard.inputs.nodeObjects).map((r: { kind: string }) => r.kind), ["Secret", "Secret", "StatefulSet", "StatefulSet"]);
         assert.equal(run.resources.find((r) => r.type === "kubernetes:core/v1:Secret")!.inputs.metadata.namespace, "team-a");
         assert.equal(run.outputs.namespace, "team-a");
+    });
+
+    it("with nodesPerPod 4 and 10 replicas: two full pods, a last pod of 2, a certificate per Node", async () => {
+        const run = await runStack("dev", { "kubemark:nodesPerPod": "4", "kubemark:replicas": "10" });
+        const workloads = run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
+        const spec = (role: string) => workloads.find((w) => w.name.endsWith(`-${role}`))!.inputs.spec;
+        assert.equal(spec("workload").replicas, 2);
+        assert.equal(spec("last").replicas, 1);
+        assert.deepEqual(spec("workload").template.metadata.annotations["kubemark-pulumi/hollow-nodes"], "4");
+        assert.deepEqual(spec("last").template.metadata.annotations["kubemark-pulumi/hollow-nodes"], "2");
+        assert.equal(spec("last").template.spec.containers.filter((c: { name: string }) => c.name.startsWith("hollow-kubelet-")).length, 2);
+        assert.deepEqual([run.outputs.pods, run.outputs.nodesPerPod, run.outputs.replicas], [3, 4, 10]);
+        const certs = reveal(run.resources.find((r) => r.name.endsWith("-certs-0"))!.inputs.stringData);
+        assert.deepEqual(Object.keys(certs).filter((k) => k.endsWith(".crt")).sort(), [
+            ...[0, 1].flatMap((p) => [0, 1, 2, 3].map((k) => `hollow-node-dev-${p}-${k}.crt`)), "hollow-node-dev-last-0-0.crt", "hollow-node-dev-last-0-1.crt",
+        ].sort());
+        const guard = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:OwnershipGuard")!;
+        assert.equal(reveal(guard.inputs.nodesPerPod), 4);
     });
 
     it("shares no Kubernetes name or Node selector between two stacks", () => {
