@@ -12,6 +12,8 @@ const STACK = "lab";
 const NS = `kubemark-${STACK}`;
 const SELECTOR = `${STACK_LABEL_KEY}=kubemark.${STACK}`;
 const OLD = { stack: "lab130", version: "v1.30.14" };
+/** Several hollow nodes per pod: 4 per pod, so 10 is two full pods and a last pod of 2. */
+const DENSE = { stack: "dense", perPod: 4 };
 const figures: string[] = [];
 const report = (line: string) => {
     figures.push(line);
@@ -65,19 +67,21 @@ describe("hollow nodes for real in the lab", { skip }, () => {
         }
         project = copyProject(["Pulumi.lab.yaml"]);
         fs.copyFileSync(`${project}/Pulumi.lab.yaml`, `${project}/Pulumi.${OLD.stack}.yaml`);
-        for (const stack of [STACK, OLD.stack]) {
+        fs.copyFileSync(`${project}/Pulumi.lab.yaml`, `${project}/Pulumi.${DENSE.stack}.yaml`);
+        for (const stack of [STACK, OLD.stack, DENSE.stack]) {
             assert.equal((await cli(stack, ["stack", "init"])).code, 0);
             await configure(stack, [["nodeKubeconfig", kubeconfigFile("node")], ["targetKubeconfig", kubeconfigFile("target")]]);
         }
         await configure(STACK, [["image", images["v1.31.0"]]]);
         // The older release also runs unprivileged: no init container, the hollow kubelet without privilege.
         await configure(OLD.stack, [["image", images[OLD.version]], ["kubernetesVersion", OLD.version], ["replicas", "3"], ["privileged", "false"]]);
+        await configure(DENSE.stack, [["image", images["v1.31.0"]], ["nodesPerPod", String(DENSE.perPod)]]);
     });
 
     after(async () => {
         console.log(`\n[e2e] figures:\n${figures.map((f) => `  ${f}`).join("\n")}`);
         if (project) {
-            for (const stack of [OLD.stack, STACK]) {
+            for (const stack of [DENSE.stack, OLD.stack, STACK]) {
                 await cli(stack, ["destroy", "--yes", "--skip-preview"]);
             }
             fs.rmSync(project, { recursive: true, force: true });
@@ -192,6 +196,55 @@ describe("hollow nodes for real in the lab", { skip }, () => {
         assert.equal(done.code, 0, done.out);
         report(`up 5 -> 8 with ${victim} killed midway: converged in ${done.seconds.toFixed(1)}s`);
         assert.equal((await hollowNodes()).filter(isReady).length, 8);
+    });
+
+    it(`${DENSE.perPod} hollow nodes per pod: register as <pod>-<k>; scale down across a pod boundary and back; destroy leaves nothing`, { timeout: 1_200_000 }, async () => {
+        const selector = `${STACK_LABEL_KEY}=kubemark.${DENSE.stack}`;
+        const ns = `kubemark-${DENSE.stack}`;
+        const w = `hollow-node-${DENSE.stack}`;
+        const names = async () => (await hollowNodes(selector)).map((n) => n.metadata!.name!).sort();
+        const readyCount = async () => (await hollowNodes(selector)).filter(isReady).length;
+        const seconds = await up(DENSE.stack);
+        report(`pulumi up, 10 hollow nodes at ${DENSE.perPod} per pod (3 pods): ${seconds.toFixed(1)}s from start to all Ready`);
+        const full = (pod: number) => [0, 1, 2, 3].map((k) => `${w}-${pod}-${k}`);
+        assert.deepEqual(await names(), [...full(0), ...full(1), `${w}-last-0-0`, `${w}-last-0-1`].sort());
+        assert.equal(await readyCount(), 10);
+        const pods = await hollowPods(ns);
+        assert.deepEqual(pods.map((p) => p.metadata!.name!).sort(), [`${w}-0`, `${w}-1`, `${w}-last-0`]);
+        const csrs = await clientsOf("target").certificates.listCertificateSigningRequest({ labelSelector: selector });
+        assert.equal(csrs.items.filter((c) => c.status?.certificate).length, 10, "one certificate per hollow node, not per pod");
+        await sleep(30_000);
+        for (const pod of await hollowPods(ns)) {
+            for (const st of pod.status?.containerStatuses ?? []) {
+                assert.ok(st.state?.running && st.restartCount === 0, `${pod.metadata?.name}/${st.name}: ${JSON.stringify(st.state)}, ${st.restartCount} restarts`);
+            }
+        }
+        const usage = await podUsage(ns);
+        const fullPod = usage.get(`${w}-0`)!;
+        const sum = (prefix: string, k: "memoryMiB" | "millicores") => Object.entries(fullPod).filter(([c]) => c.startsWith(prefix)).reduce((a, [, u]) => a + u[k], 0);
+        report(`one pod of ${DENSE.perPod}: kubelets ${sum("hollow-kubelet", "memoryMiB").toFixed(1)} MiB, ${sum("hollow-kubelet", "millicores").toFixed(1)}m; ` +
+            `proxies ${sum("hollow-proxy", "memoryMiB").toFixed(1)} MiB, ${sum("hollow-proxy", "millicores").toFixed(1)}m`);
+
+        // 10 -> 6: pod 1 goes with its four Nodes; the last pod keeps its two.
+        await configure(DENSE.stack, [["replicas", "6"]]);
+        const down = await up(DENSE.stack);
+        report(`up 10 -> 6 at ${DENSE.perPod} per pod: ${down.toFixed(1)}s`);
+        assert.deepEqual(await names(), [...full(0), `${w}-last-0-0`, `${w}-last-0-1`].sort());
+        // 6 -> 8: two full pods, no last pod; its Nodes are swept.
+        await configure(DENSE.stack, [["replicas", "8"]]);
+        const back = await up(DENSE.stack);
+        report(`up 6 -> 8 at ${DENSE.perPod} per pod: ${back.toFixed(1)}s`);
+        assert.deepEqual(await names(), [...full(0), ...full(1)].sort());
+        assert.equal(await readyCount(), 8);
+        assert.deepEqual((await hollowPods(ns)).map((p) => p.metadata!.name!).sort(), [`${w}-0`, `${w}-1`]);
+
+        const destroy = await cli(DENSE.stack, ["destroy", "--yes", "--skip-preview"]);
+        assert.equal(destroy.code, 0, destroy.out);
+        report(`destroy of 8 hollow nodes at ${DENSE.perPod} per pod: ${destroy.seconds.toFixed(1)}s`);
+        assert.deepEqual(await names(), []);
+        const leases = (await clientsOf("target").coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items.map((l) => l.metadata!.name!);
+        assert.deepEqual(leases.filter((l) => l.startsWith(`${w}-`)), []);
+        assert.deepEqual((await clientsOf("target").certificates.listCertificateSigningRequest({ labelSelector: selector })).items, []);
     });
 
     it(`two releases side by side: ${OLD.version} Nodes next to v1.31.0 ones; destroying one leaves the other`, { timeout: 900_000 }, async () => {
