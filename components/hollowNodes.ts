@@ -52,7 +52,7 @@ export interface HollowNodesArgs {
     nodesPerPod?: number;
     /** StatefulSet, Deployment or ReplicationController. Defaults to StatefulSet. */
     workloadKind?: WorkloadKind;
-    /** Image with `sysctl` for the inotify init container. Defaults to busybox:1.36. */
+    /** Image with `sh` and `sysctl` for the inotify init container. Defaults to busybox:1.36. */
     initImage?: string;
     /** `fake` (kubemark's own, no socket) or `host` (the node's CRI). Defaults to fake. */
     imageService?: ImageService;

@@ -91,7 +91,8 @@ describe("podSpec", () => {
     }
     it("runs the inotify init container, tolerates unreachable, spreads, and keeps the node cluster's token out", () => {
         const spec = podSpec(options());
-        assert.deepEqual(spec.initContainers[0].command, ["sysctl", "-w", "fs.inotify.max_user_instances=1000"]);
+        assert.deepEqual(spec.initContainers[0].command, ["sh", "-c", "read current < /proc/sys/fs/inotify/max_user_instances; " +
+            '[ "$current" -ge 8192 ] || sysctl -w fs.inotify.max_user_instances=8192']);
         assert.equal(spec.initContainers[0].image, "busybox:1.36");
         assert.deepEqual(spec.tolerations, [{ key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 900 }]);
         assert.equal(spec.topologySpreadConstraints[0].topologyKey, "kubernetes.io/hostname");
