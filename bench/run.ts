@@ -10,6 +10,7 @@ import { kubectlDelete, kubectlNodesThenRawLeases, rawConcurrent, rawDelete, run
 import { allGone, createPods, createPopulation, foreignFingerprint, setReady } from "./population";
 import { apiserverPid, openWindow, Window } from "./probe";
 import type { Task } from "./worker";
+import { densitySection } from "./densityReport";
 
 interface Row { n: number; op: string; w: Window; rssMb?: number; touched?: number; note?: string }
 
@@ -193,7 +194,9 @@ async function main(): Promise<void> {
     // Only a full run replaces the committed table; partial runs (BENCH_ONLY, BENCH_N, BENCH_QUICK) stay beside the build.
     const full = !ONLY && !quick && !process.env.BENCH_N;
     const out = full ? path.join(__dirname, "..", "..", "bench", "results.md") : path.join(__dirname, "..", "results-partial.md");
-    fs.writeFileSync(out, md);
+    // The density section comes from npm run bench:density (the lab), which this run does not repeat.
+    const density = full ? densitySection() : "";
+    fs.writeFileSync(out, density ? `${md.trimEnd()}\n\n${density}` : md);
     say(`wrote ${out}`);
 }
 

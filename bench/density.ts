@@ -1,0 +1,333 @@
+// npm run bench:density: what hollow nodes cost on the lab's one real worker, per pod layout, and how many it holds.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { STACK_LABEL_KEY } from "../components/config";
+import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, REGISTRY, sleep } from "../e2e/lab";
+import { buildImage } from "../lab/buildImage";
+import { toolchainDir } from "../test/controlPlane";
+import { copyProject, pulumi } from "../test/pulumiCli";
+import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "./cgroups";
+import { densityMarkdown, DensityRun, LayoutRow, writeDensitySection } from "./densityReport";
+
+const STACK = "density";
+const NS = `kubemark-${STACK}`;
+const SELECTOR = `${STACK_LABEL_KEY}=kubemark.${STACK}`;
+const env = (k: string, d: number) => Number(process.env[k] ?? d);
+/** Pods per layout row: enough to average over, few enough that a row stays short. */
+const LAYOUT_PODS = env("DENSITY_LAYOUT_PODS", 3);
+const SETTLE_S = env("DENSITY_SETTLE_S", 30);
+const WINDOW_S = env("DENSITY_WINDOW_S", 60);
+const TARGET = env("DENSITY_N", 300);
+const PER_POD = env("DENSITY_PER_POD", 10);
+const HOLD_S = env("DENSITY_HOLD_S", 600);
+/** Pods bound to each hollow Node for the "with pods" rows: a busy hollow kubelet syncs them every 10 s. */
+const PODS_PER_NODE = env("DENSITY_PODS_PER_NODE", 10);
+const ALL = "layouts,knobs,density";
+const ONLY = process.env.DENSITY_ONLY ?? ALL;
+
+const log = (m: string) => console.log(`[density ${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+async function podRefs(): Promise<PodRef[]> {
+    const pods = (await clientsOf("node").core.listNamespacedPod({ namespace: NS })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    return pods.map((p) => ({
+        name: p.metadata!.name!, uid: p.metadata!.uid!,
+        containers: (p.status?.containerStatuses ?? []).filter((c) => c.containerID).map((c) => ({ name: c.name, id: c.containerID!.replace(/^\w+:\/\//, "") })),
+    }));
+}
+
+export interface Usage { pods: number; kubeletCpuM: number; proxyCpuM: number; kubeletRssMiB: number; proxyRssMiB: number; kubelets: number; proxies: number }
+
+/** CPU over a window and RSS at its end, summed over this stack's hollow pods, split kubelet / proxy. */
+async function measure(windowS: number): Promise<Usage> {
+    const pods = await podRefs();
+    const before = pods.map(readPod);
+    await sleep(windowS * 1000);
+    const u: Usage = { pods: pods.length, kubeletCpuM: 0, proxyCpuM: 0, kubeletRssMiB: 0, proxyRssMiB: 0, kubelets: 0, proxies: 0 };
+    pods.forEach((pod, i) => {
+        for (const [name, now] of readPod(pod)) {
+            const then = before[i].get(name);
+            if (!then) {
+                continue;
+            }
+            const cpuM = (now.cpuNs - then.cpuNs) / (windowS * 1e6);
+            const rss = now.rssBytes / 2 ** 20;
+            if (name.startsWith("hollow-kubelet")) {
+                u.kubeletCpuM += cpuM; u.kubeletRssMiB += rss; u.kubelets++;
+            } else if (name.startsWith("hollow-proxy")) {
+                u.proxyCpuM += cpuM; u.proxyRssMiB += rss; u.proxies++;
+            }
+        }
+    });
+    return u;
+}
+
+async function nodes() {
+    return (await clientsOf("target").core.listNode({ labelSelector: SELECTOR })).items;
+}
+const readyOf = (n: { status?: { conditions?: { type: string; status: string; lastTransitionTime?: Date }[] } }) =>
+    (n.status?.conditions ?? []).find((c) => c.type === "Ready");
+
+let project = "";
+async function cli(args: string[]) {
+    const run = await pulumi(project, STACK, args);
+    if (run.code !== 0) {
+        throw new Error(`pulumi ${args.join(" ")} failed after ${run.seconds.toFixed(0)}s:\n${run.out.slice(-4000)}`);
+    }
+    return run;
+}
+async function configure(values: Record<string, string>) {
+    for (const [k, v] of Object.entries(values)) {
+        await cli(["config", "set", k, v]);
+    }
+}
+
+/** Binds `perNode` pods to every hollow Node (the target has no scheduler) and waits until they all run. */
+async function bindPods(perNode: number): Promise<number> {
+    const { core } = clientsOf("target");
+    const names = (await nodes()).map((n) => n.metadata!.name!);
+    const started = performance.now();
+    const bodies = names.flatMap((node) => Array.from({ length: perNode }, (_, i) => ({
+        metadata: { name: `load-${node}-${i}`, labels: { "density-load": "true" } },
+        spec: { nodeName: node, tolerations: [{ key: "kubemark-pulumi/hollow-node", operator: "Exists" }], containers: [{ name: "app", image: "registry.example/app:1" }] },
+    })));
+    for (let i = 0; i < bodies.length; i += 50) {
+        await Promise.all(bodies.slice(i, i + 50).map((body) => core.createNamespacedPod({ namespace: "default", body })));
+    }
+    for (;;) {
+        const pods = (await core.listNamespacedPod({ namespace: "default", labelSelector: "density-load=true" })).items;
+        if (pods.filter((p) => p.status?.phase === "Running").length >= bodies.length) {
+            return (performance.now() - started) / 1000;
+        }
+        if (performance.now() - started > 600_000) {
+            throw new Error(`only ${pods.filter((p) => p.status?.phase === "Running").length}/${bodies.length} load pods Running after 600s`);
+        }
+        await sleep(2000);
+    }
+}
+
+async function unbindPods(): Promise<void> {
+    const { core } = clientsOf("target");
+    await core.deleteCollectionNamespacedPod({ namespace: "default", labelSelector: "density-load=true", gracePeriodSeconds: 0 });
+    for (;;) {
+        if ((await core.listNamespacedPod({ namespace: "default", labelSelector: "density-load=true" })).items.length === 0) {
+            return;
+        }
+        await sleep(1000);
+    }
+}
+
+/**
+ * Measurement only: sets the Go runtime variables of every hollow container of the running workload (GOMAXPROCS=0
+ * and GOGC=100 are Go's own defaults), waits for the rollout and all Ready. The next `pulumi up` puts the program's back.
+ */
+async function withGoRuntime(values: Record<string, string>, nodesWanted: number): Promise<void> {
+    const { apps } = clientsOf("node");
+    const name = `hollow-node-${STACK}`;
+    const sts = await apps.readNamespacedStatefulSet({ name, namespace: NS });
+    const containers = sts.spec!.template.spec!.containers.map((c) => ({
+        name: c.name, env: Object.entries(values).map(([k, v]) => ({ name: k, value: v })),
+    }));
+    const patch = JSON.stringify({ spec: { template: { spec: { containers } } } });
+    const run = spawnSync(path.join(toolchainDir(), "bin", "kubectl"), ["--kubeconfig", kubeconfigFile("node"), "-n", NS, "patch", "statefulset", name,
+        "--type", "strategic", "-p", patch], { encoding: "utf8" });
+    if (run.status !== 0) {
+        throw new Error(`kubectl patch: ${run.stderr}`);
+    }
+    const started = performance.now();
+    for (;;) {
+        const s = await apps.readNamespacedStatefulSet({ name, namespace: NS });
+        const rolled = s.status?.updateRevision === s.status?.currentRevision && s.status?.updatedReplicas === s.spec?.replicas;
+        const ready = (await nodes()).filter((n) => readyOf(n)?.status === "True").length;
+        if (rolled && ready >= nodesWanted && (await podRefs()).length === s.spec?.replicas) {
+            return;
+        }
+        if (performance.now() - started > 600_000) {
+            throw new Error(`rollout with ${patch} not done after 600s`);
+        }
+        await sleep(2000);
+    }
+}
+
+/** Knob rows at 10 per pod with the proxy: the program's Go runtime settings against Go's defaults and each alone. */
+async function knobRows(): Promise<LayoutRow[]> {
+    const rows: LayoutRow[] = [];
+    const n = 10 * LAYOUT_PODS;
+    await configure({ replicas: String(n), nodesPerPod: "10", hollowProxy: "true" });
+    const up = await cli(["up", "--yes", "--skip-preview"]);
+    const variants: [string, Record<string, string>][] = [
+        ["Go defaults (GOMAXPROCS=0, GOGC=100)", { GOMAXPROCS: "0", GOGC: "100" }],
+        ["GOMAXPROCS=1 only", { GOMAXPROCS: "1", GOGC: "100" }],
+        ["GOGC=400 only", { GOMAXPROCS: "0", GOGC: "400" }],
+        ["program's (GOMAXPROCS=1, GOGC=400)", { GOMAXPROCS: "1", GOGC: "400" }],
+    ];
+    for (const [label, values] of variants) {
+        await withGoRuntime(values, n);
+        await sleep(SETTLE_S * 1000);
+        rows.push({ perPod: 10, proxy: true, load: `idle, ${label}`, usage: await measure(WINDOW_S), upSeconds: up.seconds });
+        log(JSON.stringify(rows[rows.length - 1]));
+    }
+    return rows;
+}
+
+async function layoutRows(): Promise<LayoutRow[]> {
+    const rows: LayoutRow[] = [];
+    for (const perPod of [1, 5, 10]) {
+        for (const proxy of [true, false]) {
+            await configure({ replicas: String(perPod * LAYOUT_PODS), nodesPerPod: String(perPod), hollowProxy: String(proxy) });
+            const up = await cli(["up", "--yes", "--skip-preview"]);
+            log(`${perPod} per pod, proxy ${proxy}: ${perPod * LAYOUT_PODS} Ready in ${up.seconds.toFixed(1)}s; settling ${SETTLE_S}s`);
+            await sleep(SETTLE_S * 1000);
+            rows.push({ perPod, proxy, load: "idle", usage: await measure(WINDOW_S), upSeconds: up.seconds });
+            if (proxy && perPod === 10) {
+                const bound = await bindPods(PODS_PER_NODE);
+                log(`${PODS_PER_NODE} pods on each hollow Node Running after ${bound.toFixed(1)}s`);
+                await sleep(SETTLE_S * 1000);
+                rows.push({ perPod, proxy, load: `${PODS_PER_NODE} pods per Node`, usage: await measure(WINDOW_S), upSeconds: up.seconds });
+                await unbindPods();
+            }
+            log(JSON.stringify(rows[rows.length - 1]));
+        }
+    }
+    return rows;
+}
+
+/** Up to TARGET Nodes, held HOLD_S with a look every 10 s, then destroy; what it saw, flaps included. */
+async function densityRun(requests: Record<string, string>): Promise<DensityRun> {
+    await configure({ replicas: String(TARGET), nodesPerPod: String(PER_POD), hollowProxy: "true", readyTimeoutSeconds: "1800", ...requests });
+    const up = await pulumi(project, STACK, ["up", "--yes", "--skip-preview"]);
+    const registered = await nodes();
+    const readyAtUp = registered.filter((n) => readyOf(n)?.status === "True").length;
+    log(`up to ${TARGET}: exit ${up.code} after ${up.seconds.toFixed(1)}s, ${readyAtUp} Ready`);
+    const run: DensityRun = {
+        target: TARGET, perPod: PER_POD, requests, upSeconds: up.seconds, upOk: up.code === 0, readyAtUp,
+        holdSeconds: 0, minReady: readyAtUp, flaps: 0, flapped: [], samples: 0,
+        hollowCpuCores: 0, hollowRssGiB: 0, machineBusyCores: 0, daemons: {}, memAvailableMiB: memAvailableMiB(),
+        destroySeconds: 0, left: [], upError: up.code === 0 ? "" : up.out.slice(-1500),
+    };
+    // Ready since when: a change of the Ready condition's transition time, or any look that finds it not True, is a flap.
+    const since = new Map(registered.map((n) => [n.metadata!.name!, String(readyOf(n)?.lastTransitionTime)]));
+    const flapped = new Set<string>();
+    const pids = labPids(LAB);
+    const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuSeconds(pid) ?? 0]));
+    const busy0 = machineBusySeconds();
+    const holdStart = performance.now();
+    let usage: Usage | undefined;
+    while ((performance.now() - holdStart) / 1000 < HOLD_S) {
+        const look = await nodes();
+        const ready = look.filter((n) => readyOf(n)?.status === "True").length;
+        run.minReady = Math.min(run.minReady, ready);
+        for (const n of look) {
+            const name = n.metadata!.name!;
+            if (readyOf(n)?.status !== "True" || since.get(name) !== String(readyOf(n)?.lastTransitionTime)) {
+                if (!flapped.has(name)) {
+                    log(`flap: ${name} Ready=${readyOf(n)?.status} since ${readyOf(n)?.lastTransitionTime?.toISOString()}`);
+                }
+                flapped.add(name);
+                run.flaps++;
+                since.set(name, String(readyOf(n)?.lastTransitionTime));
+            }
+        }
+        run.samples++;
+        if (run.samples % 6 === 0) {
+            log(`hold ${Math.round((performance.now() - holdStart) / 1000)}s: ${ready}/${TARGET} Ready, ${flapped.size} Node(s) flapped so far`);
+        }
+        // One usage window in the middle of the hold; the other looks are 10 s apart.
+        if (usage === undefined && (performance.now() - holdStart) / 1000 > HOLD_S / 2) {
+            usage = await measure(60);
+        } else {
+            await sleep(10_000);
+        }
+    }
+    run.holdSeconds = (performance.now() - holdStart) / 1000;
+    run.flapped = [...flapped].sort();
+    run.machineBusyCores = (machineBusySeconds() - busy0) / run.holdSeconds;
+    run.daemons = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, ((processCpuSeconds(pid) ?? 0) - cpu0[k]) / run.holdSeconds]));
+    if (usage) {
+        run.hollowCpuCores = (usage.kubeletCpuM + usage.proxyCpuM) / 1000;
+        run.hollowRssGiB = (usage.kubeletRssMiB + usage.proxyRssMiB) / 1024;
+    }
+    run.memAvailableMiB = memAvailableMiB();
+    const destroy = await pulumi(project, STACK, ["destroy", "--yes", "--skip-preview"]);
+    run.destroySeconds = destroy.seconds;
+    const target = clientsOf("target");
+    const leases = (await target.coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items.map((l) => l.metadata!.name!);
+    const csrs = (await target.certificates.listCertificateSigningRequest({ labelSelector: SELECTOR })).items;
+    run.left = [
+        ...(await nodes()).map((n) => `Node ${n.metadata!.name}`),
+        ...leases.filter((l) => l.startsWith(`hollow-node-${STACK}-`)).map((l) => `Lease ${l}`),
+        ...csrs.map((c) => `CSR ${c.metadata!.name}`),
+        ...(destroy.code === 0 ? [] : [`destroy exit ${destroy.code}: ${destroy.out.slice(-500)}`]),
+    ];
+    log(`destroy: exit ${destroy.code} after ${destroy.seconds.toFixed(1)}s; left: ${run.left.length}`);
+    return run;
+}
+
+async function main(): Promise<void> {
+    const missing = labMissing();
+    if (missing) {
+        throw new Error(`the density bench runs in the lab: ${missing}`);
+    }
+    const started = performance.now();
+    await lab("down", "--wipe");
+    const upLab = await lab("up");
+    if (upLab.code !== 0) {
+        throw new Error(`lab up failed:\n${upLab.out.slice(-2000)}`);
+    }
+    const image = await buildImage("v1.31.0", REGISTRY, { ...process.env, ...DOCKER_ENV });
+    project = copyProject(["Pulumi.lab.yaml"]);
+    fs.copyFileSync(path.join(project, "Pulumi.lab.yaml"), path.join(project, `Pulumi.${STACK}.yaml`));
+    await cli(["stack", "init"]);
+    await configure({ nodeKubeconfig: kubeconfigFile("node"), targetKubeconfig: kubeconfigFile("target"), image: image.digestRef });
+    let layouts: LayoutRow[] = [];
+    let density: DensityRun | undefined;
+    try {
+        if (ONLY.includes("layouts")) {
+            layouts = await layoutRows();
+        }
+        if (ONLY.includes("knobs")) {
+            layouts.push(...await knobRows());
+        }
+        if (ONLY.includes("layouts") || ONLY.includes("knobs")) {
+            await cli(["destroy", "--yes", "--skip-preview"]);
+        }
+        if (ONLY.includes("density")) {
+            density = await densityRun(densityRequests(layouts));
+        }
+    } finally {
+        await pulumi(project, STACK, ["destroy", "--yes", "--skip-preview"]);
+        fs.rmSync(project, { recursive: true, force: true });
+        await lab("down");
+    }
+    const md = densityMarkdown({ layouts, density, minutes: (performance.now() - started) / 60000, image: image.digestRef });
+    const out = ONLY === ALL ? writeDensitySection(md) : path.join(__dirname, "..", "results-density-partial.md");
+    if (ONLY !== ALL) {
+        fs.writeFileSync(out, md);
+    }
+    console.log(md);
+    console.log(`\nwritten to ${out}`);
+}
+
+/**
+ * The density run's requests: what one hollow node used at 10 per pod in this run's layout rows (rounded up, RSS
+ * with a quarter on top), so that TARGET of them can be placed on the worker's 2 CPUs. The defaults add headroom
+ * for churn and would place fewer; DENSITY_*_CPU / _MEMORY override.
+ */
+function densityRequests(layouts: readonly LayoutRow[]): Record<string, string> {
+    const row = layouts.find((r) => r.perPod === 10 && r.proxy && r.load === "idle");
+    const per = (total: number, count: number) => total / Math.max(1, count);
+    const cpu = (m: number) => `${Math.max(1, Math.ceil(m))}m`;
+    const mem = (mib: number) => `${Math.ceil(mib * 1.25)}Mi`;
+    return {
+        kubeletCpu: process.env.DENSITY_KUBELET_CPU ?? (row ? cpu(per(row.usage.kubeletCpuM, row.usage.kubelets)) : "5m"),
+        kubeletMemory: process.env.DENSITY_KUBELET_MEMORY ?? (row ? mem(per(row.usage.kubeletRssMiB, row.usage.kubelets)) : "24Mi"),
+        proxyCpu: process.env.DENSITY_PROXY_CPU ?? (row ? cpu(per(row.usage.proxyCpuM, row.usage.proxies)) : "1m"),
+        proxyMemory: process.env.DENSITY_PROXY_MEMORY ?? (row ? mem(per(row.usage.proxyRssMiB, row.usage.proxies)) : "20Mi"),
+    };
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});

@@ -1,0 +1,87 @@
+// The density bench's figures as markdown, kept as their own section of bench/results.md.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Usage } from "./density";
+
+export interface LayoutRow { perPod: number; proxy: boolean; load: string; usage: Usage; upSeconds: number }
+export interface DensityRun {
+    target: number; perPod: number; requests: Record<string, string>; upSeconds: number; upOk: boolean; upError: string;
+    readyAtUp: number; holdSeconds: number; minReady: number; flaps: number; flapped: string[]; samples: number;
+    hollowCpuCores: number; hollowRssGiB: number; machineBusyCores: number; daemons: Record<string, number>;
+    memAvailableMiB: number; destroySeconds: number; left: string[];
+}
+
+export const DENSITY_MARKER = "<!-- density: written by npm run bench:density; npm run bench keeps it -->";
+export const RESULTS = path.join(__dirname, "..", "..", "bench", "results.md");
+
+const f1 = (n: number) => n.toFixed(1);
+const per = (total: number, count: number) => total / Math.max(1, count);
+
+export function densityMarkdown(o: { layouts: LayoutRow[]; density?: DensityRun; minutes: number; image: string }): string {
+    const lines = [
+        DENSITY_MARKER,
+        "## Density: hollow nodes on the lab's one real worker",
+        "",
+        `- date: ${new Date().toISOString()}; run took ${f1(o.minutes)} min; image ${o.image}`,
+        `- machine: ${os.cpus().length} cores, ${f1(os.totalmem() / 2 ** 30)} GiB; the worker, both clusters' API servers, etcds and controllers all share it`,
+        "- usage: pod cgroups on the worker (cgroup v1): CPU = cpuacct.usage over a 60 s window, RSS = memory.stat total_rss at its end",
+        "",
+    ];
+    if (o.layouts.length > 0) {
+        lines.push(
+            "| nodes per pod | proxy | load | pods | per pod: CPU m | per pod: RSS MiB | per hollow node: kubelet CPU m | proxy CPU m | kubelet RSS MiB | proxy RSS MiB | up to all Ready s |",
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        );
+        for (const r of o.layouts) {
+            const u = r.usage;
+            lines.push(`| ${r.perPod} | ${r.proxy ? "on" : "off"} | ${r.load} | ${u.pods} | ${f1(per(u.kubeletCpuM + u.proxyCpuM, u.pods))} | ` +
+                `${f1(per(u.kubeletRssMiB + u.proxyRssMiB, u.pods))} | ${f1(per(u.kubeletCpuM, u.kubelets))} | ${u.proxies ? f1(per(u.proxyCpuM, u.proxies)) : "-"} | ` +
+                `${f1(per(u.kubeletRssMiB, u.kubelets))} | ${u.proxies ? f1(per(u.proxyRssMiB, u.proxies)) : "-"} | ${f1(r.upSeconds)} |`);
+        }
+        lines.push("");
+    }
+    const d = o.density;
+    if (d) {
+        const daemons = Object.entries(d.daemons).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
+        lines.push(
+            `### ${d.target} hollow Nodes at ${d.perPod} per pod, held ${Math.round(d.holdSeconds / 60)} min`,
+            "",
+            `requests per hollow node: kubelet ${d.requests.kubeletCpu} / ${d.requests.kubeletMemory}, proxy ${d.requests.proxyCpu} / ${d.requests.proxyMemory}`,
+            "",
+            "| figure | value |",
+            "|---|---|",
+            `| pulumi up to all Ready | ${f1(d.upSeconds)} s${d.upOk ? "" : " (failed)"}, ${d.readyAtUp} Ready |`,
+            `| Ready during the hold (looks every 10 s) | min ${d.minReady} of ${d.target} over ${d.samples} looks |`,
+            `| Nodes whose Ready condition changed during the hold | ${d.flapped.length}${d.flapped.length ? ` (${d.flapped.slice(0, 5).join(", ")}${d.flapped.length > 5 ? ", ..." : ""})` : ""} |`,
+            `| hollow pods: CPU, RSS (60 s window mid-hold) | ${d.hollowCpuCores.toFixed(2)} cores, ${d.hollowRssGiB.toFixed(2)} GiB |`,
+            `| whole machine busy (hold average) | ${d.machineBusyCores.toFixed(2)} of ${os.cpus().length} cores |`,
+            `| lab daemons, cores (hold average) | ${daemons} |`,
+            `| memory available at the end of the hold | ${(d.memAvailableMiB / 1024).toFixed(1)} GiB |`,
+            `| pulumi destroy | ${f1(d.destroySeconds)} s |`,
+            `| left after destroy (Nodes, Leases, CSRs) | ${d.left.length === 0 ? "nothing" : d.left.slice(0, 5).join("; ")} |`,
+            "",
+        );
+        if (d.upError) {
+            lines.push("up's last output:", "", "```", d.upError, "```", "");
+        }
+    }
+    return lines.join("\n");
+}
+
+/** Replaces the density section of bench/results.md (or appends it), leaving the rest as `npm run bench` wrote it. */
+export function writeDensitySection(md: string, file = RESULTS): string {
+    const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+    const at = old.indexOf(DENSITY_MARKER);
+    const head = at < 0 ? old : old.slice(0, at);
+    fs.writeFileSync(file, `${head.trimEnd()}\n\n${md}\n`);
+    return file;
+}
+
+/** The density section of the current results, for `npm run bench` to carry over; "" when there is none. */
+export function densitySection(file = RESULTS): string {
+    const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+    const at = old.indexOf(DENSITY_MARKER);
+    return at < 0 ? "" : old.slice(at);
+}
