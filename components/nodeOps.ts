@@ -14,6 +14,32 @@ export type Log = (message: string) => void;
 
 export const POLL_MS = 2000;
 export const PROGRESS_EVERY_MS = 10000;
+/**
+ * Looks in a row that a long wait forgives when an API server gives no answer. Hundreds of hollow kubelets
+ * starting at once on a small node cluster can keep an API server from answering a list within its bound
+ * (bench:density: load average 77 on 2 cores); a server that is down still fails the wait after these.
+ */
+export const MISSED_LOOKS = 4;
+
+/** A look of a long wait: no answer is logged and looked again, up to MISSED_LOOKS in a row or the deadline. */
+function patientLook<T>(what: string, deadline: number, clock: Clock, log: Log): (look: () => Promise<T>) => Promise<T> {
+    let missed = 0;
+    return async (look) => {
+        for (;;) {
+            try {
+                const found = await look();
+                missed = 0;
+                return found;
+            } catch (e) {
+                if (!isUnreachable(e) || ++missed >= MISSED_LOOKS || clock.now() >= deadline) {
+                    throw e;
+                }
+                log(`${what}: ${(e as Error).message}; looking again (${missed} of ${MISSED_LOOKS - 1} missed looks forgiven)`);
+                await clock.sleep(POLL_MS);
+            }
+        }
+    };
+}
 
 /** The stack selector must be one exact `key=value` label: anything looser could match someone else's Nodes. */
 export function checkSelector(selector: string, requiredKey: string): void {
@@ -176,16 +202,18 @@ const nodeCount = (pods: readonly PodInfo[]) => pods.reduce((sum, p) => sum + (p
 export async function sweepStaleNodes(target: ClusterApi, nodeCluster: ClusterApi, req: SweepRequest,
     clock: Clock, log: Log): Promise<string[]> {
     checkSelector(req.selector, req.selectorKey);
+    const look = patientLook<PodInfo[]>("sweep", req.deadline, clock, log);
     let pods: PodInfo[];
     for (;;) {
-        pods = await nodeCluster.listPods(req.namespace, req.podSelector);
+        pods = await look(() => nodeCluster.listPods(req.namespace, req.podSelector));
         const live = pods.filter((p) => !p.terminating);
         if ((nodeCount(live) <= req.replicas && live.length === pods.length) || clock.now() >= req.deadline) {
             break;
         }
         await clock.sleep(POLL_MS);
     }
-    const stale = staleNodes(await target.listNodes(req.selector), pods).map((n) => n.name);
+    const listed = await patientLook<NodeInfo[]>("sweep", req.deadline, clock, log)(() => target.listNodes(req.selector));
+    const stale = staleNodes(listed, pods).map((n) => n.name);
     if (stale.length === 0) {
         return [];
     }
@@ -206,8 +234,9 @@ export async function waitForReady(target: ClusterApi, selector: string, replica
     clock: Clock, log: Log): Promise<ReadyCount> {
     const started = clock.now();
     let lastProgress = started;
+    const look = patientLook<NodeInfo[]>("readiness", deadline, clock, log);
     for (;;) {
-        const nodes = await target.listNodes(selector);
+        const nodes = await look(() => target.listNodes(selector));
         const ready = nodes.filter((n) => n.ready).length;
         if (ready >= replicas) {
             log(`${ready}/${replicas} hollow Nodes Ready after ${Math.round((clock.now() - started) / 1000)}s`);

@@ -12,6 +12,8 @@ export class FakeCluster implements ClusterApi {
     readonly calls: string[] = [];
     /** When set, every call rejects as a refused connection. */
     down = false;
+    /** The next this many calls get no answer within their bound, as from an overloaded API server. */
+    missNext = 0;
     /** Deletes of these Nodes fail with a 500, as an overloaded or broken API server answers. */
     readonly failDeletes = new Set<string>();
     /** Node deletes in flight now, and the most seen at once. */
@@ -47,6 +49,10 @@ export class FakeCluster implements ClusterApi {
         this.calls.push(call);
         if (this.down) {
             throw unreachableError(this.server, "connect ECONNREFUSED");
+        }
+        if (this.missNext > 0) {
+            this.missNext--;
+            throw unreachableError(this.server, `${call}: no answer within 15s`);
         }
     }
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../components/config";
 import { nodesFromTable } from "../components/clusterApi";
-import { checkSelector, DELETE_CONCURRENCY } from "../components/nodeOps";
+import { checkSelector, DELETE_CONCURRENCY, MISSED_LOOKS } from "../components/nodeOps";
 import {
     HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
 } from "../components/reaperProvider";
@@ -279,6 +279,33 @@ describe("HollowNodeSync", () => {
         assert.equal(outs.readyNodes, 3);
         assert.ok(w.logs.some((l) => /^1\/3 hollow Nodes Ready/.test(l)), w.logs.join("\n"));
         assert.ok(w.logs.some((l) => /^3\/3 hollow Nodes Ready after 24s/.test(l)), w.logs.join("\n"));
+    });
+
+    it("forgives an API server that misses a few looks in a row (overloaded), and logs each", async () => {
+        const w = world();
+        w.target.addNode("a", MINE);
+        w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
+        w.node.missNext = MISSED_LOOKS - 1;
+        const { outs } = await new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1 }));
+        assert.equal(outs.readyNodes, 1);
+        assert.equal(w.logs.filter((l) => /^sweep: no answer from https:\/\/node\.test:6443: .*looking again/.test(l)).length, MISSED_LOOKS - 1, w.logs.join("\n"));
+        w.target.missNext = MISSED_LOOKS - 1;
+        const again = await new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1 }));
+        assert.equal(again.outs.readyNodes, 1);
+        assert.ok(w.logs.some((l) => /^sweep: no answer from https:\/\/target\.test:6443/.test(l)), w.logs.join("\n"));
+    });
+
+    it("still fails when the API server misses MISSED_LOOKS looks in a row", async () => {
+        const w = world();
+        w.target.addNode("a", MINE, false);
+        w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
+        w.clock.onSleep = () => {
+            w.target.missNext = 1;
+        };
+        await assert.rejects(new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1 })),
+            /no answer from https:\/\/target\.test:6443/);
+        const forgiven = w.logs.filter((l) => /^readiness: .*looking again/.test(l)).length;
+        assert.equal(forgiven, MISSED_LOOKS - 1, w.logs.join("\n"));
     });
 
     it("fails at the ready deadline with the count it saw", async () => {
