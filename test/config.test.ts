@@ -39,8 +39,8 @@ describe("parseSettings defaults", () => {
         assert.equal(s.createNamespace, true);
         assert.equal(s.maxPods, 110);
         assert.deepEqual(s.nodeTaints.map((t) => `${t.key}=${t.value}:${t.effect}`), DEFAULT_NODE_TAINTS);
-        assert.deepEqual(s.kubeletResources, { cpu: "40m", memory: "40Mi" });
-        assert.deepEqual(s.proxyResources, { cpu: "20m", memory: `${32 * 1024 + 50 * 10}Ki` });
+        assert.deepEqual(s.kubeletResources, { cpu: "20m", memory: "64Mi" });
+        assert.deepEqual(s.proxyResources, { cpu: "5m", memory: `${32 * 1024 + 50 * 10}Ki` });
         assert.equal(s.nodeCluster.kubeconfigPath, "/home/u/.kube/config");
         assert.equal(s.targetCluster.sameAsNodeCluster, true);
         assert.equal(s.stackLabelValue, "kubemark.v1-31");
@@ -185,7 +185,7 @@ describe("parseSettings refuses bad values", () => {
         const s = parseSettings(raw({ "kubemark:namespace": "", "kubemark:targetKubeconfigContent": "", "kubemark:proxyCpu": "" }, { secretKeys: new Set() }));
         assert.equal(s.namespace, "kubemark-v1-31");
         assert.equal(s.targetCluster.sameAsNodeCluster, true);
-        assert.equal(s.proxyResources.cpu, "20m");
+        assert.equal(s.proxyResources.cpu, "5m");
     });
 
     it("never echoes a secret value in a problem", () => {
