@@ -203,12 +203,16 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
     log(`up to ${TARGET}: exit ${up.code} after ${up.seconds.toFixed(1)}s, ${readyAtUp} Ready`);
     const run: DensityRun = {
         target: TARGET, perPod: PER_POD, requests, upSeconds: up.seconds, upOk: up.code === 0, readyAtUp,
-        holdSeconds: 0, minReady: readyAtUp, flaps: 0, flapped: [], samples: 0,
+        holdSeconds: 0, minReady: readyAtUp, flaps: 0, flapped: [], samples: 0, endReady: 0,
+        allReadySeconds: readyAtUp >= TARGET ? up.seconds : undefined,
         hollowCpuCores: 0, hollowRssGiB: 0, machineBusyCores: 0, daemons: {}, memAvailableMiB: memAvailableMiB(),
         destroySeconds: 0, left: [], upError: up.code === 0 ? "" : up.out.slice(-1500),
     };
-    // Ready since when: a change of the Ready condition's transition time, or any look that finds it not True, is a flap.
-    const since = new Map(registered.map((n) => [n.metadata!.name!, String(readyOf(n)?.lastTransitionTime)]));
+    // A flap: a Node seen Ready that is later not Ready, missing, or Ready since a newer transition. A Node
+    // not yet Ready when the hold starts (an up that failed or timed out) joins once it is.
+    const since = new Map<string, string>();
+    const note = (n: (typeof registered)[number]) => since.set(n.metadata!.name!, String(readyOf(n)?.lastTransitionTime));
+    registered.filter((n) => readyOf(n)?.status === "True").forEach(note);
     const flapped = new Set<string>();
     const pids = labPids(LAB);
     const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuSeconds(pid) ?? 0]));
@@ -219,15 +223,32 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
         const look = await nodes();
         const ready = look.filter((n) => readyOf(n)?.status === "True").length;
         run.minReady = Math.min(run.minReady, ready);
-        for (const n of look) {
-            const name = n.metadata!.name!;
-            if (readyOf(n)?.status !== "True" || since.get(name) !== String(readyOf(n)?.lastTransitionTime)) {
-                if (!flapped.has(name)) {
-                    log(`flap: ${name} Ready=${readyOf(n)?.status} since ${readyOf(n)?.lastTransitionTime?.toISOString()}`);
-                }
+        run.endReady = ready;
+        if (run.allReadySeconds === undefined && ready >= TARGET) {
+            run.allReadySeconds = up.seconds + (performance.now() - holdStart) / 1000;
+        }
+        const present = new Set(look.map((n) => n.metadata!.name!));
+        for (const name of since.keys()) {
+            if (!present.has(name) && !flapped.has(name)) {
+                log(`flap: ${name} is gone`);
                 flapped.add(name);
                 run.flaps++;
-                since.set(name, String(readyOf(n)?.lastTransitionTime));
+            }
+        }
+        for (const n of look) {
+            const name = n.metadata!.name!;
+            const isReady = readyOf(n)?.status === "True";
+            if (!since.has(name)) {
+                if (isReady) {
+                    note(n);
+                }
+                continue;
+            }
+            if (!isReady || since.get(name) !== String(readyOf(n)?.lastTransitionTime)) {
+                log(`flap: ${name} Ready=${readyOf(n)?.status} since ${readyOf(n)?.lastTransitionTime?.toISOString()}`);
+                flapped.add(name);
+                run.flaps++;
+                note(n);
             }
         }
         run.samples++;

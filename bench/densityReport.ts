@@ -8,6 +8,10 @@ export interface LayoutRow { perPod: number; proxy: boolean; load: string; usage
 export interface DensityRun {
     target: number; perPod: number; requests: Record<string, string>; upSeconds: number; upOk: boolean; upError: string;
     readyAtUp: number; holdSeconds: number; minReady: number; flaps: number; flapped: string[]; samples: number;
+    /** Ready at the last look of the hold. */
+    endReady: number;
+    /** From the start of `up` until a look found every Node Ready; undefined if none did. */
+    allReadySeconds?: number;
     hollowCpuCores: number; hollowRssGiB: number; machineBusyCores: number; daemons: Record<string, number>;
     memAvailableMiB: number; destroySeconds: number; left: string[];
 }
@@ -52,8 +56,9 @@ export function densityMarkdown(o: { layouts: LayoutRow[]; density?: DensityRun;
             "",
             "| figure | value |",
             "|---|---|",
-            `| pulumi up to all Ready | ${f1(d.upSeconds)} s${d.upOk ? "" : " (failed)"}, ${d.readyAtUp} Ready |`,
-            `| Ready during the hold (looks every 10 s) | min ${d.minReady} of ${d.target} over ${d.samples} looks |`,
+            `| pulumi up | ${d.upOk ? "succeeded" : "failed"} after ${f1(d.upSeconds)} s, ${d.readyAtUp} Ready at its end |`,
+            `| from the start of up to all ${d.target} Ready | ${d.allReadySeconds === undefined ? "never" : `${f1(d.allReadySeconds)} s`} |`,
+            `| Ready during the hold (looks every 10 s) | min ${d.minReady}, last ${d.endReady} of ${d.target} over ${d.samples} looks |`,
             `| Nodes whose Ready condition changed during the hold | ${d.flapped.length}${d.flapped.length ? ` (${d.flapped.slice(0, 5).join(", ")}${d.flapped.length > 5 ? ", ..." : ""})` : ""} |`,
             `| hollow pods: CPU, RSS (60 s window mid-hold) | ${d.hollowCpuCores.toFixed(2)} cores, ${d.hollowRssGiB.toFixed(2)} GiB |`,
             `| whole machine busy (hold average) | ${d.machineBusyCores.toFixed(2)} of ${os.cpus().length} cores |`,
