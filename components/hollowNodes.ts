@@ -72,7 +72,7 @@ export interface HollowNodesArgs {
     maxPods?: number;
     /** Extended resources each hollow Node advertises, sorted by name. Defaults to none. */
     extendedResources?: readonly (readonly [string, string])[];
-    /** Hollow kubelet requests, per hollow node. Defaults to 20m CPU and 64Mi (measured, with headroom). */
+    /** Hollow kubelet requests, per hollow node. Defaults to 20m CPU and 40Mi (measured, with headroom). */
     kubeletResources?: ContainerResources;
     /** Hollow proxy requests, per hollow node. Defaults to 5m CPU (50m above 1000 nodes) and 32Mi + 50Ki per node. */
     proxyResources?: ContainerResources;

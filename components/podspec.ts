@@ -107,9 +107,9 @@ export function proxyFlags(o: HollowPodOptions, k?: Slot): string[] {
 
 /**
  * Go runtime settings of every hollow process. kubemark's Go sizes its scheduler to all of the node's cores; an
- * idle hollow node needs one. Measured in the lab (bench:density, 30 idle hollow nodes at 10 per pod):
- * GOMAXPROCS=1 cut the hollow kubelet's CPU by a fifth (5.2m to 4.1m); GOGC=400 bought nothing measurable
- * (5.5m alone, 4.0m with GOMAXPROCS=1) for 3 MiB more RSS per process, so Go's GOGC stays.
+ * idle hollow node needs one. Measured in the lab (bench:density, 30 idle hollow nodes at 10 per pod, two
+ * runs): GOMAXPROCS=1 cut the hollow kubelet's CPU by a fifth to a quarter (5.1-5.2m to 3.6-4.1m); GOGC=400 bought
+ * nothing measurable (5.2-5.5m alone, 3.5-4.0m with GOMAXPROCS=1) for 2-3 MiB more RSS per process.
  */
 export const GO_RUNTIME_ENV: readonly { readonly name: string; readonly value: string }[] = [
     { name: "GOMAXPROCS", value: "1" },

@@ -22,17 +22,17 @@ export const DEFAULT_WORKLOAD_KIND = "StatefulSet";
 export const DEFAULT_INIT_IMAGE = "busybox:1.36";
 /**
  * Requests are per container, so a pod of nodesPerPod hollow nodes asks for that many times these.
- * Hollow kubelet, measured in the lab (npm run bench:density, v1.31.0, GOMAXPROCS=1): 4.1m CPU idle, 7.2m with
- * 10 pods on its Node; 20m leaves about 3x headroom (start-kubemark.sh's 40m was sized before those figures).
+ * Hollow kubelet, measured in the lab (npm run bench:density, v1.31.0, GOMAXPROCS=1): 3.3-3.9m CPU idle, 6.0m with
+ * 10 pods on its Node; 20m leaves over 3x headroom (start-kubemark.sh's 40m was sized before those figures).
  */
 export const DEFAULT_KUBELET_CPU = "20m";
 /**
- * Hollow kubelet RSS: 15.6 MiB idle, 40 MiB with 10 pods on its Node (about 2.2 MiB per pod, bench:density).
- * 64Mi covers about 20 pods per hollow Node; denser tests want kubeletMemory of 20Mi + 2.5Mi per pod.
+ * Hollow kubelet RSS: about 16 MiB idle, 20.5 MiB with 10 pods on its Node (half a MiB per pod, bench:density).
+ * 40Mi covers about 45 pods per hollow Node; denser tests want kubeletMemory of 16Mi + 0.5Mi per pod, with headroom.
  */
-export const DEFAULT_KUBELET_MEMORY = "64Mi";
+export const DEFAULT_KUBELET_MEMORY = "40Mi";
 /**
- * Hollow proxy: 0.1m CPU idle and with pods (bench:density). Its work follows Services and EndpointSlices, which
+ * Hollow proxy: under 0.1m CPU idle and with pods (bench:density). Its work follows Services and EndpointSlices, which
  * the bench does not create: raise proxyCpu for service-heavy tests (start-kubemark.sh asks 20m).
  */
 export const DEFAULT_PROXY_CPU = "5m";
@@ -40,8 +40,8 @@ export const DEFAULT_PROXY_CPU = "5m";
 export const LARGE_CLUSTER_NODES = 1000;
 export const LARGE_CLUSTER_PROXY_CPU = "50m";
 /**
- * Hollow proxy RSS: 11.9 MiB idle at 10 per pod (bench:density), working set 12.4-15.0 MiB (test:e2e), so a
- * 32 MiB base; the per-node term is start-kubemark.sh's (50 KiB per node), not measurable at these sizes.
+ * Hollow proxy RSS: 12.0 MiB idle and with pods at 10 per pod (bench:density), so a 32 MiB base; the per-node
+ * term is start-kubemark.sh's (50 KiB per node), not measurable at these sizes.
  */
 export const PROXY_MEMORY_BASE_KIB = 32 * 1024;
 export const PROXY_MEMORY_PER_NODE_KIB = 50;

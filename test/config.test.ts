@@ -39,7 +39,7 @@ describe("parseSettings defaults", () => {
         assert.equal(s.createNamespace, true);
         assert.equal(s.maxPods, 110);
         assert.deepEqual(s.nodeTaints.map((t) => `${t.key}=${t.value}:${t.effect}`), DEFAULT_NODE_TAINTS);
-        assert.deepEqual(s.kubeletResources, { cpu: "20m", memory: "64Mi" });
+        assert.deepEqual(s.kubeletResources, { cpu: "20m", memory: "40Mi" });
         assert.deepEqual(s.proxyResources, { cpu: "5m", memory: `${32 * 1024 + 50 * 10}Ki` });
         assert.equal(s.nodeCluster.kubeconfigPath, "/home/u/.kube/config");
         assert.equal(s.targetCluster.sameAsNodeCluster, true);

@@ -99,7 +99,7 @@ describe("podSpec", () => {
         assert.equal(spec.automountServiceAccountToken, false);
         assert.deepEqual(spec.containers.map((c: { name: string }) => c.name), ["hollow-kubelet", "hollow-proxy"]);
         assert.deepEqual(spec.containers[0].env[0].valueFrom, { fieldRef: { fieldPath: "metadata.name" } });
-        assert.deepEqual(spec.containers[0].resources, { requests: { cpu: "20m", memory: "64Mi" } });
+        assert.deepEqual(spec.containers[0].resources, { requests: { cpu: "20m", memory: "40Mi" } });
         assert.deepEqual(spec.containers[1].resources, { requests: { cpu: "5m", memory: "33268Ki" } });
         assert.deepEqual(spec.volumes[0], { name: "credentials", projected: { defaultMode: 0o400, sources: [
             { secret: { name: "hollow-node-v1-31-kubeconfig" } }, { secret: { name: "hollow-node-v1-31-certs-0" } }] } });
