@@ -105,16 +105,27 @@ export const someNames = (names: readonly string[]) => `${names.slice(0, 5).join
  * A failed delete fails the whole call, after the others ran, naming how many failed and which Nodes are left.
  */
 async function deleteAndWait(target: ClusterApi, selector: string, refs: readonly NodeRef[],
-    deadline: number, clock: Clock, what: string): Promise<number> {
+    deadline: number, clock: Clock, log: Log, what: string): Promise<number> {
     const wanted = new Set(refs.map((r) => r.name));
-    const leftOf = async () => (await target.listNodes(selector)).filter((n) => wanted.has(n.name)).map((n) => n.name);
+    const look = patientLook<NodeInfo[]>(what, deadline, clock, log);
+    const leftOf = async () => (await look(() => target.listNodes(selector))).filter((n) => wanted.has(n.name)).map((n) => n.name);
+    const lookRefs = patientLook<NodeRef[]>(what, deadline, clock, log);
     let total = 0;
     let pending = refs;
+    let unanswered = 0;
     for (;;) {
         const { deleted, changed, failures } = await deleteNodes(target, pending);
         total += deleted;
+        const unreachable = failures.find(isUnreachable);
+        // Deletes without an answer are tried again after a re-list, as a missed look is; a server that keeps
+        // not answering still fails the call.
+        if (unreachable && failures.every(isUnreachable) && ++unanswered < MISSED_LOOKS && clock.now() < deadline) {
+            log(`${what}: ${failures.length} delete(s) without an answer (${unreachable.message}); trying them again`);
+            await clock.sleep(POLL_MS);
+            pending = (await lookRefs(() => target.listNodeRefs(selector))).filter((r) => wanted.has(r.name));
+            continue;
+        }
         if (failures.length > 0) {
-            const unreachable = failures.find(isUnreachable);
             if (unreachable) {
                 throw unreachable;
             }
@@ -133,7 +144,7 @@ async function deleteAndWait(target: ClusterApi, selector: string, refs: readonl
         if (changed === 0) {
             await clock.sleep(POLL_MS);
         }
-        pending = (await target.listNodeRefs(selector)).filter((r) => wanted.has(r.name));
+        pending = (await lookRefs(() => target.listNodeRefs(selector))).filter((r) => wanted.has(r.name));
     }
 }
 
@@ -154,8 +165,9 @@ export async function reapNodes(target: ClusterApi, nodeCluster: ClusterApi, req
     clock: Clock, log: Log): Promise<number> {
     checkSelector(req.selector, req.selectorKey);
     let lastProgress = clock.now();
+    const lookPods = patientLook<PodInfo[]>("destroy", req.deadline, clock, log);
     for (;;) {
-        const pods = await nodeCluster.listPods(req.namespace, req.podSelector);
+        const pods = await lookPods(() => nodeCluster.listPods(req.namespace, req.podSelector));
         if (pods.length === 0) {
             break;
         }
@@ -170,13 +182,13 @@ export async function reapNodes(target: ClusterApi, nodeCluster: ClusterApi, req
         }
         await clock.sleep(POLL_MS);
     }
-    const nodes = await target.listNodeRefs(req.selector);
+    const nodes = await patientLook<NodeRef[]>("destroy", req.deadline, clock, log)(() => target.listNodeRefs(req.selector));
     if (nodes.length === 0) {
         log(`no hollow Nodes with ${req.selector} on ${target.server}`);
         return 0;
     }
     log(`deleting ${nodes.length} hollow Node(s) with ${req.selector} from ${target.server}`);
-    const deleted = await deleteAndWait(target, req.selector, nodes, req.deadline, clock, "destroy");
+    const deleted = await deleteAndWait(target, req.selector, nodes, req.deadline, clock, log, "destroy");
     log(`removed ${deleted} hollow Node(s) and their Leases from ${target.server}`);
     return deleted;
 }
@@ -219,8 +231,8 @@ export async function sweepStaleNodes(target: ClusterApi, nodeCluster: ClusterAp
     }
     log(`deleting ${stale.length} stale hollow Node(s) without a pod: ${someNames(stale)}`);
     const staleSet = new Set(stale);
-    const refs = (await target.listNodeRefs(req.selector)).filter((r) => staleSet.has(r.name));
-    await deleteAndWait(target, req.selector, refs, req.deadline, clock, "sweep");
+    const refs = (await patientLook<NodeRef[]>("sweep", req.deadline, clock, log)(() => target.listNodeRefs(req.selector))).filter((r) => staleSet.has(r.name));
+    await deleteAndWait(target, req.selector, refs, req.deadline, clock, log, "sweep");
     return stale;
 }
 

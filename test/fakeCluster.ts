@@ -14,6 +14,8 @@ export class FakeCluster implements ClusterApi {
     down = false;
     /** The next this many calls get no answer within their bound, as from an overloaded API server. */
     missNext = 0;
+    /** The next this many Node deletes get no answer (and are not applied). */
+    missDeletes = 0;
     /** Deletes of these Nodes fail with a 500, as an overloaded or broken API server answers. */
     readonly failDeletes = new Set<string>();
     /** Node deletes in flight now, and the most seen at once. */
@@ -97,6 +99,10 @@ export class FakeCluster implements ClusterApi {
     async deleteNode(ref: NodeRef): Promise<DeleteOutcome> {
         const name = ref.name;
         this.check(`deleteNode ${name}`);
+        if (this.missDeletes > 0) {
+            this.missDeletes--;
+            throw unreachableError(this.server, `deleteNode ${name}: no answer within 15s`);
+        }
         this.beforeDelete?.(name);
         this.inFlight++;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);

@@ -173,6 +173,21 @@ describe("NodeReaper delete", () => {
         assert.equal(w.target.nodes.size, 0);
     });
 
+    it("rides out an overloaded API server: missed looks and unanswered deletes are tried again", async () => {
+        const w = world();
+        for (let i = 0; i < 40; i++) {
+            w.target.addNode(`hollow-node-v1-31-${i}`, MINE);
+        }
+        w.node.missNext = MISSED_LOOKS - 1;
+        w.target.missNext = MISSED_LOOKS - 1;
+        w.target.missDeletes = 10;
+        await new NodeReaperProvider(w.factory, w.clock, w.log).delete("id", reaperInputs());
+        assert.equal(w.target.nodes.size, 0);
+        assert.equal(w.target.leases.size, 0);
+        assert.ok(w.logs.some((l) => /^destroy: 10 delete\(s\) without an answer .*trying them again$/.test(l)), w.logs.join("\n"));
+        assert.equal(w.logs.filter((l) => /^destroy: no answer from/.test(l)).length, 2 * (MISSED_LOOKS - 1), w.logs.join("\n"));
+    });
+
     it("fails within the bound, naming the server and what to do, when the target is down", async () => {
         const w = world();
         w.target.addNode("hollow-node-v1-31-0", MINE);
