@@ -9,7 +9,7 @@ import { buildImage } from "../lab/buildImage";
 import { toolchainDir } from "../test/controlPlane";
 import { copyProject, pulumi } from "../test/pulumiCli";
 import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "./cgroups";
-import { densityMarkdown, DensityRun, LayoutRow, writeDensitySection } from "./densityReport";
+import { densityMarkdown, DensityRun, LayoutRow, writeDensityRun, writeDensitySection } from "./densityReport";
 
 const STACK = "density";
 const NS = `kubemark-${STACK}`;
@@ -276,11 +276,14 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
     const target = clientsOf("target");
     const leases = (await target.coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items.map((l) => l.metadata!.name!);
     const csrs = (await target.certificates.listCertificateSigningRequest({ labelSelector: SELECTOR })).items;
+    if (destroy.code !== 0) {
+        log(`destroy failed:\n${destroy.out.slice(-3000)}`);
+    }
     run.left = [
+        ...(destroy.code === 0 ? [] : [`destroy exit ${destroy.code}: ${destroy.out.slice(-300)}`]),
         ...(await nodes()).map((n) => `Node ${n.metadata!.name}`),
         ...leases.filter((l) => l.startsWith(`hollow-node-${STACK}-`)).map((l) => `Lease ${l}`),
         ...csrs.map((c) => `CSR ${c.metadata!.name}`),
-        ...(destroy.code === 0 ? [] : [`destroy exit ${destroy.code}: ${destroy.out.slice(-500)}`]),
     ];
     log(`destroy: exit ${destroy.code} after ${destroy.seconds.toFixed(1)}s; left: ${run.left.length}`);
     return run;
@@ -323,8 +326,10 @@ async function main(): Promise<void> {
         await lab("down");
     }
     const md = densityMarkdown({ layouts, density, minutes: (performance.now() - started) / 60000, image: image.digestRef });
-    const out = ONLY === ALL ? writeDensitySection(md) : path.join(__dirname, "..", "results-density-partial.md");
-    if (ONLY !== ALL) {
+    // A density-only run replaces just its own table in the committed section; other partial runs stay beside the build.
+    const out = ONLY === ALL ? writeDensitySection(md) : ONLY === "density" ? writeDensityRun(md)
+        : path.join(__dirname, "..", "results-density-partial.md");
+    if (ONLY !== ALL && ONLY !== "density") {
         fs.writeFileSync(out, md);
     }
     console.log(md);

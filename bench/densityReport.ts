@@ -52,6 +52,8 @@ export function densityMarkdown(o: { layouts: LayoutRow[]; density?: DensityRun;
         lines.push(
             `### ${d.target} hollow Nodes at ${d.perPod} per pod, held ${Math.round(d.holdSeconds / 60)} min`,
             "",
+            `run ${new Date().toISOString()}`,
+            "",
             `requests per hollow node: kubelet ${d.requests.kubeletCpu} / ${d.requests.kubeletMemory}, proxy ${d.requests.proxyCpu} / ${d.requests.proxyMemory}`,
             "",
             "| figure | value |",
@@ -81,6 +83,19 @@ export function writeDensitySection(md: string, file = RESULTS): string {
     const at = old.indexOf(DENSITY_MARKER);
     const head = at < 0 ? old : old.slice(0, at);
     fs.writeFileSync(file, `${head.trimEnd()}\n\n${md}\n`);
+    return file;
+}
+
+/** A density-only run: replaces the `### ` table of the committed section (or appends one), keeping the rows above. */
+export function writeDensityRun(md: string, file = RESULTS): string {
+    const run = md.slice(md.indexOf("### "));
+    const old = fs.readFileSync(file, "utf8");
+    const section = old.indexOf(DENSITY_MARKER);
+    if (section < 0) {
+        return writeDensitySection(md, file);
+    }
+    const at = old.indexOf("\n### ", section);
+    fs.writeFileSync(file, `${(at < 0 ? old : old.slice(0, at)).trimEnd()}\n\n${run.trimEnd()}\n`);
     return file;
 }
 
