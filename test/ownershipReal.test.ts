@@ -91,7 +91,7 @@ describe("ownership against real API servers", { skip }, () => {
             const up = await pulumi(project, "guest", ["up", "--yes"]);
             assert.equal(up.code, 0, up.out);
             assert.deepEqual(await namespaceObjects("team-c"),
-                { namespace: "active", configMaps: ["precious"], secrets: ["hollow-node-guest-certs-0", "hollow-node-guest-kubeconfig"], statefulSets: ["hollow-node-guest"] });
+                { namespace: "active", configMaps: ["precious"], secrets: ["hollow-node-guest-certs-0", "hollow-node-guest-kubeconfig"], statefulSets: ["hollow-node-guest", "hollow-node-guest-last"] });
             assert.deepEqual(await nodeNames(target, `${STACK_LABEL_KEY}=kubemark.guest`), ["hollow-node-guest-0", "hollow-node-guest-1"]);
             const again = await pulumi(project, "guest", ["preview", "--expect-no-changes"]);
             assert.equal(again.code, 0, again.out);
