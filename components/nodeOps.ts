@@ -125,6 +125,7 @@ async function deleteAndWait(target: ClusterApi, selector: string, refs: readonl
             pending = (await lookRefs(() => target.listNodeRefs(selector))).filter((r) => wanted.has(r.name));
             continue;
         }
+        unanswered = 0;
         if (failures.length > 0) {
             if (unreachable) {
                 throw unreachable;
