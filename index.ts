@@ -1,12 +1,12 @@
 // Reads the stack's config, composes the kubemark components and exports what users look at.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { readSettings } from "./components/config";
-import { HollowNodes } from "./components/hollowNodes";
-import { readClusters } from "./components/kubeconfig";
-import { KubemarkImage } from "./components/kubemarkImage";
-import { imageTag, patchesFor } from "./components/patches";
-import { KUBEMARK_IMAGE_ENDPOINT } from "./components/podspec";
+import { readSettings } from "./components/config/read";
+import { HollowNodes } from "./components/hollow/hollowNodes";
+import { readClusters } from "./components/config/kubeconfig";
+import { KubemarkImage } from "./components/image/kubemarkImage";
+import { imageTag, patchesFor } from "./components/image/patches";
+import { KUBEMARK_IMAGE_ENDPOINT } from "./components/hollow/podspec";
 
 const settings = readSettings();
 const clusters = readClusters(settings);

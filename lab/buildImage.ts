@@ -5,8 +5,8 @@
 // take the place of docker.Image. Last stdout line: the pushed image by digest.
 import { spawn } from "child_process";
 import * as path from "path";
-import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImagePlan } from "../components/imagePlan";
-import { imageTag, patchesFor } from "../components/patches";
+import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImagePlan } from "../components/image/plan";
+import { imageTag, patchesFor } from "../components/image/patches";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 

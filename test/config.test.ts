@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
     ConfigError, DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_NODE_TAINTS, DEFAULT_REPLICAS, parseSettings, RawConfig, Settings, stackLabelValue, stackSlug,
-} from "../components/config";
+} from "../components/config/read";
 
 const BASE = { "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "127.0.0.1:5000" };
 

@@ -6,12 +6,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import { CertificateApi } from "../components/certificateApi";
+import { CertificateApi } from "../components/credentials/certificateApi";
 import {
     certificateShards, csrName, kubeletConfinement, kubeletKubeconfig, needsRenewal, NodeCertificate, shardCount, tokenKubeconfig,
-} from "../components/credentials";
-import { HollowCredentialsInputs, HollowCredentialsOutputs, HollowCredentialsProvider, ISSUE_CONCURRENCY } from "../components/credentialsProvider";
-import { kubeletKeyAndCsr } from "../components/csr";
+} from "../components/credentials/kubeconfigs";
+import { HollowCredentialsInputs, HollowCredentialsOutputs, HollowCredentialsProvider, ISSUE_CONCURRENCY } from "../components/credentials/provider";
+import { kubeletKeyAndCsr } from "../components/credentials/csr";
 import { FakeClock } from "./fakeCluster";
 
 const OPERATOR = yaml.dump({

@@ -5,8 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import { ConfigError, parseSettings } from "../components/config";
-import { isLoopbackServer, resolveCluster, resolveClusters } from "../components/kubeconfig";
+import { ConfigError, parseSettings } from "../components/config/read";
+import { isLoopbackServer, resolveCluster, resolveClusters } from "../components/config/kubeconfig";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-test-"));
 fs.writeFileSync(path.join(dir, "ca.crt"), "CA-PEM");

@@ -1,10 +1,10 @@
 // Several hollow nodes per pod: layout, Node names, which Nodes a pod stands behind, and the pod it builds. No mocks.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { staleNodes } from "../components/nodeOps";
-import { nodesBehind, podLayout, podNodesOf, podNodeNames, POD_NODES_ANNOTATION, statefulNodeNames } from "../components/nodeNames";
-import { GO_RUNTIME_ENV, HollowPodOptions, KUBEMARK_IMAGE_ENDPOINT, podSpec, workloadManifest } from "../components/podspec";
-import { parseSettings } from "../components/config";
+import { staleNodes } from "../components/reaper/nodeOps";
+import { nodesBehind, podLayout, podNodesOf, podNodeNames, POD_NODES_ANNOTATION, statefulNodeNames } from "../components/hollow/names";
+import { GO_RUNTIME_ENV, HollowPodOptions, KUBEMARK_IMAGE_ENDPOINT, podSpec, workloadManifest } from "../components/hollow/podspec";
+import { parseSettings } from "../components/config/read";
 
 describe("podLayout", () => {
     const cases: [number, number, { fullPods: number; rest: number; indexed: boolean }][] = [

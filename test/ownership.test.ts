@@ -1,8 +1,8 @@
 // Ownership guard: which names a stack claims, and the refusals when someone else holds one (in-memory clusters).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { expectedNodeNames, nodeClusterObjects, OwnershipRequest, ownershipProblems, ownerText } from "../components/ownership";
-import { OWNERSHIP_PROVIDER_VERSION, OwnershipGuardInputs, OwnershipGuardProvider } from "../components/ownershipProvider";
+import { expectedNodeNames, nodeClusterObjects, OwnershipRequest, ownershipProblems, ownerText } from "../components/ownership/rules";
+import { OWNERSHIP_PROVIDER_VERSION, OwnershipGuardInputs, OwnershipGuardProvider } from "../components/ownership/provider";
 import { FakeCluster } from "./fakeCluster";
 
 const KEY = "kubemark-pulumi/stack";

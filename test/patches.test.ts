@@ -5,10 +5,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import type { KubernetesVersion } from "../components/config";
+import type { KubernetesVersion } from "../components/config/read";
 import {
     crioEndpointPatch, HOLLOW_KUBELET_FILE, imageTag, patchesFor, PROXY_HEALTH_PATCH, PROXY_SERVER_FILE,
-} from "../components/patches";
+} from "../components/image/patches";
 import { applyPatchText, patchTree } from "../scripts/patch-source";
 import { TESTED_RELEASES, upstreamSource } from "./upstream";
 

@@ -1,10 +1,10 @@
 // Pure pod spec and kubemark flag builders, table-driven, no mocks.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseSettings } from "../components/config";
+import { parseSettings } from "../components/config/read";
 import {
     HollowPodOptions, kubeletFlags, KUBEMARK_IMAGE_ENDPOINT, podSpec, proxyFlags, workloadManifest,
-} from "../components/podspec";
+} from "../components/hollow/podspec";
 
 function options(config: Record<string, string> = {}): HollowPodOptions {
     const s = parseSettings({

@@ -1,9 +1,9 @@
 // The providers and the whole program against real API servers: a node cluster (with controllers) and a target.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { kubernetesClusterApi } from "../components/clusterApi";
-import { STACK_LABEL_KEY } from "../components/config";
-import { NodeReaperProvider, PROVIDER_VERSION } from "../components/reaperProvider";
+import { kubernetesClusterApi } from "../components/kube/clusterApi";
+import { STACK_LABEL_KEY } from "../components/config/read";
+import { NodeReaperProvider, PROVIDER_VERSION } from "../components/reaper/provider";
 import { ControlPlane, missingTools } from "./controlPlane";
 import { clients, fakeKubelets as playKubelets, leaseNames, nodeNames, register } from "./fakeKubelets";
 import { startPair, stopPair } from "./clusterPair";

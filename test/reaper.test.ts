@@ -1,12 +1,12 @@
 // NodeReaper and HollowNodeSync provider logic against an injected in-memory cluster.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { STACK_LABEL_KEY } from "../components/config";
-import { nodesFromTable } from "../components/clusterApi";
-import { checkSelector, DELETE_CONCURRENCY, MISSED_LOOKS } from "../components/nodeOps";
+import { STACK_LABEL_KEY } from "../components/config/read";
+import { nodesFromTable } from "../components/kube/clusterApi";
+import { checkSelector, DELETE_CONCURRENCY, MISSED_LOOKS } from "../components/reaper/nodeOps";
 import {
     HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
-} from "../components/reaperProvider";
+} from "../components/reaper/provider";
 import { FakeClock, FakeCluster } from "./fakeCluster";
 
 const MINE = { "hollow-node": "true", [STACK_LABEL_KEY]: "kubemark.v1-31" };

@@ -1,7 +1,7 @@
 // Dynamic provider of OwnershipGuard: refuses, at check time, names in either cluster that another owner holds.
 import type * as pulumi from "@pulumi/pulumi";
-import { ClusterApiFactory, isUnreachable, kubernetesClusterApi } from "./clusterApi";
-import { OwnershipRequest, ownershipProblems } from "./ownership";
+import { ClusterApiFactory, isUnreachable, kubernetesClusterApi } from "../kube/clusterApi";
+import { OwnershipRequest, ownershipProblems } from "./rules";
 
 /** Bump on any change to what this provider does (its code is stored in state). */
 export const OWNERSHIP_PROVIDER_VERSION = "2";

@@ -1,9 +1,9 @@
 // Version-aware kubemark source patches: which apply to a release, their anchors, and the tag suffix they make.
 import { createHash } from "crypto";
-import type { KubernetesVersion } from "./config";
-import { CRI_SOCKETS } from "./config";
+import type { KubernetesVersion } from "../config/read";
+import { CRI_SOCKETS } from "../config/read";
 
-import type { SourcePatch } from "../scripts/patch-source";
+import type { SourcePatch } from "../../scripts/patch-source";
 
 export type { SourcePatch };
 

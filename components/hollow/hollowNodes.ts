@@ -8,14 +8,14 @@ import {
     DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS,
     DEFAULT_WORKLOAD_KIND, defaultProxyResources, ImageService, STACK_LABEL_KEY, Taint,
     WorkloadKind,
-} from "./config";
-import { HollowNodeSync, NodeReaper } from "./nodeReaper";
-import { APPLY_ANNOTATIONS, expectedNodeNames, nodeClusterObjects } from "./ownership";
-import { OwnershipGuard } from "./ownershipGuard";
-import { KUBELET_KUBECONFIG_KEY, PROXY_KUBECONFIG_KEY, shardCount } from "./credentials";
-import { LAST_WORKLOAD_SUFFIX, podLayout, statefulNodeNames } from "./nodeNames";
+} from "../config/read";
+import { HollowNodeSync, NodeReaper } from "../reaper/resources";
+import { APPLY_ANNOTATIONS, expectedNodeNames, nodeClusterObjects } from "../ownership/rules";
+import { OwnershipGuard } from "../ownership/guard";
+import { KUBELET_KUBECONFIG_KEY, PROXY_KUBECONFIG_KEY, shardCount } from "../credentials/kubeconfigs";
+import { LAST_WORKLOAD_SUFFIX, podLayout, statefulNodeNames } from "./names";
 import { KUBEMARK_IMAGE_ENDPOINT, podLabels, stackNodeSelector, stackPodSelector, workloadManifest } from "./podspec";
-import { TargetCredentials, targetCredentialObjects } from "./targetCredentials";
+import { TargetCredentials, targetCredentialObjects } from "../credentials/targetCredentials";
 
 export interface HollowNodesArgs {
     /** Provider of the node cluster, where the namespace, Secret and workload are created. Required. */

@@ -2,16 +2,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_HOLLOW_PROXY, STACK_LABEL_KEY } from "./config";
+import { DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_HOLLOW_PROXY, STACK_LABEL_KEY } from "../config/read";
 import {
     certificateShards, HOLLOW_KUBELET_LEASE_RULES, HOLLOW_KUBELET_RULES, KUBELET_SERVICE_ACCOUNT, kubeletConfinement, kubeletKubeconfig,
     MIN_LIFETIME_SECONDS, NODE_LEASE_NAMESPACE, NodeCertificate, PROXY_CLUSTER_ROLE, PROXY_SERVICE_ACCOUNT, tokenKubeconfig,
-} from "./credentials";
+} from "./kubeconfigs";
 import {
     CREDENTIALS_PROVIDER_VERSION, HollowCredentialsInputs, HollowCredentialsProvider, ServiceAccountToken,
-} from "./credentialsProvider";
-import { ObjectRef } from "./clusterApi";
-import { APPLY_ANNOTATIONS } from "./ownership";
+} from "./provider";
+import { ObjectRef } from "../kube/clusterApi";
+import { APPLY_ANNOTATIONS } from "../ownership/rules";
 
 /** How long `up` waits for the target's signer to issue the certificates. */
 export const DEFAULT_ISSUE_TIMEOUT_SECONDS = 300;

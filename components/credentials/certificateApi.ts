@@ -1,6 +1,6 @@
 // The target-cluster calls that issue and revoke hollow-node credentials: CSRs and ServiceAccount tokens.
-import { KUBELET_SIGNER } from "./credentials";
-import { connect, HttpReply, jsonOf } from "./kubeHttp";
+import { KUBELET_SIGNER } from "./kubeconfigs";
+import { connect, HttpReply, jsonOf } from "../kube/http";
 
 /** A CertificateSigningRequest as far as issuing needs it. */
 export interface CsrState {

@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImageSourceKind } from "./imagePlan";
+import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImageSourceKind } from "./plan";
 import type { SourcePatch } from "./patches";
 
 export { defaultCacheDir };

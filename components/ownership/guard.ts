@@ -1,6 +1,6 @@
 // OwnershipGuard: the stack's first resource; it refuses names another owner holds before anything is created.
 import * as pulumi from "@pulumi/pulumi";
-import { OWNERSHIP_PROVIDER_VERSION, OwnershipGuardInputs, OwnershipGuardProvider } from "./ownershipProvider";
+import { OWNERSHIP_PROVIDER_VERSION, OwnershipGuardInputs, OwnershipGuardProvider } from "./provider";
 
 type Args<T> = { [K in keyof Omit<T, "providerVersion">]: pulumi.Input<T[K]> };
 

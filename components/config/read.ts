@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import {
     bool, checkKeys, int, list, oneOf, quantity, RawConfig, Reading, readTable, startReading, text,
-} from "./configReaders";
+} from "./readers";
 import {
     CONTAINER_RUNTIMES, CRI_SOCKETS, ClusterRef, ContainerRuntime,
     DEFAULT_BASE_IMAGE, DEFAULT_CONTAINER_RUNTIME, DEFAULT_CREATE_NAMESPACE, DEFAULT_GIT_REPOSITORY,
@@ -21,7 +21,7 @@ import { DNS1123_LABEL, labelValueProblem, qualifiedNameProblem } from "./valida
 
 // Constants and types live in settings.ts; callers keep importing them from here.
 export * from "./settings";
-export type { RawConfig } from "./configReaders";
+export type { RawConfig } from "./readers";
 
 /** Raised with every problem found, so one preview shows them all. */
 export class ConfigError extends Error {

@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import type { ClusterRef, Settings, TargetRef } from "./config";
-import { ConfigError } from "./config";
+import type { ClusterRef, Settings, TargetRef } from "./read";
+import { ConfigError } from "./read";
 
 export interface ResolvedCluster {
     /** Single-context kubeconfig YAML with every file reference inlined. Holds credentials. */

@@ -1,6 +1,6 @@
 // Dynamic providers run from Pulumi state: NodeReaper (destroy-time GC) and HollowNodeSync (sweep + readiness).
 import type * as pulumi from "@pulumi/pulumi";
-import { ClusterApi, ClusterApiFactory, isUnreachable, kubernetesClusterApi } from "./clusterApi";
+import { ClusterApi, ClusterApiFactory, isUnreachable, kubernetesClusterApi } from "../kube/clusterApi";
 import { Clock, Log, realClock, reapNodes, staleNodes, sweepStaleNodes, waitForReady } from "./nodeOps";
 
 /**

@@ -1,8 +1,8 @@
 // Pure builders for the hollow-node pod: kubemark flags, pod spec and workload manifests.
-import type { ContainerResources, Settings, WorkloadKind } from "./config";
-import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "./config";
-import { POD_NODES_ANNOTATION } from "./nodeNames";
-import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "./credentials";
+import type { ContainerResources, Settings, WorkloadKind } from "../config/read";
+import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "../config/read";
+import { POD_NODES_ANNOTATION } from "./names";
+import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "../credentials/kubeconfigs";
 
 /** Where kubemark's hollow kubelet dials the image service: hard-coded in pkg/kubemark/hollow_kubelet.go. */
 export const KUBEMARK_IMAGE_ENDPOINT = "/run/containerd/containerd.sock";

@@ -1,6 +1,6 @@
 // What the dynamic providers do to hollow Nodes: reap them, sweep stale ones, wait for Ready.
-import { ClusterApi, isUnreachable, NodeInfo, NodeRef, PodInfo } from "./clusterApi";
-import { nodesBehind } from "./nodeNames";
+import { ClusterApi, isUnreachable, NodeInfo, NodeRef, PodInfo } from "../kube/clusterApi";
+import { nodesBehind } from "../hollow/names";
 
 export interface Clock {
     now(): number;

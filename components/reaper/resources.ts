@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
-} from "./reaperProvider";
+} from "./provider";
 
 type Args<T> = { [K in keyof Omit<T, "providerVersion">]: pulumi.Input<T[K]> };
 const CREDENTIALS = ["targetKubeconfig", "nodeKubeconfig"];

@@ -1,7 +1,7 @@
 // The few Kubernetes calls the node reaper and sync make, behind an interface tests can fake.
 import type * as k8sClient from "@kubernetes/client-node";
-import { connect, jsonOf, unreachableError, withTimeout } from "./kubeHttp";
-import { podNodesOf } from "./nodeNames";
+import { connect, jsonOf, unreachableError, withTimeout } from "./http";
+import { podNodesOf } from "../hollow/names";
 
 export interface NodeInfo { readonly name: string; readonly ready: boolean }
 /** A Node as listed for deletion: the delete applies only if it is still this very object, unchanged. */
@@ -46,8 +46,8 @@ export interface ClusterApi {
 
 export type ClusterApiFactory = (kubeconfig: string, requestTimeoutMs: number) => ClusterApi;
 
-export { isUnreachable, unreachableError, withTimeout } from "./kubeHttp";
-export type { UnreachableError } from "./kubeHttp";
+export { isUnreachable, unreachableError, withTimeout } from "./http";
+export type { UnreachableError } from "./http";
 
 function statusCode(e: unknown): number | undefined {
     const code = (e as { code?: unknown }).code;

@@ -1,9 +1,9 @@
 // Dynamic provider issuing each hollow kubelet its own client certificate, and bound ServiceAccount tokens.
 import type * as pulumi from "@pulumi/pulumi";
 import { CertificateApi, CertificateApiFactory, kubernetesCertificateApi } from "./certificateApi";
-import { csrName, needsRenewal, NodeCertificate } from "./credentials";
+import { csrName, needsRenewal, NodeCertificate } from "./kubeconfigs";
 import { kubeletKeyAndCsr } from "./csr";
-import { Clock, forEachLimited, Log, PROGRESS_EVERY_MS, realClock, someNames } from "./nodeOps";
+import { Clock, forEachLimited, Log, PROGRESS_EVERY_MS, realClock, someNames } from "../reaper/nodeOps";
 
 /** Bump on any change to what this provider does (destroy runs the copy stored in state). */
 export const CREDENTIALS_PROVIDER_VERSION = "1";
