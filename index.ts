@@ -1,12 +1,9 @@
 // Reads the stack's config, composes the kubemark components and exports what users look at.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { readSettings } from "./components/config/read";
+import { readClusters, readSettings, workloadSettings } from "./components/config";
 import { HollowNodes } from "./components/hollow/hollowNodes";
-import { readClusters } from "./components/config/kubeconfig";
-import { KubemarkImage } from "./components/image/kubemarkImage";
-import { imageTag, patchesFor } from "./components/image/patches";
-import { KUBEMARK_IMAGE_ENDPOINT } from "./components/hollow/podspec";
+import { KubemarkImage, kubemarkImageArgs } from "./components/image/kubemarkImage";
 
 const settings = readSettings();
 const clusters = readClusters(settings);
@@ -23,57 +20,21 @@ const targetCluster = settings.targetCluster.sameAsNodeCluster ? nodeCluster : n
     context: clusters.target.context,
 });
 
-const build = settings.imageBuild;
-const patches = patchesFor(settings.kubernetesVersion, {
-    crioSocket: build.patchCrio ? settings.criSocket : undefined,
-    proxyHealth: build.patchProxyHealth,
-});
 const image = settings.image.kind === "prebuilt"
     ? pulumi.output(settings.image.reference)
-    : new KubemarkImage("kubemark", {
-        version: settings.kubernetesVersion.text,
-        registry: settings.image.registry,
-        imageName: settings.image.name,
-        tag: imageTag(settings.kubernetesVersion, patches),
-        patches,
-        source: build.source,
-        gitRepository: build.gitRepository,
-        cacheDir: build.cacheDir,
-        baseImage: build.baseImage,
-        registryUsername: build.registryUsername,
-        registryPassword: build.registryPassword === undefined ? undefined : pulumi.secret(build.registryPassword),
-    }).imageRef;
+    : new KubemarkImage("kubemark", kubemarkImageArgs(settings, settings.image)).imageRef;
 
 const hollow = new HollowNodes("hollow-nodes", {
-    nodeClusterProvider: nodeCluster,
+    ...workloadSettings(settings),
     namespace: settings.namespace,
-    createNamespace: settings.createNamespace,
     workloadName: settings.workloadName,
     stackLabelValue: settings.stackLabelValue,
-    image,
-    targetClusterProvider: targetCluster,
-    targetKubeconfig: clusters.target.kubeconfig,
     identityNamespace: settings.identityNamespace,
-    credentialLifetimeHours: settings.credentialLifetimeHours,
+    image,
+    nodeClusterProvider: nodeCluster,
+    targetClusterProvider: targetCluster,
     nodeKubeconfig: clusters.node.kubeconfig,
-    replicas: settings.replicas,
-    nodesPerPod: settings.nodesPerPod,
-    workloadKind: settings.workloadKind,
-    initImage: settings.initImage,
-    imageService: settings.imageService,
-    criSocket: settings.criSocket,
-    imageEndpoint: build.patchCrio ? settings.criSocket : KUBEMARK_IMAGE_ENDPOINT,
-    hollowProxy: settings.hollowProxy,
-    privileged: settings.privileged,
-    nodeLabels: settings.nodeLabels,
-    nodeTaints: settings.nodeTaints,
-    maxPods: settings.maxPods,
-    extendedResources: settings.extendedResources,
-    kubeletResources: settings.kubeletResources,
-    proxyResources: settings.proxyResources,
-    logVerbosity: settings.logVerbosity,
-    readyTimeoutSeconds: settings.readyTimeoutSeconds,
-    reaperTimeoutSeconds: settings.reaperTimeoutSeconds,
+    targetKubeconfig: clusters.target.kubeconfig,
 });
 
 export const kubernetesVersion = settings.kubernetesVersion.text;

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { STACK_LABEL_KEY } from "../components/config/read";
+import { STACK_LABEL_KEY } from "../components/config/settings";
 import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, REGISTRY, sleep } from "../e2e/lab";
 import { buildImage } from "../lab/buildImage";
 import { toolchainDir } from "../test/controlPlane";

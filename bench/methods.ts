@@ -3,7 +3,7 @@ import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { forEachLimited } from "../components/reaper/nodeOps";
+import { forEachLimited } from "../components/kube/async";
 import { toolchainDir } from "../test/controlPlane";
 import { Kube } from "./kube";
 import { SELECTOR } from "./population";

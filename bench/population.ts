@@ -1,5 +1,5 @@
 // Builds a population of Nodes shaped like real hollow Nodes (plus Leases, foreign Nodes and, for sweeps, Pods).
-import { forEachLimited } from "../components/reaper/nodeOps";
+import { forEachLimited } from "../components/kube/async";
 import { Kube, META_ACCEPT } from "./kube";
 
 export const STACK_KEY = "kubemark-pulumi/stack";

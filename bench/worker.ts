@@ -1,7 +1,8 @@
 // Child process running one provider call with the real client, so its peak RSS is the provider's alone.
 import * as fs from "node:fs";
 import { kubernetesClusterApi } from "../components/kube/clusterApi";
-import { realClock, sweepStaleNodes, waitForReady } from "../components/reaper/nodeOps";
+import { realClock } from "../components/kube/async";
+import { sweepStaleNodes, waitForReady } from "../components/reaper/nodeOps";
 import { CREDENTIALS_PROVIDER_VERSION, HollowCredentialsOutputs, HollowCredentialsProvider } from "../components/credentials/provider";
 import { HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperProvider, PROVIDER_VERSION } from "../components/reaper/provider";
 import { POD_NAMESPACE, POD_SELECTOR, SELECTOR, STACK_KEY } from "./population";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { STACK_LABEL_KEY } from "../components/config/read";
+import { STACK_LABEL_KEY } from "../components/config/settings";
 import { buildImage } from "../lab/buildImage";
 import { copyProject, pulumi, pulumiStart } from "../test/pulumiCli";
 import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, podUsage, REGISTRY, sleep, spread, waitUntil, WORKER } from "./lab";

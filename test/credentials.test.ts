@@ -7,9 +7,9 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { CertificateApi } from "../components/credentials/certificateApi";
-import {
-    certificateShards, csrName, kubeletConfinement, kubeletKubeconfig, needsRenewal, NodeCertificate, shardCount, tokenKubeconfig,
-} from "../components/credentials/kubeconfigs";
+import { certificateShards, kubeletKubeconfig, shardCount, tokenKubeconfig } from "../components/credentials/kubeconfigs";
+import { csrName, needsRenewal, NodeCertificate } from "../components/credentials/csr";
+import { kubeletConfinement } from "../components/credentials/policy";
 import { HollowCredentialsInputs, HollowCredentialsOutputs, HollowCredentialsProvider, ISSUE_CONCURRENCY } from "../components/credentials/provider";
 import { kubeletKeyAndCsr } from "../components/credentials/csr";
 import { FakeClock } from "./fakeCluster";

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import * as k8s from "@kubernetes/client-node";
-import { STACK_LABEL_KEY } from "../components/config/read";
+import { STACK_LABEL_KEY } from "../components/config/settings";
 import { kubernetesCertificateApi } from "../components/credentials/certificateApi";
 import { ControlPlane, missingTools } from "./controlPlane";
 import { clients, fakeKubelets, podKubeconfig, register } from "./fakeKubelets";

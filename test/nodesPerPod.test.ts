@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { staleNodes } from "../components/reaper/nodeOps";
 import { nodesBehind, podLayout, podNodesOf, podNodeNames, POD_NODES_ANNOTATION, statefulNodeNames } from "../components/hollow/names";
-import { GO_RUNTIME_ENV, HollowPodOptions, KUBEMARK_IMAGE_ENDPOINT, podSpec, workloadManifest } from "../components/hollow/podspec";
+import { GO_RUNTIME_ENV, HollowPodOptions, podSpec, workloadManifest } from "../components/hollow/podspec";
+import { KUBEMARK_IMAGE_ENDPOINT } from "../components/config/defaults";
 import { parseSettings } from "../components/config/read";
 
 describe("podLayout", () => {

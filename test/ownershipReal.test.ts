@@ -1,7 +1,7 @@
 // Data safety against real API servers: a stack never takes over, overwrites or deletes what it did not create.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { STACK_LABEL_KEY } from "../components/config/read";
+import { STACK_LABEL_KEY } from "../components/config/settings";
 import { ControlPlane, missingTools } from "./controlPlane";
 import { clients, fakeKubelets, nodeNames, register } from "./fakeKubelets";
 import { startPair, stopPair } from "./clusterPair";

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import type { KubernetesVersion } from "../components/config/read";
+import type { KubernetesVersion } from "../components/config/settings";
 import {
     crioEndpointPatch, HOLLOW_KUBELET_FILE, imageTag, patchesFor, PROXY_HEALTH_PATCH, PROXY_SERVER_FILE,
 } from "../components/image/patches";

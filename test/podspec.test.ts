@@ -2,9 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseSettings } from "../components/config/read";
-import {
-    HollowPodOptions, kubeletFlags, KUBEMARK_IMAGE_ENDPOINT, podSpec, proxyFlags, workloadManifest,
-} from "../components/hollow/podspec";
+import { HollowPodOptions, kubeletFlags, podSpec, proxyFlags, workloadManifest } from "../components/hollow/podspec";
+import { KUBEMARK_IMAGE_ENDPOINT } from "../components/config/defaults";
 
 function options(config: Record<string, string> = {}): HollowPodOptions {
     const s = parseSettings({

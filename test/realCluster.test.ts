@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { kubernetesClusterApi } from "../components/kube/clusterApi";
-import { STACK_LABEL_KEY } from "../components/config/read";
+import { STACK_LABEL_KEY } from "../components/config/settings";
 import { NodeReaperProvider, PROVIDER_VERSION } from "../components/reaper/provider";
 import { ControlPlane, missingTools } from "./controlPlane";
 import { clients, fakeKubelets as playKubelets, leaseNames, nodeNames, register } from "./fakeKubelets";

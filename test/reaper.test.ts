@@ -1,9 +1,10 @@
 // NodeReaper and HollowNodeSync provider logic against an injected in-memory cluster.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { STACK_LABEL_KEY } from "../components/config/read";
+import { STACK_LABEL_KEY } from "../components/config/settings";
 import { nodesFromTable } from "../components/kube/clusterApi";
-import { checkSelector, DELETE_CONCURRENCY, MISSED_LOOKS } from "../components/reaper/nodeOps";
+import { MISSED_LOOKS } from "../components/kube/async";
+import { checkSelector, DELETE_CONCURRENCY } from "../components/reaper/nodeOps";
 import {
     HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
 } from "../components/reaper/provider";

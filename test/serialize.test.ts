@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { STACK_LABEL_KEY } from "../components/config/read";
+import { STACK_LABEL_KEY } from "../components/config/settings";
 import { kubeletKeyAndCsr } from "../components/credentials/csr";
 import { HollowCredentialsProvider } from "../components/credentials/provider";
 import { HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION } from "../components/reaper/provider";

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import type { ClusterRef, Settings, TargetRef } from "./read";
+import type { ClusterRef, Settings, TargetRef } from "./settings";
 import { ConfigError } from "./read";
 
 export interface ResolvedCluster {

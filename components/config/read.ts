@@ -5,23 +5,17 @@ import * as path from "path";
 import {
     bool, checkKeys, int, list, oneOf, quantity, RawConfig, Reading, readTable, startReading, text,
 } from "./readers";
+import { CRI_SOCKETS, DEFAULT_BASE_IMAGE, DEFAULT_CONTAINER_RUNTIME, DEFAULT_CREATE_NAMESPACE, DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_GIT_REPOSITORY, DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SERVICE, DEFAULT_IMAGE_SOURCE, DEFAULT_INIT_IMAGE, DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINTS, DEFAULT_NODES_PER_POD, DEFAULT_PATCH_CRIO, DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED, DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND, defaultProxyResources } from "./defaults";
+import { KUBEMARK_IMAGE_ENDPOINT } from "./defaults";
 import {
-    CONTAINER_RUNTIMES, CRI_SOCKETS, ClusterRef, ContainerRuntime,
-    DEFAULT_BASE_IMAGE, DEFAULT_CONTAINER_RUNTIME, DEFAULT_CREATE_NAMESPACE, DEFAULT_GIT_REPOSITORY,
-    DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SERVICE, DEFAULT_IMAGE_SOURCE, DEFAULT_INIT_IMAGE,
-    DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINTS,
-    DEFAULT_NODES_PER_POD, MAX_NODES_PER_POD,
-    DEFAULT_PATCH_CRIO, DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED, DEFAULT_READY_TIMEOUT_SECONDS,
-    DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND, HOLLOW_LABEL_KEY, IMAGE_SERVICES,
-    IMAGE_SOURCES, ImageSource, KubernetesVersion, MAX_REPLICAS, MIN_MINOR, PATCH_CRIO_CHOICES,
-    STACK_LABEL_KEY, Settings, TAINT_EFFECTS, Taint, TaintEffect, TargetRef, WORKLOAD_KINDS,
-    boundedName, defaultProxyResources, stackLabelValue, stackSlug,
+    boundedName, ClusterRef, CONTAINER_RUNTIMES, ContainerRuntime, HOLLOW_LABEL_KEY, IMAGE_SERVICES, IMAGE_SOURCES,
+    ImageSource, KubernetesVersion, MAX_LABEL_LENGTH, MAX_NODES_PER_POD, MAX_REPLICAS, MAX_WORKLOAD_NAME, MIN_MINOR,
+    PATCH_CRIO_CHOICES, Settings, STACK_LABEL_KEY, stackLabelValue, stackSlug, TAINT_EFFECTS, Taint, TaintEffect,
+    TargetRef, WORKLOAD_KINDS,
 } from "./settings";
+import { configSecretCheck } from "../kube/dynamic";
 import { DNS1123_LABEL, labelValueProblem, qualifiedNameProblem } from "./validate";
 
-// Constants and types live in settings.ts; callers keep importing them from here.
-export * from "./settings";
-export type { RawConfig } from "./readers";
 
 /** Raised with every problem found, so one preview shows them all. */
 export class ConfigError extends Error {
@@ -95,6 +89,9 @@ export function parseSettings(raw: RawConfig): Settings {
         throw new ConfigError(cx.problems);
     }
     const slug = stackSlug(raw.stack);
+    // Each patch defaults to on where it applies: cri-o's endpoint on cri-o, the guard wherever a proxy runs.
+    // For a prebuilt image the key says whether it carries the cri-o patch; nothing to assume there.
+    const patchCrio = v.patchCrio === "auto" ? v.containerRuntime === "cri-o" && v.image.kind === "registry" : v.patchCrio === "true";
     return deepFreeze({
         project: raw.project,
         stack: raw.stack,
@@ -107,16 +104,14 @@ export function parseSettings(raw: RawConfig): Settings {
         targetCluster: v.clusters.targetCluster,
         namespace: v.namespace,
         createNamespace: v.createNamespace,
-        workloadName: boundedName(`hollow-node-${slug}`, 50),
-        identityNamespace: boundedName(`${v.namespace}-identity`, 63),
+        workloadName: boundedName(`hollow-node-${slug}`, MAX_WORKLOAD_NAME),
+        identityNamespace: boundedName(`${v.namespace}-identity`, MAX_LABEL_LENGTH),
         image: v.image,
         imageBuild: {
             source: v.imageSource,
             gitRepository: v.gitRepository,
             cacheDir: v.sourceCache === undefined ? undefined : expandHome(v.sourceCache, raw.env),
-            // Each patch defaults to on where it applies: cri-o's endpoint on cri-o, the guard wherever a proxy runs.
-            // For a prebuilt image the key says whether it carries the cri-o patch; nothing to assume there.
-            patchCrio: v.patchCrio === "auto" ? v.containerRuntime === "cri-o" && v.image.kind === "registry" : v.patchCrio === "true",
+            patchCrio,
             patchProxyHealth: v.patchProxyHealth,
             baseImage: v.baseImage,
             registryUsername: v.registryCredentials.registryUsername,
@@ -124,6 +119,8 @@ export function parseSettings(raw: RawConfig): Settings {
         },
         initImage: v.initImage,
         containerRuntime: v.containerRuntime,
+        // An image built with the cri-o patch dials criSocket; any other dials upstream's hard-coded path.
+        imageEndpoint: patchCrio ? v.criSocket : KUBEMARK_IMAGE_ENDPOINT,
         imageService: v.imageService,
         criSocket: v.criSocket,
         hollowProxy: v.hollowProxy,
@@ -293,8 +290,8 @@ function deepFreeze<T>(value: T): T {
 /** Reads this stack's config; a bad value stops the program before any resource is registered. */
 export function readSettings(): Settings {
     const values = pulumi.runtime.allConfig();
-    // isConfigSecret is not in the SDK's typings; without it, trust the user rather than block.
-    const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+    // Without the SDK's check, trust the user rather than block.
+    const isSecret = configSecretCheck(pulumi.runtime);
     const secretKeys = new Set(Object.keys(values).filter((k) => isSecret === undefined || isSecret(k)));
     try {
         return parseSettings({ values, secretKeys, project: pulumi.getProject(), stack: pulumi.getStack(), env: process.env });

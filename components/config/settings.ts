@@ -1,78 +1,12 @@
-// The settings every component reads: named defaults, accepted values, the Settings type, keys and stack names.
+// What the config reader returns: the Settings type, the keys, the accepted values and bounds, and stack names.
 import { createHash } from "crypto";
 
 export const CONFIG_NAMESPACE = "kubemark";
+/** The oldest release this program builds and runs (kubemark's flags it relies on exist since v1.29). */
 export const MIN_MINOR = 29;
-export const DEFAULT_REPLICAS = 10;
 export const MAX_REPLICAS = 10000;
-/** One hollow kubelet (and proxy) per pod, as upstream; more per pod lifts the real node's pod limit off the density. */
-export const DEFAULT_NODES_PER_POD = 1;
-/** Each hollow kubelet in a pod listens on its own pair of ports; 50 keeps a pod's spec and its start-up burst reasonable. */
+/** Each hollow kubelet in a pod listens on its own pair of ports; 50 keeps a pod's spec and start-up burst reasonable. */
 export const MAX_NODES_PER_POD = 50;
-export const DEFAULT_IMAGE_NAME = "kubemark";
-export const DEFAULT_CONTAINER_RUNTIME = "containerd";
-export const DEFAULT_IMAGE_SERVICE = "fake";
-export const DEFAULT_HOLLOW_PROXY = true;
-/** As upstream's hollow-node template: the inotify init container and the hollow kubelet run privileged. */
-export const DEFAULT_PRIVILEGED = true;
-/** The stack creates (and on destroy deletes) its namespace; false uses an existing one it never deletes. */
-export const DEFAULT_CREATE_NAMESPACE = true;
-export const DEFAULT_MAX_PODS = 110;
-export const DEFAULT_WORKLOAD_KIND = "StatefulSet";
-export const DEFAULT_INIT_IMAGE = "busybox:1.36";
-/**
- * Requests are per container, so a pod of nodesPerPod hollow nodes asks for that many times these.
- * Hollow kubelet, measured in the lab (npm run bench:density, v1.31.0, GOMAXPROCS=1): 3.3-3.9m CPU idle, 6.0m with
- * 10 pods on its Node; 20m leaves over 3x headroom (start-kubemark.sh's 40m was sized before those figures).
- */
-export const DEFAULT_KUBELET_CPU = "20m";
-/**
- * Hollow kubelet RSS: about 16 MiB idle, 20.5 MiB with 10 pods on its Node (half a MiB per pod, bench:density).
- * 40Mi covers about 45 pods per hollow Node; denser tests want kubeletMemory of 16Mi + 0.5Mi per pod, with headroom.
- */
-export const DEFAULT_KUBELET_MEMORY = "40Mi";
-/**
- * Hollow proxy: under 0.1m CPU idle and with pods (bench:density). Its work follows Services and EndpointSlices, which
- * the bench does not create: raise proxyCpu for service-heavy tests (start-kubemark.sh asks 20m).
- */
-export const DEFAULT_PROXY_CPU = "5m";
-/** start-kubemark.sh raises the proxy's CPU request above this many nodes. */
-export const LARGE_CLUSTER_NODES = 1000;
-export const LARGE_CLUSTER_PROXY_CPU = "50m";
-/**
- * Hollow proxy RSS: 12.0 MiB idle and with pods at 10 per pod (bench:density), so a 32 MiB base; the per-node
- * term is start-kubemark.sh's (50 KiB per node), not measurable at these sizes.
- */
-export const PROXY_MEMORY_BASE_KIB = 32 * 1024;
-export const PROXY_MEMORY_PER_NODE_KIB = 50;
-
-/** The hollow proxy's requests for a cluster of `replicas` hollow nodes (CPU as start-kubemark.sh). */
-export function defaultProxyResources(replicas: number): ContainerResources {
-    return {
-        cpu: replicas > LARGE_CLUSTER_NODES ? LARGE_CLUSTER_PROXY_CPU : DEFAULT_PROXY_CPU,
-        memory: `${PROXY_MEMORY_BASE_KIB + PROXY_MEMORY_PER_NODE_KIB * replicas}Ki`,
-    };
-}
-export const DEFAULT_READY_TIMEOUT_SECONDS = 600;
-export const DEFAULT_REAPER_TIMEOUT_SECONDS = 180;
-/**
- * Lifetime of each hollow kubelet's client certificate and the proxy's token: a week, renewed by any `up`
- * in its second half. Short enough that a copied credential soon stops working (a certificate cannot be revoked).
- */
-export const DEFAULT_CREDENTIAL_LIFETIME_HOURS = 168;
-export const DEFAULT_LOG_VERBOSITY = 2;
-/** Hollow nodes are tainted by default so real DaemonSets (CNI, kube-proxy) stay off them. */
-export const DEFAULT_NODE_TAINT = { key: "kubemark-pulumi/hollow-node", value: "true", effect: "NoSchedule" } as const;
-export const DEFAULT_NODE_TAINTS: readonly string[] = [`${DEFAULT_NODE_TAINT.key}=${DEFAULT_NODE_TAINT.value}:${DEFAULT_NODE_TAINT.effect}`];
-export const CRI_SOCKETS = { "containerd": "/run/containerd/containerd.sock", "cri-o": "/run/crio/crio.sock" } as const;
-
-/** Upstream's cluster/images/kubemark base; it lives in registry.k8s.io, hence configurable. */
-export const DEFAULT_BASE_IMAGE = "registry.k8s.io/build-image/go-runner:v2.3.1-go1.17.2-bullseye.0";
-export const DEFAULT_GIT_REPOSITORY = "https://github.com/kubernetes/kubernetes.git";
-export const DEFAULT_IMAGE_SOURCE = "git";
-/** auto: the cri-o patch is built in only where it is needed, for cri-o with an image this stack builds. */
-export const DEFAULT_PATCH_CRIO = "auto";
-export const DEFAULT_PATCH_PROXY_HEALTH = true;
 export const IMAGE_SOURCES = ["git", "module"] as const;
 export const PATCH_CRIO_CHOICES = ["auto", "true", "false"] as const;
 export const CONTAINER_RUNTIMES = ["containerd", "cri-o"] as const;
@@ -126,7 +60,58 @@ export interface ImageBuild {
 }
 export interface ContainerResources { readonly cpu: string; readonly memory: string }
 
-export interface Settings {
+/**
+ * How the hollow nodes run: the HollowNodes component's settings. Each is defaulted by workloadDefaults
+ * (defaults.ts), named below.
+ */
+export interface WorkloadSettings {
+    /** Hollow Nodes to run. Defaults to DEFAULT_REPLICAS. */
+    readonly replicas: number;
+    /**
+     * Hollow nodes per pod, named `<pod>-<k>`; the workload runs the full pods, a second one (`<workload>-last`,
+     * 0 or 1 pod) the rest. Defaults to DEFAULT_NODES_PER_POD (one per pod, named as the pod, as upstream).
+     */
+    readonly nodesPerPod: number;
+    /** StatefulSet, Deployment or ReplicationController. Defaults to DEFAULT_WORKLOAD_KIND. */
+    readonly workloadKind: WorkloadKind;
+    /** Create the namespace (and delete it on destroy); false uses an existing one, left as it is. Defaults to DEFAULT_CREATE_NAMESPACE. */
+    readonly createNamespace: boolean;
+    /** Image with `sh` and `sysctl` for the inotify init container. Defaults to DEFAULT_INIT_IMAGE. */
+    readonly initImage: string;
+    /** `fake` (kubemark's own, no socket) or `host` (the node's CRI). Defaults to DEFAULT_IMAGE_SERVICE. */
+    readonly imageService: ImageService;
+    /** Host path of the CRI socket, mounted for the host image service. Defaults to CRI_SOCKETS of DEFAULT_CONTAINER_RUNTIME. */
+    readonly criSocket: string;
+    /** Where the kubemark binary dials the image service. Defaults to KUBEMARK_IMAGE_ENDPOINT (upstream's hard-coded path). */
+    readonly imageEndpoint: string;
+    /** Run the hollow kube-proxy container. Defaults to DEFAULT_HOLLOW_PROXY. */
+    readonly hollowProxy: boolean;
+    /** Run the inotify init container and the hollow kubelet privileged; false drops the init container. Defaults to DEFAULT_PRIVILEGED. */
+    readonly privileged: boolean;
+    /** Extra Node labels, sorted by key. Defaults to none. */
+    readonly nodeLabels: readonly (readonly [string, string])[];
+    /** Node taints. Defaults to DEFAULT_NODE_TAINT. */
+    readonly nodeTaints: readonly Taint[];
+    /** `--max-pods` of each hollow kubelet. Defaults to DEFAULT_MAX_PODS. */
+    readonly maxPods: number;
+    /** Extended resources each hollow Node advertises, sorted by name. Defaults to none. */
+    readonly extendedResources: readonly (readonly [string, string])[];
+    /** Hollow kubelet requests, per hollow node. Defaults to DEFAULT_KUBELET_CPU and DEFAULT_KUBELET_MEMORY. */
+    readonly kubeletResources: ContainerResources;
+    /** Hollow proxy requests, per hollow node. Defaults to defaultProxyResources(replicas). */
+    readonly proxyResources: ContainerResources;
+    /** klog verbosity of both containers. Defaults to DEFAULT_LOG_VERBOSITY. */
+    readonly logVerbosity: number;
+    /** Bound on up's wait for Ready Nodes; 0 skips it. Defaults to DEFAULT_READY_TIMEOUT_SECONDS. */
+    readonly readyTimeoutSeconds: number;
+    /** Bound on destroy's Node removal and on up's stale-Node sweep. Defaults to DEFAULT_REAPER_TIMEOUT_SECONDS. */
+    readonly reaperTimeoutSeconds: number;
+    /** Lifetime of the per-node certificates and tokens; `up` renews them in its second half. Defaults to DEFAULT_CREDENTIAL_LIFETIME_HOURS. */
+    readonly credentialLifetimeHours: number;
+}
+
+/** Everything the program reads from config, validated and defaulted. */
+export interface Settings extends WorkloadSettings {
     readonly project: string;
     readonly stack: string;
     /** The stack name made safe for Kubernetes names. */
@@ -134,41 +119,15 @@ export interface Settings {
     /** Value of the `kubemark-pulumi/stack` label, unique to this project and stack. */
     readonly stackLabelValue: string;
     readonly kubernetesVersion: KubernetesVersion;
-    readonly replicas: number;
-    /** Hollow nodes per pod: each pod runs this many hollow kubelets (and proxies). */
-    readonly nodesPerPod: number;
     readonly nodeCluster: ClusterRef;
     readonly targetCluster: TargetRef;
     readonly namespace: string;
-    /** False: the namespace exists already; the stack creates only its own objects inside it. */
-    readonly createNamespace: boolean;
     readonly workloadName: string;
+    /** Stack-owned namespace in the target holding the hollow nodes' ServiceAccounts. */
+    readonly identityNamespace: string;
     readonly image: ImageSource;
     readonly imageBuild: ImageBuild;
-    readonly initImage: string;
     readonly containerRuntime: ContainerRuntime;
-    readonly imageService: ImageService;
-    /** Host path of the CRI socket, mounted only for the host image service. */
-    readonly criSocket: string;
-    readonly hollowProxy: boolean;
-    /** Run the init container and hollow kubelet privileged; false drops the init container. */
-    readonly privileged: boolean;
-    /** Sorted by key. */
-    readonly nodeLabels: readonly (readonly [string, string])[];
-    readonly nodeTaints: readonly Taint[];
-    readonly maxPods: number;
-    /** Sorted by name. */
-    readonly extendedResources: readonly (readonly [string, string])[];
-    readonly kubeletResources: ContainerResources;
-    readonly proxyResources: ContainerResources;
-    readonly workloadKind: WorkloadKind;
-    readonly readyTimeoutSeconds: number;
-    readonly reaperTimeoutSeconds: number;
-    readonly logVerbosity: number;
-    /** Lifetime of the hollow nodes' certificates and token; `up` renews them in its second half. */
-    readonly credentialLifetimeHours: number;
-    /** Stack-owned namespace in the target holding the hollow proxy's ServiceAccount. */
-    readonly identityNamespace: string;
 }
 
 /** Every key this program reads; anything else under `kubemark:` is a typo and is refused. */
@@ -189,22 +148,34 @@ export const HOLLOW_LABEL_KEY = "hollow-node";
 /** The label unique to one project and stack: the only thing destroy selects on. */
 export const STACK_LABEL_KEY = "kubemark-pulumi/stack";
 
+/** Hex digits of the hash that keeps a shortened name unique: 24 bits, one clash in 16 million same-prefix names. */
+export const NAME_HASH_CHARS = 6;
+/** Label values and DNS-1123 labels (namespaces) are at most 63 characters. */
+export const MAX_LABEL_LENGTH = 63;
+/** Leaves room in names derived from the stack's: `kubemark-<slug>-identity`, `hollow-node-<slug>-last`. */
+export const MAX_STACK_SLUG = 30;
+/**
+ * A StatefulSet's name must leave room in its pods' `controller-revision-hash` label (63 characters) for a dash and
+ * a 10-character hash, so 52; its `-last` twin takes 5 of those.
+ */
+export const MAX_WORKLOAD_NAME = 52 - "-last".length;
+
 /** Shortens `text` to `max` characters, keeping it unique with a hash suffix. */
 export function boundedName(text: string, max: number): string {
     if (text.length <= max) {
         return text;
     }
-    const hash = createHash("sha256").update(text).digest("hex").slice(0, 6);
-    return `${text.slice(0, max - 7).replace(/[-_.]+$/, "")}-${hash}`;
+    const hash = createHash("sha256").update(text).digest("hex").slice(0, NAME_HASH_CHARS);
+    return `${text.slice(0, max - NAME_HASH_CHARS - 1).replace(/[-_.]+$/, "")}-${hash}`;
 }
 
 export function stackSlug(stack: string): string {
     const slug = stack.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "stack";
-    return boundedName(slug, 30);
+    return boundedName(slug, MAX_STACK_SLUG);
 }
 
 /** The value of this stack's unique Node label: `<project>.<stack>`, label-safe. */
 export function stackLabelValue(project: string, stack: string): string {
     const raw = `${project}.${stack}`.replace(/[^A-Za-z0-9-_.]+/g, "-").replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
-    return boundedName(raw || "stack", 63);
+    return boundedName(raw || "stack", MAX_LABEL_LENGTH);
 }

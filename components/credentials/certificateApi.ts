@@ -1,5 +1,5 @@
 // The target-cluster calls that issue and revoke hollow-node credentials: CSRs and ServiceAccount tokens.
-import { KUBELET_SIGNER } from "./kubeconfigs";
+import { KUBELET_SIGNER } from "./csr";
 import { connect, HttpReply, jsonOf } from "../kube/http";
 
 /** A CertificateSigningRequest as far as issuing needs it. */

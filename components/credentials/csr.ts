@@ -1,4 +1,4 @@
-// A kubelet's client key and PKCS#10 certificate request, made with Node's own crypto (no openssl, no CA key).
+// A kubelet's client key and certificate request (Node's own crypto, no openssl, no CA key), and its lifetime.
 import type { KeyObject } from "crypto";
 
 /** DER length octets: short form below 128, else the long form. */
@@ -64,4 +64,35 @@ export function csrFor(nodeName: string, privateKey: KeyObject, publicKey: KeyOb
     const signature = crypto.sign("sha256", info, privateKey);
     const request = der(SEQUENCE, info, der(SEQUENCE, Buffer.from(OID_ECDSA_SHA256)), der(0x03, Buffer.from([0x00]), signature));
     return pem("CERTIFICATE REQUEST", request);
+}
+
+/** The client certificate signer whose certificates the Node authorizer and NodeRestriction confine to one Node. */
+export const KUBELET_SIGNER = "kubernetes.io/kube-apiserver-client-kubelet";
+/** The API server's minimum for CertificateSigningRequest expirationSeconds. */
+export const MIN_LIFETIME_SECONDS = 600;
+
+/** A node's issued client certificate and its key. */
+export interface NodeCertificate {
+    readonly certPem: string;
+    readonly keyPem: string;
+    /** ISO times the certificate starts and stops working (the signer may cap what was asked for). */
+    readonly notBefore: string;
+    readonly notAfter: string;
+    /** The CertificateSigningRequest it came from, deleted on renewal and destroy. */
+    readonly csrName: string;
+}
+
+/**
+ * True once a credential is in the second half of the lifetime it was actually given: signers may cap the
+ * requested lifetime (--cluster-signing-duration, the CA's own expiry), so the request alone cannot tell.
+ */
+export function needsRenewal(notBefore: string, notAfter: string, nowMs: number): boolean {
+    const start = Date.parse(notBefore);
+    const end = Date.parse(notAfter);
+    return !Number.isFinite(start) || !Number.isFinite(end) || nowMs >= start + (end - start) / 2;
+}
+
+/** CSR names are cluster-wide: the node's name (already the stack's) and when it was asked for. */
+export function csrName(nodeName: string, issuedAtMs: number): string {
+    return `${nodeName}-${Math.floor(issuedAtMs / 1000).toString(36)}`;
 }

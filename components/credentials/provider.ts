@@ -1,15 +1,15 @@
 // Dynamic provider issuing each hollow kubelet its own client certificate, and bound ServiceAccount tokens.
 import type * as pulumi from "@pulumi/pulumi";
 import { CertificateApi, CertificateApiFactory, kubernetesCertificateApi } from "./certificateApi";
-import { csrName, needsRenewal, NodeCertificate } from "./kubeconfigs";
+import { csrName, needsRenewal, NodeCertificate } from "./csr";
 import { kubeletKeyAndCsr } from "./csr";
-import { Clock, forEachLimited, Log, PROGRESS_EVERY_MS, realClock, someNames } from "../reaper/nodeOps";
+import { Clock, forEachLimited, Log, PROGRESS_EVERY_MS, realClock, someNames } from "../kube/async";
+import { providerLog, REQUEST_MS, RETRY_ADVICE } from "../kube/dynamic";
 
 /** Bump on any change to what this provider does (destroy runs the copy stored in state). */
 export const CREDENTIALS_PROVIDER_VERSION = "1";
 /** CSRs in flight at once: each is a create, an approval and a few reads. */
 export const ISSUE_CONCURRENCY = 32;
-const REQUEST_MS = 15000;
 
 export interface HollowCredentialsInputs {
     readonly providerVersion: string;
@@ -36,8 +36,6 @@ export interface HollowCredentialsOutputs extends HollowCredentialsInputs {
     /** By ServiceAccount name. */
     readonly tokens: Record<string, ServiceAccountToken>;
 }
-
-const providerLog: Log = (message) => console.log(`[kubemark] ${message}`);
 
 /** First wait for the signer after approval, doubling up to SIGN_POLL_MAX_MS. Polling faster bought nothing at 500 or 5,000 certificates: the signer and the API server CPU set the pace (about 20 per second here). */
 const SIGN_POLL_FIRST_MS = 200;
@@ -175,7 +173,7 @@ export class HollowCredentialsProvider implements pulumi.dynamic.ResourceProvide
             names = await api.listCsrs(`${props.stackLabelKey}=${props.stackLabelValue}`);
         } catch (e) {
             throw new Error(`cannot reach the target cluster's API server ${api.server} (${(e as Error).message}); the CertificateSigningRequests ` +
-                `of ${props.stackLabelValue} were not deleted. Check that the API server is up and the kubeconfig still works, then run the command again`);
+                `of ${props.stackLabelValue} were not deleted. ${RETRY_ADVICE}`);
         }
         const failures = await forEachLimited(names, ISSUE_CONCURRENCY, (n) => api.deleteCsr(n));
         if (failures.length > 0) {

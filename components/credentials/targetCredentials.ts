@@ -2,70 +2,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_HOLLOW_PROXY, STACK_LABEL_KEY } from "../config/read";
 import {
-    certificateShards, HOLLOW_KUBELET_LEASE_RULES, HOLLOW_KUBELET_RULES, KUBELET_SERVICE_ACCOUNT, kubeletConfinement, kubeletKubeconfig,
-    MIN_LIFETIME_SECONDS, NODE_LEASE_NAMESPACE, NodeCertificate, PROXY_CLUSTER_ROLE, PROXY_SERVICE_ACCOUNT, tokenKubeconfig,
-} from "./kubeconfigs";
-import {
-    CREDENTIALS_PROVIDER_VERSION, HollowCredentialsInputs, HollowCredentialsProvider, ServiceAccountToken,
-} from "./provider";
-import { ObjectRef } from "../kube/clusterApi";
+    DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_HOLLOW_PROXY, DEFAULT_ISSUE_TIMEOUT_SECONDS, withDefaults,
+} from "../config/defaults";
+import { STACK_LABEL_KEY } from "../config/settings";
 import { APPLY_ANNOTATIONS } from "../ownership/rules";
-
-/** How long `up` waits for the target's signer to issue the certificates. */
-export const DEFAULT_ISSUE_TIMEOUT_SECONDS = 300;
-
-type Args<T> = { [K in keyof Omit<T, "providerVersion">]: pulumi.Input<T[K]> };
-
-/** Issues and renews the per-node certificates and the tokens; destroy deletes the stack's CSRs. */
-export class HollowCredentials extends pulumi.dynamic.Resource {
-    declare readonly certificates: pulumi.Output<Record<string, NodeCertificate>>;
-    declare readonly tokens: pulumi.Output<Record<string, ServiceAccountToken>>;
-
-    constructor(name: string, args: Args<HollowCredentialsInputs>, opts?: pulumi.CustomResourceOptions) {
-        super(new HollowCredentialsProvider(), name,
-            { ...args, providerVersion: CREDENTIALS_PROVIDER_VERSION, certificates: undefined, tokens: undefined },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["targetKubeconfig", "certificates", "tokens"] }),
-            "kubemark", "HollowCredentials");
-    }
-}
-
-/** Cluster-wide names carry the stack's label value, so stacks side by side never share one. */
-export const clusterScopedName = (stackLabelValue: string, role: string) => `kubemark-pulumi:${stackLabelValue}:${role}`;
-
-/** Admission policy names must be DNS subdomains: lowercased, with a hash of the label value when that changed it. */
-export function policyName(stackLabelValue: string, role: string): string {
-    const safe = stackLabelValue.toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
-    const suffix = safe === stackLabelValue ? "" : `-${createHash("sha256").update(stackLabelValue).digest("hex").slice(0, 6)}`;
-    return `kubemark-pulumi.${safe}${suffix}.${role}`;
-}
-
-interface IdentityOptions { namespace: string; stackLabelValue: string; hollowProxy: boolean; perNodeCertificates: boolean }
-const ADMISSION = "admissionregistration.k8s.io/v1";
-
-/** The target objects this stack creates under fixed names, for the ownership guard. */
-export function targetCredentialObjects(o: IdentityOptions): ObjectRef[] {
-    const rbac = "rbac.authorization.k8s.io/v1";
-    const objects: ObjectRef[] = [];
-    if (o.hollowProxy || !o.perNodeCertificates) {
-        objects.push({ apiVersion: "v1", kind: "Namespace", name: o.namespace });
-    }
-    if (o.hollowProxy) {
-        objects.push({ apiVersion: "v1", kind: "ServiceAccount", namespace: o.namespace, name: PROXY_SERVICE_ACCOUNT },
-            { apiVersion: rbac, kind: "ClusterRoleBinding", name: clusterScopedName(o.stackLabelValue, PROXY_SERVICE_ACCOUNT) });
-    }
-    if (!o.perNodeCertificates) {
-        const name = clusterScopedName(o.stackLabelValue, KUBELET_SERVICE_ACCOUNT);
-        objects.push({ apiVersion: "v1", kind: "ServiceAccount", namespace: o.namespace, name: KUBELET_SERVICE_ACCOUNT },
-            { apiVersion: rbac, kind: "ClusterRole", name }, { apiVersion: rbac, kind: "ClusterRoleBinding", name },
-            { apiVersion: rbac, kind: "ClusterRole", name: `${name}:leases` },
-            { apiVersion: rbac, kind: "RoleBinding", namespace: NODE_LEASE_NAMESPACE, name },
-            { apiVersion: ADMISSION, kind: "ValidatingAdmissionPolicy", name: policyName(o.stackLabelValue, KUBELET_SERVICE_ACCOUNT) },
-            { apiVersion: ADMISSION, kind: "ValidatingAdmissionPolicyBinding", name: policyName(o.stackLabelValue, KUBELET_SERVICE_ACCOUNT) });
-    }
-    return objects;
-}
+import { MIN_LIFETIME_SECONDS, NodeCertificate } from "./csr";
+import { HollowCredentials } from "./hollowCredentials";
+import { certificateShards, kubeletKubeconfig, tokenKubeconfig } from "./kubeconfigs";
+import {
+    clusterScopedName, HOLLOW_KUBELET_LEASE_RULES, HOLLOW_KUBELET_RULES, KUBELET_SERVICE_ACCOUNT, kubeletConfinement,
+    NODE_LEASE_NAMESPACE, policyName, PROXY_CLUSTER_ROLE, PROXY_SERVICE_ACCOUNT,
+} from "./policy";
+import type { ServiceAccountToken } from "./provider";
 
 export interface TargetCredentialsArgs {
     /** Provider of the target cluster, with the operator's kubeconfig (exec plugins and auth providers work). Required. */
@@ -83,15 +32,21 @@ export interface TargetCredentialsArgs {
     nodeNames: readonly string[] | undefined;
     /** Prefix of the hollow Nodes' names (the workload's name and a dash), for the shared identity's confinement. Required. */
     nodeNamePrefix: string;
-    /** Issue the hollow proxy's ServiceAccount token. Defaults to true. */
+    /** Issue the hollow proxy's ServiceAccount token. Defaults to DEFAULT_HOLLOW_PROXY. */
     hollowProxy?: boolean;
-    /** Certificate and token lifetime; any `up` in the second half renews. Defaults to 168 hours. */
+    /** Certificate and token lifetime; any `up` in the second half renews. Defaults to DEFAULT_CREDENTIAL_LIFETIME_HOURS. */
     lifetimeHours?: number;
-    /** Bound on waiting for the signer, per certificate from its approval. Defaults to 300 seconds. */
+    /** Bound on waiting for the signer, per certificate from its approval. Defaults to DEFAULT_ISSUE_TIMEOUT_SECONDS. */
     issueTimeoutSeconds?: number;
     /** What every child waits for (the ownership guard), so a refusal creates nothing. Defaults to none. */
     after?: pulumi.Resource[];
 }
+
+const TOKEN_DEFAULTS = {
+    hollowProxy: DEFAULT_HOLLOW_PROXY, lifetimeHours: DEFAULT_CREDENTIAL_LIFETIME_HOURS, issueTimeoutSeconds: DEFAULT_ISSUE_TIMEOUT_SECONDS,
+};
+/** Hex digits of the token digest in `generation`: enough to tell renewed tokens apart, nothing to guess a token from. */
+const TOKEN_DIGEST_CHARS = 12;
 
 export class TargetCredentials extends pulumi.ComponentResource {
     /** The hollow kubelet's kubeconfig: the pod's own certificate files, or the shared ServiceAccount token. A secret. */
@@ -105,85 +60,124 @@ export class TargetCredentials extends pulumi.ComponentResource {
 
     constructor(name: string, args: TargetCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubemark:index:TargetCredentials", name, {}, opts);
-        const provider = args.targetProvider;
-        const hollowProxy = args.hollowProxy ?? DEFAULT_HOLLOW_PROXY;
+        const o = withDefaults(TOKEN_DEFAULTS, args);
         const perNode = args.nodeNames !== undefined;
-        const lifetimeSeconds = Math.max(MIN_LIFETIME_SECONDS, (args.lifetimeHours ?? DEFAULT_CREDENTIAL_LIFETIME_HOURS) * 3600);
-        const labels = { [STACK_LABEL_KEY]: args.stackLabelValue };
-        const metadata = <T extends object>(extra: T) => ({ labels, annotations: { ...APPLY_ANNOTATIONS }, ...extra });
-        const after = args.after ?? [];
-        const opt = { parent: this, provider, dependsOn: after };
-        const deps: pulumi.Resource[] = [...after];
-        const accounts: string[] = [];
-        const ns = hollowProxy || !perNode
-            ? new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: metadata({ name: args.namespace }) }, opt).metadata.name
-            : pulumi.output(args.namespace);
-        const subject = (account: string) => [{ kind: "ServiceAccount", name: account, namespace: args.namespace }];
-        const account = (role: string, account: string) => {
-            accounts.push(account);
-            // Tokens are requested for the hollow pods alone; nothing in the target mounts them.
-            deps.push(new k8s.core.v1.ServiceAccount(`${name}-${role}-account`, {
-                metadata: metadata({ name: account, namespace: ns }), automountServiceAccountToken: false,
-            }, opt));
-        };
-        const bind = (role: string, clusterRole: pulumi.Input<string>, account: string, bindingName: string) => deps.push(
-            new k8s.rbac.v1.ClusterRoleBinding(`${name}-${role}-binding`, {
-                metadata: metadata({ name: bindingName }),
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
-                subjects: subject(account),
-            }, opt));
-        if (hollowProxy) {
-            account("proxy", PROXY_SERVICE_ACCOUNT);
-            bind("proxy", PROXY_CLUSTER_ROLE, PROXY_SERVICE_ACCOUNT, clusterScopedName(args.stackLabelValue, PROXY_SERVICE_ACCOUNT));
+        const identities = new Identities(name, this, args);
+        if (o.hollowProxy || !perNode) {
+            identities.namespace();
+        }
+        if (o.hollowProxy) {
+            identities.proxy();
         }
         if (!perNode) {
-            const roleName = clusterScopedName(args.stackLabelValue, KUBELET_SERVICE_ACCOUNT);
-            account("kubelet", KUBELET_SERVICE_ACCOUNT);
-            const role = new k8s.rbac.v1.ClusterRole(`${name}-kubelet-role`, { metadata: metadata({ name: roleName }), rules: HOLLOW_KUBELET_RULES }, opt);
-            bind("kubelet", role.metadata.name, KUBELET_SERVICE_ACCOUNT, roleName);
-            const leases = new k8s.rbac.v1.ClusterRole(`${name}-kubelet-lease-role`, {
-                metadata: metadata({ name: `${roleName}:leases` }), rules: HOLLOW_KUBELET_LEASE_RULES,
-            }, opt);
-            deps.push(new k8s.rbac.v1.RoleBinding(`${name}-kubelet-lease-binding`, {
-                metadata: metadata({ name: roleName, namespace: NODE_LEASE_NAMESPACE }),
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: leases.metadata.name },
-                subjects: subject(KUBELET_SERVICE_ACCOUNT),
-            }, opt));
-            // RBAC cannot tell one Node from another: this policy confines the shared identity to the stack's own.
-            const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-kubelet-policy`, {
-                metadata: metadata({ name: policyName(args.stackLabelValue, KUBELET_SERVICE_ACCOUNT) }),
-                spec: kubeletConfinement({
-                    stackLabelKey: STACK_LABEL_KEY, stackLabelValue: args.stackLabelValue, nodeNamePrefix: args.nodeNamePrefix,
-                    user: `system:serviceaccount:${args.namespace}:${KUBELET_SERVICE_ACCOUNT}`,
-                }),
-            }, opt);
-            deps.push(new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-kubelet-policy-binding`, {
-                metadata: metadata({ name: policyName(args.stackLabelValue, KUBELET_SERVICE_ACCOUNT) }),
-                spec: { policyName: policy.metadata.name, validationActions: ["Deny"] },
-            }, opt));
+            identities.sharedKubelet();
         }
         const targetKubeconfig: pulumi.Output<string> = pulumi.secret(args.targetKubeconfig);
         const issued = new HollowCredentials(`${name}-issuer`, {
             targetKubeconfig, stackLabelKey: STACK_LABEL_KEY, stackLabelValue: args.stackLabelValue,
-            nodeNames: [...(args.nodeNames ?? [])], lifetimeSeconds,
-            identityNamespace: args.namespace, serviceAccounts: accounts,
-            timeoutSeconds: args.issueTimeoutSeconds ?? DEFAULT_ISSUE_TIMEOUT_SECONDS,
-        }, { parent: this, dependsOn: deps });
+            nodeNames: [...(args.nodeNames ?? [])], lifetimeSeconds: Math.max(MIN_LIFETIME_SECONDS, o.lifetimeHours * 3600),
+            identityNamespace: args.namespace, serviceAccounts: identities.accounts,
+            timeoutSeconds: o.issueTimeoutSeconds,
+        }, { parent: this, dependsOn: identities.created });
 
         const both = pulumi.all([targetKubeconfig, issued.tokens]);
         this.kubeletKubeconfig = pulumi.secret(both.apply(([kc, tokens]) => (perNode ? kubeletKubeconfig(kc)
             : tokenKubeconfig(kc, KUBELET_SERVICE_ACCOUNT, tokens[KUBELET_SERVICE_ACCOUNT].token))));
-        this.proxyKubeconfig = pulumi.secret(both.apply(([kc, tokens]) => (hollowProxy ? tokenKubeconfig(kc, PROXY_SERVICE_ACCOUNT, tokens[PROXY_SERVICE_ACCOUNT].token) : "")));
+        this.proxyKubeconfig = pulumi.secret(both.apply(([kc, tokens]) =>
+            (o.hollowProxy ? tokenKubeconfig(kc, PROXY_SERVICE_ACCOUNT, tokens[PROXY_SERVICE_ACCOUNT].token) : "")));
         this.certificateShards = pulumi.secret(issued.certificates.apply((c) => certificateShards(c ?? {})));
-        this.generation = pulumi.unsecret(pulumi.all([issued.certificates, issued.tokens]).apply(([certs, tokens]) => {
-            // The earliest expiry moves only when certificates are renewed; tokens are new only when renewed.
-            const ends = Object.values(certs ?? {}).map((c) => c.notAfter).sort();
-            const tokenText = Object.entries(tokens ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([, t]) => t.token).join("/");
-            return `${ends[0] ?? "none"}/${createHash("sha256").update(tokenText).digest("hex").slice(0, 12)}`;
-        }));
+        this.generation = pulumi.unsecret(pulumi.all([issued.certificates, issued.tokens]).apply(([certs, tokens]) => generation(certs, tokens)));
         this.registerOutputs({
             kubeletKubeconfig: this.kubeletKubeconfig, proxyKubeconfig: this.proxyKubeconfig,
             certificateShards: this.certificateShards, generation: this.generation,
         });
+    }
+}
+
+/** The earliest certificate expiry moves only when certificates are renewed; tokens are new only when renewed. */
+function generation(certs: Record<string, NodeCertificate> | undefined, tokens: Record<string, ServiceAccountToken> | undefined): string {
+    const ends = Object.values(certs ?? {}).map((c) => c.notAfter).sort();
+    const tokenText = Object.entries(tokens ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([, t]) => t.token).join("/");
+    return `${ends[0] ?? "none"}/${createHash("sha256").update(tokenText).digest("hex").slice(0, TOKEN_DIGEST_CHARS)}`;
+}
+
+/** The target objects behind the hollow nodes' ServiceAccount identities, created as TargetCredentials' children. */
+class Identities {
+    /** ServiceAccounts that get a token. */
+    readonly accounts: string[] = [];
+    /** What the issuer waits for: the guard, then every object below. */
+    readonly created: pulumi.Resource[];
+    private readonly opts: pulumi.CustomResourceOptions;
+    private namespaceName: pulumi.Input<string>;
+
+    constructor(private readonly name: string, parent: pulumi.Resource, private readonly args: TargetCredentialsArgs) {
+        const after = args.after ?? [];
+        this.created = [...after];
+        this.opts = { parent, provider: args.targetProvider, dependsOn: after };
+        this.namespaceName = args.namespace;
+    }
+
+    private metadata<T extends object>(extra: T) {
+        return { labels: { [STACK_LABEL_KEY]: this.args.stackLabelValue }, annotations: { ...APPLY_ANNOTATIONS }, ...extra };
+    }
+
+    private subject(account: string) {
+        return [{ kind: "ServiceAccount", name: account, namespace: this.args.namespace }];
+    }
+
+    namespace(): void {
+        this.namespaceName = new k8s.core.v1.Namespace(`${this.name}-namespace`, { metadata: this.metadata({ name: this.args.namespace }) }, this.opts)
+            .metadata.name;
+    }
+
+    private account(role: string, account: string): void {
+        this.accounts.push(account);
+        // Tokens are requested for the hollow pods alone; nothing in the target mounts them.
+        this.created.push(new k8s.core.v1.ServiceAccount(`${this.name}-${role}-account`, {
+            metadata: this.metadata({ name: account, namespace: this.namespaceName }), automountServiceAccountToken: false,
+        }, this.opts));
+    }
+
+    private bind(role: string, clusterRole: pulumi.Input<string>, account: string, bindingName: string): void {
+        this.created.push(new k8s.rbac.v1.ClusterRoleBinding(`${this.name}-${role}-binding`, {
+            metadata: this.metadata({ name: bindingName }),
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
+            subjects: this.subject(account),
+        }, this.opts));
+    }
+
+    /** The hollow proxy's ServiceAccount, bound to the node proxier role every kube-proxy has. */
+    proxy(): void {
+        this.account("proxy", PROXY_SERVICE_ACCOUNT);
+        this.bind("proxy", PROXY_CLUSTER_ROLE, PROXY_SERVICE_ACCOUNT, clusterScopedName(this.args.stackLabelValue, PROXY_SERVICE_ACCOUNT));
+    }
+
+    /** One ServiceAccount for every hollow kubelet where pod names are not known in advance, confined to this stack. */
+    sharedKubelet(): void {
+        const { stackLabelValue, namespace, nodeNamePrefix } = this.args;
+        const roleName = clusterScopedName(stackLabelValue, KUBELET_SERVICE_ACCOUNT);
+        this.account("kubelet", KUBELET_SERVICE_ACCOUNT);
+        const role = new k8s.rbac.v1.ClusterRole(`${this.name}-kubelet-role`, { metadata: this.metadata({ name: roleName }), rules: HOLLOW_KUBELET_RULES }, this.opts);
+        this.bind("kubelet", role.metadata.name, KUBELET_SERVICE_ACCOUNT, roleName);
+        const leases = new k8s.rbac.v1.ClusterRole(`${this.name}-kubelet-lease-role`, {
+            metadata: this.metadata({ name: `${roleName}:leases` }), rules: HOLLOW_KUBELET_LEASE_RULES,
+        }, this.opts);
+        this.created.push(new k8s.rbac.v1.RoleBinding(`${this.name}-kubelet-lease-binding`, {
+            metadata: this.metadata({ name: roleName, namespace: NODE_LEASE_NAMESPACE }),
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: leases.metadata.name },
+            subjects: this.subject(KUBELET_SERVICE_ACCOUNT),
+        }, this.opts));
+        // RBAC cannot tell one Node from another: this policy confines the shared identity to the stack's own.
+        const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${this.name}-kubelet-policy`, {
+            metadata: this.metadata({ name: policyName(stackLabelValue, KUBELET_SERVICE_ACCOUNT) }),
+            spec: kubeletConfinement({
+                stackLabelKey: STACK_LABEL_KEY, stackLabelValue, nodeNamePrefix,
+                user: `system:serviceaccount:${namespace}:${KUBELET_SERVICE_ACCOUNT}`,
+            }),
+        }, this.opts);
+        this.created.push(new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${this.name}-kubelet-policy-binding`, {
+            metadata: this.metadata({ name: policyName(stackLabelValue, KUBELET_SERVICE_ACCOUNT) }),
+            spec: { policyName: policy.metadata.name, validationActions: ["Deny"] },
+        }, this.opts));
     }
 }

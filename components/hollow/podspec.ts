@@ -1,11 +1,9 @@
 // Pure builders for the hollow-node pod: kubemark flags, pod spec and workload manifests.
-import type { ContainerResources, Settings, WorkloadKind } from "../config/read";
-import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "../config/read";
+import type { ContainerResources, Settings, WorkloadKind } from "../config/settings";
+import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "../config/settings";
 import { POD_NODES_ANNOTATION } from "./names";
 import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "../credentials/kubeconfigs";
 
-/** Where kubemark's hollow kubelet dials the image service: hard-coded in pkg/kubemark/hollow_kubelet.go. */
-export const KUBEMARK_IMAGE_ENDPOINT = "/run/containerd/containerd.sock";
 /**
  * Issue #41713: hollow kubelets on one host exhaust the default 128 inotify instances. Each holds 2 (measured in
  * the lab) and all run as root, so upstream's 1000 stops near 500 per real node, which nodesPerPod now reaches.

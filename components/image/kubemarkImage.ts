@@ -4,7 +4,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImageSourceKind } from "./plan";
-import type { SourcePatch } from "./patches";
+import type { Settings } from "../config/settings";
+import { imageTag, patchesFor, SourcePatch } from "./patches";
 
 export { defaultCacheDir };
 export type { ImageSourceKind };
@@ -72,4 +73,16 @@ export class KubemarkImage extends pulumi.ComponentResource {
         this.imageRef = image.repoDigest;
         this.registerOutputs({ imageRef: this.imageRef, imageName: this.imageName });
     }
+}
+
+/** The image a stack builds, from its settings: the release, its patches, the tag they make, where it goes. */
+export function kubemarkImageArgs(s: Settings, image: { readonly registry: string; readonly name: string }): KubemarkImageArgs {
+    const build = s.imageBuild;
+    const patches = patchesFor(s.kubernetesVersion, { crioSocket: build.patchCrio ? s.criSocket : undefined, proxyHealth: build.patchProxyHealth });
+    return {
+        version: s.kubernetesVersion.text, registry: image.registry, imageName: image.name,
+        tag: imageTag(s.kubernetesVersion, patches), patches,
+        source: build.source, gitRepository: build.gitRepository, cacheDir: build.cacheDir, baseImage: build.baseImage,
+        registryUsername: build.registryUsername, registryPassword: build.registryPassword,
+    };
 }

@@ -1,7 +1,8 @@
 // Version-aware kubemark source patches: which apply to a release, their anchors, and the tag suffix they make.
 import { createHash } from "crypto";
-import type { KubernetesVersion } from "../config/read";
-import { CRI_SOCKETS } from "../config/read";
+import type { KubernetesVersion } from "../config/settings";
+import { CRI_SOCKETS } from "../config/defaults";
+import { NAME_HASH_CHARS } from "../config/settings";
 
 import type { SourcePatch } from "../../scripts/patch-source";
 
@@ -14,7 +15,7 @@ const CONTAINERD_ENDPOINT_LINE = '\tc.ImageServiceEndpoint = "unix:///run/contai
 /** kubemark hard-codes containerd's image endpoint (v1.27 onward, no flag): point it at cri-o's socket. */
 export function crioEndpointPatch(socket: string): SourcePatch {
     return {
-        id: socket === CRI_SOCKETS["cri-o"] ? "crio" : `crio.${createHash("sha256").update(socket).digest("hex").slice(0, 6)}`,
+        id: socket === CRI_SOCKETS["cri-o"] ? "crio" : `crio.${createHash("sha256").update(socket).digest("hex").slice(0, NAME_HASH_CHARS)}`,
         file: HOLLOW_KUBELET_FILE,
         variants: [{ anchor: CONTAINERD_ENDPOINT_LINE, replacement: `\tc.ImageServiceEndpoint = "unix://${socket}"\n` }],
     };

@@ -1,6 +1,7 @@
 // The kubemark image pipeline as data: the script steps, their environments, the build context and the tag.
 import * as path from "path";
-import { DEFAULT_BASE_IMAGE, DEFAULT_GIT_REPOSITORY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SOURCE, IMAGE_SOURCES } from "../config/read";
+import { DEFAULT_BASE_IMAGE, DEFAULT_GIT_REPOSITORY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SOURCE } from "../config/defaults";
+import { IMAGE_SOURCES } from "../config/settings";
 import type { SourcePatch } from "./patches";
 
 export type ImageSourceKind = typeof IMAGE_SOURCES[number];

@@ -1,11 +1,12 @@
 // Dynamic provider of OwnershipGuard: refuses, at check time, names in either cluster that another owner holds.
 import type * as pulumi from "@pulumi/pulumi";
-import { ClusterApiFactory, isUnreachable, kubernetesClusterApi } from "../kube/clusterApi";
+import { ClusterApiFactory, kubernetesClusterApi } from "../kube/clusterApi";
+import { isUnreachable } from "../kube/http";
+import { REQUEST_MS, RETRY_ADVICE, UNKNOWN_INPUT } from "../kube/dynamic";
 import { OwnershipRequest, ownershipProblems } from "./rules";
 
 /** Bump on any change to what this provider does (its code is stored in state). */
 export const OWNERSHIP_PROVIDER_VERSION = "2";
-const REQUEST_MS = 15000;
 
 export interface OwnershipGuardInputs extends OwnershipRequest {
     /** OWNERSHIP_PROVIDER_VERSION of the code that wrote this state. */
@@ -21,12 +22,9 @@ const CLAIM_KEYS: readonly (keyof OwnershipRequest)[] = [
     "nodesPerPod",
 ];
 
-/** The wire value of an input unknown during preview (the dynamic provider declines secrets, so they come plain). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-/** Only the inputs the check reads: `__provider`, this provider's own serialized code, holds the marker too. */
+/** Only the inputs the check reads: the provider's own serialized code holds the unknown marker too. */
 const hasUnknown = (news: OwnershipGuardInputs): boolean =>
-    [news.nodeKubeconfig, news.targetKubeconfig, ...CLAIM_KEYS.map((k) => news[k])].some((v) => JSON.stringify(v ?? null).includes(UNKNOWN));
+    [news.nodeKubeconfig, news.targetKubeconfig, ...CLAIM_KEYS.map((k) => news[k])].some((v) => JSON.stringify(v ?? null).includes(UNKNOWN_INPUT));
 
 function sameClaims(olds: Partial<OwnershipGuardInputs>, news: OwnershipGuardInputs): boolean {
     return CLAIM_KEYS.every((k) => JSON.stringify(olds[k]) === JSON.stringify(news[k]));
@@ -54,7 +52,7 @@ export class OwnershipGuardProvider implements pulumi.dynamic.ResourceProvider {
             const role = isUnreachable(e) && e.server === target.server && target.server !== node.server ? "target" : "node";
             const where = isUnreachable(e) ? `the ${role} cluster` : "the clusters";
             problems = [`cannot check that the names this stack creates are free in ${where}: ${(e as Error).message}. ` +
-                "Nothing was changed; check that the API server is up and the kubeconfig works, then run the command again"];
+                `Nothing was changed. ${RETRY_ADVICE}`];
         }
         // No property: the engine then prints the reason alone, not the (long) inputs.
         return { inputs: news, failures: problems.map((reason) => ({ property: "", reason })) };

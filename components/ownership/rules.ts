@@ -1,8 +1,8 @@
 // Which objects a stack creates under fixed names, and whether someone else already holds one of them.
 import type { ClusterApi, ObjectOwnership, ObjectRef } from "../kube/clusterApi";
-import type { WorkloadKind } from "../config/read";
+import type { WorkloadKind } from "../config/settings";
 import { LAST_WORKLOAD_SUFFIX, statefulNodeNames } from "../hollow/names";
-import { someNames } from "../reaper/nodeOps";
+import { someNames } from "../kube/async";
 
 /** What the guard checks before anything is created; plain data, stored in state. */
 export interface OwnershipRequest {

@@ -1,15 +1,16 @@
 // Dynamic providers run from Pulumi state: NodeReaper (destroy-time GC) and HollowNodeSync (sweep + readiness).
 import type * as pulumi from "@pulumi/pulumi";
-import { ClusterApi, ClusterApiFactory, isUnreachable, kubernetesClusterApi } from "../kube/clusterApi";
-import { Clock, Log, realClock, reapNodes, staleNodes, sweepStaleNodes, waitForReady } from "./nodeOps";
+import { ClusterApi, ClusterApiFactory, kubernetesClusterApi } from "../kube/clusterApi";
+import { isUnreachable } from "../kube/http";
+import { Clock, Log, realClock } from "../kube/async";
+import { changedKeys, providerLog, REQUEST_MS, RETRY_ADVICE } from "../kube/dynamic";
+import { reapNodes, staleNodes, sweepStaleNodes, waitForReady } from "./nodeOps";
 
 /**
  * Bump on any change to what these providers do: destroy runs the provider copy stored in state,
  * and a changed version makes the next `up` store the new code before any destroy needs it.
  */
 export const PROVIDER_VERSION = "4";
-/** A single API call never waits longer than this, whatever the overall bound. */
-const MAX_REQUEST_MS = 15000;
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */
 const DIFF_REQUEST_MS = 5000;
 
@@ -52,17 +53,9 @@ export interface HollowNodeSyncOutputs extends HollowNodeSyncInputs {
     readonly sweptNodes: number;
 }
 
-const providerLog: Log = (message) => console.log(`[kubemark] ${message}`);
-
-/** Inputs whose change the engine must see; credentials alone never force a replacement. */
-function changedKeys<T extends object>(olds: T, news: T): string[] {
-    const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
-    return [...keys].filter((k) => k !== "__provider" && JSON.stringify((olds as Record<string, unknown>)[k]) !== JSON.stringify((news as Record<string, unknown>)[k]));
-}
-
 function unreachable(role: string, server: string, e: unknown, bound: string): Error {
     return new Error(`cannot reach the ${role} cluster's API server ${server} (${(e as Error).message}) ${bound}. ` +
-        "Check that the API server is up and the kubeconfig still works, then run the command again. " +
+        `${RETRY_ADVICE}. ` +
         "If that cluster is gone for good, remove its Nodes yourself if needed and drop this resource with `pulumi state delete <urn>`");
 }
 
@@ -70,7 +63,7 @@ export class NodeReaperProvider implements pulumi.dynamic.ResourceProvider {
     constructor(private readonly makeApi?: ClusterApiFactory, private readonly clock?: Clock, private readonly log?: Log) {}
 
     async create(inputs: NodeReaperInputs): Promise<pulumi.dynamic.CreateResult> {
-        const api = (this.makeApi ?? kubernetesClusterApi)(inputs.targetKubeconfig, Math.min(MAX_REQUEST_MS, inputs.timeoutSeconds * 1000));
+        const api = (this.makeApi ?? kubernetesClusterApi)(inputs.targetKubeconfig, Math.min(REQUEST_MS, inputs.timeoutSeconds * 1000));
         try {
             await api.listNodes(inputs.selector);
         } catch (e) {
@@ -93,7 +86,7 @@ export class NodeReaperProvider implements pulumi.dynamic.ResourceProvider {
     async delete(_id: string, props: NodeReaperInputs): Promise<void> {
         const clock = this.clock ?? realClock;
         const make = this.makeApi ?? kubernetesClusterApi;
-        const requestMs = Math.min(MAX_REQUEST_MS, props.timeoutSeconds * 1000);
+        const requestMs = Math.min(REQUEST_MS, props.timeoutSeconds * 1000);
         const target: ClusterApi = make(props.targetKubeconfig, requestMs);
         const nodeCluster: ClusterApi = make(props.nodeKubeconfig, requestMs);
         const bound = `within kubemark:reaperTimeoutSeconds (${props.timeoutSeconds}s)`;
@@ -122,8 +115,8 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
         const clock = this.clock ?? realClock;
         const log = this.log ?? providerLog;
         const make = this.makeApi ?? kubernetesClusterApi;
-        const target = make(inputs.targetKubeconfig, MAX_REQUEST_MS);
-        const nodeCluster = make(inputs.nodeKubeconfig, MAX_REQUEST_MS);
+        const target = make(inputs.targetKubeconfig, REQUEST_MS);
+        const nodeCluster = make(inputs.nodeKubeconfig, REQUEST_MS);
         const swept = await sweepStaleNodes(target, nodeCluster, {
             selector: inputs.selector,
             selectorKey: inputs.selectorKey,

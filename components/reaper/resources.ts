@@ -1,10 +1,10 @@
 // Dynamic resources guarding the target cluster: NodeReaper (destroy) and HollowNodeSync (up).
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicArgs } from "../kube/dynamic";
 import {
     HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
 } from "./provider";
 
-type Args<T> = { [K in keyof Omit<T, "providerVersion">]: pulumi.Input<T[K]> };
 const CREDENTIALS = ["targetKubeconfig", "nodeKubeconfig"];
 
 /** Deletes this stack's hollow Nodes and Leases from the target on destroy; the workload depends on it. */
@@ -13,7 +13,7 @@ export class NodeReaper extends pulumi.dynamic.Resource {
     declare readonly timeoutSeconds: pulumi.Output<number>;
     declare readonly selector: pulumi.Output<string>;
 
-    constructor(name: string, args: Args<NodeReaperInputs>, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: DynamicArgs<NodeReaperInputs>, opts?: pulumi.CustomResourceOptions) {
         super(new NodeReaperProvider(), name, { ...args, providerVersion: PROVIDER_VERSION },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: CREDENTIALS }), "kubemark", "NodeReaper");
     }
@@ -25,7 +25,7 @@ export class HollowNodeSync extends pulumi.dynamic.Resource {
     declare readonly registeredNodes: pulumi.Output<number>;
     declare readonly sweptNodes: pulumi.Output<number>;
 
-    constructor(name: string, args: Args<HollowNodeSyncInputs>, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: DynamicArgs<HollowNodeSyncInputs>, opts?: pulumi.CustomResourceOptions) {
         super(new HollowNodeSyncProvider(), name,
             { ...args, providerVersion: PROVIDER_VERSION, readyNodes: undefined, registeredNodes: undefined, sweptNodes: undefined },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: CREDENTIALS }), "kubemark", "HollowNodeSync");

@@ -1,0 +1,62 @@
+// Bounded async helpers every provider uses: an injectable clock, limited concurrency, patient looks.
+import { isUnreachable } from "./http";
+
+export interface Clock {
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+export const realClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+export type Log = (message: string) => void;
+
+export const POLL_MS = 2000;
+export const PROGRESS_EVERY_MS = 10000;
+/**
+ * Looks in a row that a long wait forgives when an API server gives no answer. Hundreds of hollow kubelets
+ * starting at once on a small node cluster can keep an API server from answering a list within its bound
+ * (bench:density: load average 77 on 2 cores); a server that is down still fails the wait after these.
+ */
+export const MISSED_LOOKS = 4;
+
+/** A look of a long wait: no answer is logged and looked again, up to MISSED_LOOKS in a row or the deadline. */
+export function patientLook<T>(what: string, deadline: number, clock: Clock, log: Log): (look: () => Promise<T>) => Promise<T> {
+    let missed = 0;
+    return async (look) => {
+        for (;;) {
+            try {
+                const found = await look();
+                missed = 0;
+                return found;
+            } catch (e) {
+                if (!isUnreachable(e) || ++missed >= MISSED_LOOKS || clock.now() >= deadline) {
+                    throw e;
+                }
+                log(`${what}: ${(e as Error).message}; looking again (${missed} of ${MISSED_LOOKS - 1} missed looks forgiven)`);
+                await clock.sleep(POLL_MS);
+            }
+        }
+    };
+}
+
+/** Runs `task` on every item, at most `limit` at a time; every task is awaited, failures are collected. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<unknown[]> {
+    const failures: unknown[] = [];
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const item = items[next++];
+            try {
+                await task(item);
+            } catch (e) {
+                failures.push(e);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return failures;
+}
+
+/** The first few names of a list, for messages about many Nodes. */
+export const someNames = (names: readonly string[]) => `${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""}`;
