@@ -1,12 +1,11 @@
 // Reads the stack's config, composes the kubemark components and exports what users look at.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { readClusters, readSettings, workloadSettings } from "./components/config";
+import { readConfig, workloadSettings } from "./components/config";
 import { HollowNodes } from "./components/hollow/hollowNodes";
 import { KubemarkImage, kubemarkImageArgs } from "./components/image/kubemarkImage";
 
-const settings = readSettings();
-const clusters = readClusters(settings);
+const { settings, clusters } = readConfig();
 
 const nodeCluster = new k8s.Provider("node-cluster", {
     kubeconfig: pulumi.secret(clusters.node.kubeconfig),

@@ -6,8 +6,8 @@ import { performance } from "node:perf_hooks";
 import { STACK_LABEL_KEY } from "../components/config/settings";
 import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, REGISTRY, sleep } from "../e2e/lab";
 import { buildImage } from "../lab/buildImage";
-import { toolchainDir } from "../test/controlPlane";
-import { copyProject, pulumi } from "../test/pulumiCli";
+import { toolchainDir } from "../test/harness/controlPlane";
+import { copyProject, pulumi } from "../test/harness/pulumiCli";
 import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "./cgroups";
 import { densityMarkdown, DensityRun, LayoutRow, writeDensityRun, writeDensitySection } from "./densityReport";
 

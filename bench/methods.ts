@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { forEachLimited } from "../components/kube/async";
-import { toolchainDir } from "../test/controlPlane";
+import { toolchainDir } from "../test/harness/controlPlane";
 import { Kube } from "./kube";
 import { SELECTOR } from "./population";
 import type { TaskInput, TaskOutput } from "./worker";

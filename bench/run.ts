@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ControlPlane, toolchainDir } from "../test/controlPlane";
+import { ControlPlane, toolchainDir } from "../test/harness/controlPlane";
 import { Kube } from "./kube";
 import { noopTable, noopUps } from "./noop";
 import { kubectlDelete, kubectlNodesThenRawLeases, rawConcurrent, rawDelete, runWorker } from "./methods";

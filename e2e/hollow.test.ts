@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../components/config/settings";
 import { buildImage } from "../lab/buildImage";
-import { copyProject, pulumi, pulumiStart } from "../test/pulumiCli";
+import { copyProject, pulumi, pulumiStart } from "../test/harness/pulumiCli";
 import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, podUsage, REGISTRY, sleep, spread, waitUntil, WORKER } from "./lab";
 
 const skip = labMissing();

@@ -4,9 +4,9 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { toolchainDir } from "../test/controlPlane";
+import { toolchainDir } from "../test/harness/controlPlane";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+import { ROOT } from "../test/harness/paths";
 export const LAB = process.env.KUBEMARK_LAB_DIR ?? path.join(os.homedir(), ".cache", "kubemark-lab");
 export const REGISTRY = "127.0.0.1:5000";
 export const WORKER = "lab-worker";

@@ -4,11 +4,10 @@
 // module proxy refuses both), so the plan's steps run as child processes and `docker build`/`docker push`
 // take the place of docker.Image. Last stdout line: the pushed image by digest.
 import { spawn } from "child_process";
-import * as path from "path";
 import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImagePlan } from "../components/image/plan";
 import { imageTag, patchesFor } from "../components/image/patches";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+import { ROOT } from "../test/harness/paths";
 
 /** Runs a command with its stderr shown as progress; resolves with its stdout. */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {

@@ -1,10 +1,8 @@
 // Turns a kubeconfig file or secret into one self-contained, single-context kubeconfig.
-import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import type { ClusterRef, Settings, TargetRef } from "./settings";
-import { ConfigError } from "./read";
+import { ConfigError } from "./readers";
 
 export interface ResolvedCluster {
     /** Single-context kubeconfig YAML with every file reference inlined. Holds credentials. */
@@ -152,19 +150,4 @@ export function resolveClusters(s: Pick<Settings, "nodeCluster" | "targetCluster
         throw new ConfigError(problems);
     }
     return { node, target };
-}
-
-/** Reads both clusters' kubeconfigs for the program: problems stop it before any resource exists. */
-export function readClusters(s: Pick<Settings, "nodeCluster" | "targetCluster">): Clusters {
-    let clusters: Clusters;
-    try {
-        clusters = resolveClusters(s, (file) => fs.readFileSync(file));
-    } catch (e) {
-        throw e instanceof ConfigError ? new pulumi.RunError(e.message) : e;
-    }
-    if (isLoopbackServer(clusters.target.server)) {
-        pulumi.log.warn(`the target cluster's API server is ${clusters.target.server}: hollow pods reach it only if ` +
-            "they share the host's network. Use a kubeconfig with an address pods can reach (see README, Troubleshooting)");
-    }
-    return clusters;
 }

@@ -2,11 +2,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as os from "os";
 import * as path from "path";
+import * as fs from "fs";
+import { Clusters, isLoopbackServer, ReadFile, resolveClusters } from "./kubeconfig";
 import {
-    bool, checkKeys, int, list, oneOf, quantity, RawConfig, Reading, readTable, startReading, text,
+    bool, checkKeys, ConfigError, int, list, oneOf, quantity, RawConfig, Reading, readTable, startReading, text,
 } from "./readers";
-import { CRI_SOCKETS, DEFAULT_BASE_IMAGE, DEFAULT_CONTAINER_RUNTIME, DEFAULT_CREATE_NAMESPACE, DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_GIT_REPOSITORY, DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SERVICE, DEFAULT_IMAGE_SOURCE, DEFAULT_INIT_IMAGE, DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS, DEFAULT_NODE_TAINTS, DEFAULT_NODES_PER_POD, DEFAULT_PATCH_CRIO, DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED, DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND, defaultProxyResources } from "./defaults";
-import { KUBEMARK_IMAGE_ENDPOINT } from "./defaults";
+import {
+    CRI_SOCKETS, DEFAULT_BASE_IMAGE, DEFAULT_CONTAINER_RUNTIME, DEFAULT_CREATE_NAMESPACE, DEFAULT_CREDENTIAL_LIFETIME_HOURS,
+    DEFAULT_GIT_REPOSITORY, DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SERVICE, DEFAULT_IMAGE_SOURCE,
+    DEFAULT_INIT_IMAGE, DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS,
+    DEFAULT_NODE_TAINTS, DEFAULT_NODES_PER_POD, DEFAULT_PATCH_CRIO, DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED,
+    DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND,
+    defaultProxyResources, KUBEMARK_IMAGE_ENDPOINT,
+} from "./defaults";
 import {
     boundedName, ClusterRef, CONTAINER_RUNTIMES, ContainerRuntime, HOLLOW_LABEL_KEY, IMAGE_SERVICES, IMAGE_SOURCES,
     ImageSource, KubernetesVersion, MAX_LABEL_LENGTH, MAX_NODES_PER_POD, MAX_REPLICAS, MAX_WORKLOAD_NAME, MIN_MINOR,
@@ -17,13 +25,6 @@ import { configSecretCheck } from "../kube/dynamic";
 import { DNS1123_LABEL, labelValueProblem, qualifiedNameProblem } from "./validate";
 
 
-/** Raised with every problem found, so one preview shows them all. */
-export class ConfigError extends Error {
-    constructor(readonly problems: readonly string[]) {
-        super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
-        this.name = "ConfigError";
-    }
-}
 
 function defaultKubeconfigPath(env: RawConfig["env"]): string {
     const fromEnv = (env.KUBECONFIG ?? "").split(path.delimiter).find((p) => p.length > 0);
@@ -44,7 +45,7 @@ const READERS = {
     kubernetesVersion: readKubernetesVersion,
     replicas: int(DEFAULT_REPLICAS, 0, MAX_REPLICAS),
     nodesPerPod: int(DEFAULT_NODES_PER_POD, 1, MAX_NODES_PER_POD),
-    clusters: readClusters,
+    clusters: readClusterRefs,
     namespace: text((_, raw) => `kubemark-${stackSlug(raw.stack)}`, (v) => v.length <= 63 && DNS1123_LABEL.test(v),
         "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-'"),
     createNamespace: bool(DEFAULT_CREATE_NAMESPACE),
@@ -80,11 +81,35 @@ const READERS = {
     credentialLifetimeHours: int(DEFAULT_CREDENTIAL_LIFETIME_HOURS, 1, 8760),
 };
 
-/** Reads and validates raw config; throws ConfigError listing every problem. Pure but for nothing. */
+/** Reads and validates raw config, without reading kubeconfig files; throws ConfigError listing every problem. */
 export function parseSettings(raw: RawConfig): Settings {
+    return read(raw).settings;
+}
+
+/**
+ * Reads and validates raw config and both clusters' kubeconfigs (files through `readFile`); throws ConfigError
+ * listing every problem of either, so one preview shows them all.
+ */
+export function parseConfig(raw: RawConfig, readFile: ReadFile): { settings: Settings; clusters: Clusters } {
+    const { settings, clusters } = read(raw, readFile);
+    return { settings, clusters: clusters as Clusters };
+}
+
+function read(raw: RawConfig, readFile?: ReadFile): { settings: Settings; clusters?: Clusters } {
     const cx = startReading(raw);
     checkKeys(cx);
     const v = readTable(cx, READERS);
+    let clusters: Clusters | undefined;
+    if (readFile !== undefined) {
+        try {
+            clusters = resolveClusters(v.clusters, readFile);
+        } catch (e) {
+            if (!(e instanceof ConfigError)) {
+                throw e;
+            }
+            cx.problems.push(...e.problems);
+        }
+    }
     if (cx.problems.length > 0) {
         throw new ConfigError(cx.problems);
     }
@@ -92,7 +117,7 @@ export function parseSettings(raw: RawConfig): Settings {
     // Each patch defaults to on where it applies: cri-o's endpoint on cri-o, the guard wherever a proxy runs.
     // For a prebuilt image the key says whether it carries the cri-o patch; nothing to assume there.
     const patchCrio = v.patchCrio === "auto" ? v.containerRuntime === "cri-o" && v.image.kind === "registry" : v.patchCrio === "true";
-    return deepFreeze({
+    const settings: Settings = deepFreeze({
         project: raw.project,
         stack: raw.stack,
         stackSlug: slug,
@@ -137,6 +162,7 @@ export function parseSettings(raw: RawConfig): Settings {
         logVerbosity: v.logVerbosity,
         credentialLifetimeHours: v.credentialLifetimeHours,
     });
+    return { settings, clusters };
 }
 
 function readKubernetesVersion(cx: Reading): KubernetesVersion {
@@ -156,7 +182,7 @@ function readKubernetesVersion(cx: Reading): KubernetesVersion {
 }
 
 /** The target is the node cluster unless a target key is set; its kubeconfig is a file or secret contents. */
-function readClusters(cx: Reading): { nodeCluster: ClusterRef; targetCluster: TargetRef } {
+function readClusterRefs(cx: Reading): { nodeCluster: ClusterRef; targetCluster: TargetRef } {
     const { env } = cx.raw;
     const nodeKubeconfig = cx.str("nodeKubeconfig");
     const nodeCluster: ClusterRef = {
@@ -287,15 +313,25 @@ function deepFreeze<T>(value: T): T {
     return value;
 }
 
-/** Reads this stack's config; a bad value stops the program before any resource is registered. */
-export function readSettings(): Settings {
+/**
+ * Reads this stack's config and kubeconfigs: any problem stops the program before a resource is registered, all of
+ * them listed in one message.
+ */
+export function readConfig(): { settings: Settings; clusters: Clusters } {
     const values = pulumi.runtime.allConfig();
     // Without the SDK's check, trust the user rather than block.
     const isSecret = configSecretCheck(pulumi.runtime);
     const secretKeys = new Set(Object.keys(values).filter((k) => isSecret === undefined || isSecret(k)));
+    let read: { settings: Settings; clusters: Clusters };
     try {
-        return parseSettings({ values, secretKeys, project: pulumi.getProject(), stack: pulumi.getStack(), env: process.env });
+        read = parseConfig({ values, secretKeys, project: pulumi.getProject(), stack: pulumi.getStack(), env: process.env },
+            (file) => fs.readFileSync(file));
     } catch (e) {
         throw e instanceof ConfigError ? new pulumi.RunError(e.message) : e;
     }
+    if (isLoopbackServer(read.clusters.target.server)) {
+        pulumi.log.warn(`the target cluster's API server is ${read.clusters.target.server}: hollow pods reach it only if ` +
+            "they share the host's network. Use a kubeconfig with an address pods can reach (see README, Troubleshooting)");
+    }
+    return read;
 }

@@ -2,6 +2,14 @@
 import { CONFIG_KEYS, CONFIG_NAMESPACE, ConfigKey, SECRET_KEYS } from "./settings";
 import { editDistance, isQuantity } from "./validate";
 
+/** Raised with every problem found, so one preview shows them all. */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+        this.name = "ConfigError";
+    }
+}
+
 export interface RawConfig {
     /** Values as Pulumi hands them over: strings, structured values JSON-encoded. */
     readonly values: Readonly<Record<string, string | undefined>>;

@@ -7,8 +7,7 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const BUILD = path.resolve(__dirname, "..");
+import { BUILD, ROOT } from "../harness/paths";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 

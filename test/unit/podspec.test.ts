@@ -1,9 +1,9 @@
 // Pure pod spec and kubemark flag builders, table-driven, no mocks.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseSettings } from "../components/config/read";
-import { HollowPodOptions, kubeletFlags, podSpec, proxyFlags, workloadManifest } from "../components/hollow/podspec";
-import { KUBEMARK_IMAGE_ENDPOINT } from "../components/config/defaults";
+import { parseSettings } from "../../components/config/read";
+import { HollowPodOptions, kubeletFlags, podSpec, proxyFlags, workloadManifest } from "../../components/hollow/podspec";
+import { KUBEMARK_IMAGE_ENDPOINT } from "../../components/config/defaults";
 
 function options(config: Record<string, string> = {}): HollowPodOptions {
     const s = parseSettings({

@@ -6,12 +6,12 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import * as k8s from "@kubernetes/client-node";
-import { STACK_LABEL_KEY } from "../components/config/settings";
-import { kubernetesCertificateApi } from "../components/credentials/certificateApi";
-import { ControlPlane, missingTools } from "./controlPlane";
-import { clients, fakeKubelets, podKubeconfig, register } from "./fakeKubelets";
-import { startPair, stopPair } from "./clusterPair";
-import { pulumi } from "./pulumiCli";
+import { STACK_LABEL_KEY } from "../../components/config/settings";
+import { kubernetesCertificateApi } from "../../components/credentials/certificateApi";
+import { ControlPlane, missingTools } from "../harness/controlPlane";
+import { clients, fakeKubelets, podKubeconfig, register } from "../harness/fakeKubelets";
+import { startPair, stopPair } from "../harness/clusterPair";
+import { pulumi } from "../harness/pulumiCli";
 
 const skip = missingTools();
 

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+import { ROOT } from "../harness/paths";
 
 function step(name: string, env: Record<string, string>) {
     const r = spawnSync("/bin/bash", ["scripts/kubemark-image.sh", name], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });

@@ -6,13 +6,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import { CertificateApi } from "../components/credentials/certificateApi";
-import { certificateShards, kubeletKubeconfig, shardCount, tokenKubeconfig } from "../components/credentials/kubeconfigs";
-import { csrName, needsRenewal, NodeCertificate } from "../components/credentials/csr";
-import { kubeletConfinement } from "../components/credentials/policy";
-import { HollowCredentialsInputs, HollowCredentialsOutputs, HollowCredentialsProvider, ISSUE_CONCURRENCY } from "../components/credentials/provider";
-import { kubeletKeyAndCsr } from "../components/credentials/csr";
-import { FakeClock } from "./fakeCluster";
+import { CertificateApi } from "../../components/credentials/certificateApi";
+import { certificateShards, kubeletKubeconfig, shardCount, tokenKubeconfig } from "../../components/credentials/kubeconfigs";
+import { csrName, needsRenewal, NodeCertificate } from "../../components/credentials/csr";
+import { kubeletConfinement } from "../../components/credentials/policy";
+import { HollowCredentialsInputs, HollowCredentialsOutputs, HollowCredentialsProvider, ISSUE_CONCURRENCY } from "../../components/credentials/provider";
+import { kubeletKeyAndCsr } from "../../components/credentials/csr";
+import { FakeClock } from "../harness/fakeCluster";
 
 const OPERATOR = yaml.dump({
     apiVersion: "v1", kind: "Config", "current-context": "admin@prod",

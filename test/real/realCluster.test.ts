@@ -1,13 +1,13 @@
 // The providers and the whole program against real API servers: a node cluster (with controllers) and a target.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { kubernetesClusterApi } from "../components/kube/clusterApi";
-import { STACK_LABEL_KEY } from "../components/config/settings";
-import { NodeReaperProvider, PROVIDER_VERSION } from "../components/reaper/provider";
-import { ControlPlane, missingTools } from "./controlPlane";
-import { clients, fakeKubelets as playKubelets, leaseNames, nodeNames, register } from "./fakeKubelets";
-import { startPair, stopPair } from "./clusterPair";
-import { pulumi } from "./pulumiCli";
+import { kubernetesClusterApi } from "../../components/kube/clusterApi";
+import { STACK_LABEL_KEY } from "../../components/config/settings";
+import { NodeReaperProvider, PROVIDER_VERSION } from "../../components/reaper/provider";
+import { ControlPlane, missingTools } from "../harness/controlPlane";
+import { clients, fakeKubelets as playKubelets, leaseNames, nodeNames, register } from "../harness/fakeKubelets";
+import { startPair, stopPair } from "../harness/clusterPair";
+import { pulumi } from "../harness/pulumiCli";
 
 const skip = missingTools();
 const STACK = "realapi";

@@ -1,14 +1,14 @@
 // NodeReaper and HollowNodeSync provider logic against an injected in-memory cluster.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { STACK_LABEL_KEY } from "../components/config/settings";
-import { nodesFromTable } from "../components/kube/clusterApi";
-import { MISSED_LOOKS } from "../components/kube/async";
-import { checkSelector, DELETE_CONCURRENCY } from "../components/reaper/nodeOps";
+import { STACK_LABEL_KEY } from "../../components/config/settings";
+import { nodesFromTable } from "../../components/kube/clusterApi";
+import { MISSED_LOOKS } from "../../components/kube/async";
+import { checkSelector, DELETE_CONCURRENCY } from "../../components/reaper/nodeOps";
 import {
     HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
-} from "../components/reaper/provider";
-import { FakeClock, FakeCluster } from "./fakeCluster";
+} from "../../components/reaper/provider";
+import { FakeClock, FakeCluster } from "../harness/fakeCluster";
 
 const MINE = { "hollow-node": "true", [STACK_LABEL_KEY]: "kubemark.v1-31" };
 const OTHER = { "hollow-node": "true", [STACK_LABEL_KEY]: "kubemark.v1-30" };

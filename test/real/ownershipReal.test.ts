@@ -1,11 +1,11 @@
 // Data safety against real API servers: a stack never takes over, overwrites or deletes what it did not create.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { STACK_LABEL_KEY } from "../components/config/settings";
-import { ControlPlane, missingTools } from "./controlPlane";
-import { clients, fakeKubelets, nodeNames, register } from "./fakeKubelets";
-import { startPair, stopPair } from "./clusterPair";
-import { pulumi, pulumiStart } from "./pulumiCli";
+import { STACK_LABEL_KEY } from "../../components/config/settings";
+import { ControlPlane, missingTools } from "../harness/controlPlane";
+import { clients, fakeKubelets, nodeNames, register } from "../harness/fakeKubelets";
+import { startPair, stopPair } from "../harness/clusterPair";
+import { pulumi, pulumiStart } from "../harness/pulumiCli";
 
 const skip = missingTools();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { describe, it } from "node:test";
-import { missingTools } from "./controlPlane";
-import { copyProject, pulumi } from "./pulumiCli";
+import { missingTools } from "../harness/controlPlane";
+import { copyProject, pulumi } from "../harness/pulumiCli";
 
 describe("pulumi preview of the dev stack without a cluster", { skip: missingTools() }, () => {
     it("runs the program through the CLI and language host, and names the missing kubeconfig", { timeout: 300_000 }, async () => {

@@ -1,9 +1,9 @@
 // Ownership guard: which names a stack claims, and the refusals when someone else holds one (in-memory clusters).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { expectedNodeNames, nodeClusterObjects, OwnershipRequest, ownershipProblems, ownerText } from "../components/ownership/rules";
-import { OWNERSHIP_PROVIDER_VERSION, OwnershipGuardInputs, OwnershipGuardProvider } from "../components/ownership/provider";
-import { FakeCluster } from "./fakeCluster";
+import { expectedNodeNames, nodeClusterObjects, OwnershipRequest, ownershipProblems, ownerText } from "../../components/ownership/rules";
+import { OWNERSHIP_PROVIDER_VERSION, OwnershipGuardInputs, OwnershipGuardProvider } from "../../components/ownership/provider";
+import { FakeCluster } from "../harness/fakeCluster";
 
 const KEY = "kubemark-pulumi/stack";
 const MINE = "kubemark.dev";

@@ -4,10 +4,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import { CONFIG_KEYS, SECRET_KEYS } from "../components/config/settings";
-import { parseSettings } from "../components/config/read";
+import { CONFIG_KEYS, SECRET_KEYS } from "../../components/config/settings";
+import { parseSettings } from "../../components/config/read";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+import { ROOT } from "../harness/paths";
 const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
     name: string; config: Record<string, { type: string; description?: string; default?: unknown; secret?: boolean }>;
 };

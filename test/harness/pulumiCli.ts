@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { toolchainDir } from "./controlPlane";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+import { ROOT } from "./paths";
 
 /** A copy of the program (stack files chosen by the caller) with its own file backend under .state. */
 export function copyProject(stackFiles: string[] = []): string {

@@ -1,10 +1,11 @@
 // parseSettings: defaults, and every bad value refused with the key, the value and what is accepted.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, parseSettings } from "../components/config/read";
-import { DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_NODE_TAINTS, DEFAULT_REPLICAS } from "../components/config/defaults";
-import { RawConfig } from "../components/config/readers";
-import { Settings, stackLabelValue, stackSlug } from "../components/config/settings";
+import { ConfigError } from "../../components/config/readers";
+import { parseSettings } from "../../components/config/read";
+import { DEFAULT_CREDENTIAL_LIFETIME_HOURS, DEFAULT_NODE_TAINTS, DEFAULT_REPLICAS } from "../../components/config/defaults";
+import { RawConfig } from "../../components/config/readers";
+import { Settings, stackLabelValue, stackSlug } from "../../components/config/settings";
 
 const BASE = { "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "127.0.0.1:5000" };
 

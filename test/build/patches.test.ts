@@ -5,12 +5,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import type { KubernetesVersion } from "../components/config/settings";
+import type { KubernetesVersion } from "../../components/config/settings";
 import {
     crioEndpointPatch, HOLLOW_KUBELET_FILE, imageTag, patchesFor, PROXY_HEALTH_PATCH, PROXY_SERVER_FILE,
-} from "../components/image/patches";
-import { applyPatchText, patchTree } from "../scripts/patch-source";
-import { TESTED_RELEASES, upstreamSource } from "./upstream";
+} from "../../components/image/patches";
+import { applyPatchText, patchTree } from "../../scripts/patch-source";
+import { TESTED_RELEASES, upstreamSource } from "../harness/upstream";
 
 const version = (text: string): KubernetesVersion => {
     const [major, minor, patch] = text.slice(1).split(".").map(Number);

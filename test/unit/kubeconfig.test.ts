@@ -5,8 +5,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import { ConfigError, parseSettings } from "../components/config/read";
-import { isLoopbackServer, resolveCluster, resolveClusters } from "../components/config/kubeconfig";
+import { ConfigError } from "../../components/config/readers";
+import { parseConfig, parseSettings } from "../../components/config/read";
+import { isLoopbackServer, resolveCluster, resolveClusters } from "../../components/config/kubeconfig";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-test-"));
 fs.writeFileSync(path.join(dir, "ca.crt"), "CA-PEM");
@@ -95,6 +96,39 @@ describe("resolveClusters", () => {
         const m = message(() => resolveClusters(settings({ "kubemark:nodeContext": "x", "kubemark:targetContext": "y" }), read));
         assert.match(m, /kubemark:nodeContext = "x"/);
         assert.match(m, /kubemark:targetContext = "y"/);
+    });
+});
+
+describe("parseConfig: kubeconfig problems listed with every other key's", () => {
+    const problemsOf = (values: Record<string, string>): string[] => {
+        try {
+            parseConfig({ values, secretKeys: new Set(), project: "kubemark", stack: "s", env: {} }, read);
+        } catch (e) {
+            assert.ok(e instanceof ConfigError);
+            return [...e.problems];
+        }
+        return [];
+    };
+    it("a stack with no image and a missing node kubeconfig hears of both at once", () => {
+        const found = problemsOf({ "kubemark:kubernetesVersion": "v1.31.0", "kubemark:nodeKubeconfig": path.join(dir, "missing") });
+        assert.equal(found.length, 2, found.join("\n"));
+        assert.match(found[0], /kubemark:image or kubemark:imageRegistry is required/);
+        assert.match(found[1], /kubemark:nodeKubeconfig \(.*missing\): cannot read the kubeconfig file/);
+    });
+    it("lists an unknown context beside a bad value", () => {
+        const found = problemsOf({
+            "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "r", "kubemark:replicas": "-1",
+            "kubemark:nodeKubeconfig": file, "kubemark:nodeContext": "nope",
+        });
+        assert.deepEqual(found.map((p) => p.split(":")[1].split(" ")[0]), ["replicas", "nodeContext"]);
+    });
+    it("returns both clusters resolved when all is well", () => {
+        const { settings, clusters } = parseConfig({
+            values: { "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "r", "kubemark:nodeKubeconfig": file, "kubemark:targetContext": "target" },
+            secretKeys: new Set(), project: "kubemark", stack: "s", env: {},
+        }, read);
+        assert.equal(settings.replicas, 10);
+        assert.equal(clusters.target.server, "https://10.0.0.2:6443");
     });
 });
 

@@ -4,10 +4,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { defaultCacheDir, imagePlan } from "../components/image/plan";
-import { imageTag, patchesFor } from "../components/image/patches";
+import { defaultCacheDir, imagePlan } from "../../components/image/plan";
+import { imageTag, patchesFor } from "../../components/image/patches";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+import { ROOT } from "../harness/paths";
 const RELEASE = { text: "v1.31.0", major: 1, minor: 31, patch: 0 };
 
 describe("kubemark build from the Go module proxy", () => {

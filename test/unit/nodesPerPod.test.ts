@@ -1,11 +1,11 @@
 // Several hollow nodes per pod: layout, Node names, which Nodes a pod stands behind, and the pod it builds. No mocks.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { staleNodes } from "../components/reaper/nodeOps";
-import { nodesBehind, podLayout, podNodesOf, podNodeNames, POD_NODES_ANNOTATION, statefulNodeNames } from "../components/hollow/names";
-import { GO_RUNTIME_ENV, HollowPodOptions, podSpec, workloadManifest } from "../components/hollow/podspec";
-import { KUBEMARK_IMAGE_ENDPOINT } from "../components/config/defaults";
-import { parseSettings } from "../components/config/read";
+import { staleNodes } from "../../components/reaper/nodeOps";
+import { nodesBehind, podLayout, podNodesOf, podNodeNames, POD_NODES_ANNOTATION, statefulNodeNames } from "../../components/hollow/names";
+import { GO_RUNTIME_ENV, HollowPodOptions, podSpec, workloadManifest } from "../../components/hollow/podspec";
+import { KUBEMARK_IMAGE_ENDPOINT } from "../../components/config/defaults";
+import { parseSettings } from "../../components/config/read";
 
 describe("podLayout", () => {
     const cases: [number, number, { fullPods: number; rest: number; indexed: boolean }][] = [

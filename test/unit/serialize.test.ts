@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { STACK_LABEL_KEY } from "../components/config/settings";
-import { kubeletKeyAndCsr } from "../components/credentials/csr";
-import { HollowCredentialsProvider } from "../components/credentials/provider";
-import { HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION } from "../components/reaper/provider";
+import { STACK_LABEL_KEY } from "../../components/config/settings";
+import { kubeletKeyAndCsr } from "../../components/credentials/csr";
+import { HollowCredentialsProvider } from "../../components/credentials/provider";
+import { HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION } from "../../components/reaper/provider";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString = require("require-from-string") as (code: string) => Record<string, () => any>;
