@@ -47,14 +47,12 @@ const pem = (label: string, body: Buffer) =>
 /** A fresh P-256 key and a certificate request for the kubelet of `nodeName`; no SANs, as the signer demands. */
 export function kubeletKeyAndCsr(nodeName: string): KubeletKey {
     // require, not import: this runs in the dynamic provider process from serialized code.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const crypto = require("crypto") as typeof import("crypto");
     const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     return { keyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), csrPem: csrFor(nodeName, privateKey, publicKey) };
 }
 
 export function csrFor(nodeName: string, privateKey: KeyObject, publicKey: KeyObject): string {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const crypto = require("crypto") as typeof import("crypto");
     const subject = kubeletSubject(nodeName);
     const name = der(SEQUENCE, attribute(OID_ORGANIZATION, subject.organization), attribute(OID_COMMON_NAME, subject.commonName));

@@ -46,7 +46,6 @@ const SIGN_POLL_MAX_MS = 1000;
  * `timeoutSeconds` from this node's approval (not from the batch's start, so the bound holds at any N).
  */
 async function issueOne(api: CertificateApi, inputs: HollowCredentialsInputs, nodeName: string, clock: Clock): Promise<NodeCertificate> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const crypto = require("crypto") as typeof import("crypto");
     const { keyPem, csrPem } = kubeletKeyAndCsr(nodeName);
     const name = csrName(nodeName, clock.now());

@@ -115,7 +115,8 @@ export const GO_RUNTIME_ENV: readonly { readonly name: string; readonly value: s
 const nodeNameEnv = [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }, ...GO_RUNTIME_ENV];
 const requests = (r: ContainerResources) => ({ requests: { cpu: r.cpu, memory: r.memory } });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** Open JSON in the Kubernetes API's shape: callers read and amend nested fields the way kubectl edit would. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a manifest has no one static type
 export type Manifest = Record<string, any>;
 
 const credentialFile = (file: string, key: { subPath: string } | { subPathExpr: string }) =>

@@ -107,7 +107,6 @@ export function nodeRefsOf(list: MetadataList): NodeRef[] {
 /** The real ClusterApi over @kubernetes/client-node. Built inside provider methods, never captured. */
 export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: number): ClusterApi {
     // require, not import: this runs in the dynamic provider process from serialized code.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const k8s = require("@kubernetes/client-node") as typeof k8sClient;
     const { kc, server, send } = connect(kubeconfig, requestTimeoutMs);
     const core = kc.makeApiClient(k8s.CoreV1Api);

@@ -44,7 +44,6 @@ export interface KubeConnection {
 
 export function connect(kubeconfig: string, requestTimeoutMs: number): KubeConnection {
     // require, not import: this runs in the dynamic provider process from serialized code.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const k8s = require("@kubernetes/client-node") as typeof k8sClient;
     const kc = new k8s.KubeConfig();
     kc.loadFromString(kubeconfig);
@@ -66,9 +65,7 @@ export type KubeRequest = (method: string, path: string, accept: string, body?: 
 /** A request function for the kubeconfig's current cluster; transport errors reject, HTTP statuses resolve. */
 export function kubeRequester(kc: k8sClient.KubeConfig): KubeRequest {
     // require, not import: this runs in the dynamic provider process from serialized code.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const https = require("https") as typeof import("https");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const http = require("http") as typeof import("http");
     const cluster = kc.getCurrentCluster();
     const base = cluster?.server ?? "";
@@ -98,7 +95,6 @@ export function kubeRequester(kc: k8sClient.KubeConfig): KubeRequest {
 
 /** One HTTP(S) request, its whole answer collected; transport errors reject, HTTP statuses resolve. */
 export function send(url: URL, opts: import("https").RequestOptions, data?: Buffer): Promise<HttpReply> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = url.protocol === "http:" ? require("http") as typeof import("http") : require("https") as typeof import("https");
     return new Promise<HttpReply>((resolve, reject) => {
         const req = mod.request(url, opts, (res) => {

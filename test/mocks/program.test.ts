@@ -67,7 +67,7 @@ async function runStack(stack: string, overrides: Record<string, string> = {}): 
         call: () => ({}),
     }, "kubemark", stack, false);
     // The engine's view of dependencies: wrap the mock monitor to record them.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an SDK internal, not in its typings
     const monitor = require("@pulumi/pulumi/runtime/state").getStore().settings.monitor;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, cb: any) => {

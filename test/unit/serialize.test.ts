@@ -8,7 +8,7 @@ import { kubeletKeyAndCsr } from "../../components/credentials/csr";
 import { HollowCredentialsProvider } from "../../components/credentials/provider";
 import { HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION } from "../../components/reaper/provider";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the package has no typings to import
 const requireFromString = require("require-from-string") as (code: string) => Record<string, () => any>;
 
 async function roundTrip(make: () => unknown): Promise<{ text: string; provider: any }> {
