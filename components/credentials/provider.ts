@@ -6,8 +6,8 @@ import { kubeletKeyAndCsr } from "./csr";
 import { Clock, forEachLimited, Log, PROGRESS_EVERY_MS, realClock, someNames } from "../kube/async";
 import { providerLog, REQUEST_MS, RETRY_ADVICE } from "../kube/dynamic";
 
-/** Bump on any change to what this provider does (destroy runs the copy stored in state). */
-export const CREDENTIALS_PROVIDER_VERSION = "1";
+/** Destroy runs the copy stored in state; a new version makes the next `up` store new code (test/unit/providerDigests.json). */
+export const CREDENTIALS_PROVIDER_VERSION = "2";
 /** CSRs in flight at once: each is a create, an approval and a few reads. */
 export const ISSUE_CONCURRENCY = 32;
 

@@ -5,8 +5,8 @@ import { isUnreachable } from "../kube/http";
 import { REQUEST_MS, RETRY_ADVICE, UNKNOWN_INPUT } from "../kube/dynamic";
 import { OwnershipRequest, ownershipProblems } from "./rules";
 
-/** Bump on any change to what this provider does (its code is stored in state). */
-export const OWNERSHIP_PROVIDER_VERSION = "2";
+/** Its code is stored in state; a new version makes the next `up` store new code (test/unit/providerDigests.json). */
+export const OWNERSHIP_PROVIDER_VERSION = "3";
 
 export interface OwnershipGuardInputs extends OwnershipRequest {
     /** OWNERSHIP_PROVIDER_VERSION of the code that wrote this state. */

@@ -7,10 +7,10 @@ import { changedKeys, providerLog, REQUEST_MS, RETRY_ADVICE } from "../kube/dyna
 import { reapNodes, staleNodes, sweepStaleNodes, waitForReady } from "./nodeOps";
 
 /**
- * Bump on any change to what these providers do: destroy runs the provider copy stored in state,
- * and a changed version makes the next `up` store the new code before any destroy needs it.
+ * Destroy runs the provider copy stored in state; a new version makes the next `up` store the new code before any
+ * destroy needs it. test/unit/providerDigests.json holds the digest of each version's code.
  */
-export const PROVIDER_VERSION = "4";
+export const PROVIDER_VERSION = "5";
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */
 const DIFF_REQUEST_MS = 5000;
 
