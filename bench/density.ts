@@ -120,7 +120,8 @@ async function unbindPods(): Promise<void> {
 
 /**
  * Measurement only: sets the Go runtime variables of every hollow container of the running workload (GOMAXPROCS=0
- * and GOGC=100 are Go's own defaults), waits for the rollout and all Ready. The next `pulumi up` puts the program's back.
+ * and GOGC=100 are Go's own defaults), waits for the rollout and all Ready. The next `pulumi up` puts the program's
+ * back.
  */
 async function withGoRuntime(values: Record<string, string>, nodesWanted: number): Promise<void> {
     const { apps } = clientsOf("node");
@@ -326,7 +327,8 @@ async function main(): Promise<void> {
         await lab("down");
     }
     const md = densityMarkdown({ layouts, density, minutes: (performance.now() - started) / 60000, image: image.digestRef });
-    // A density-only run replaces just its own table in the committed section; other partial runs stay beside the build.
+    // A density-only run replaces just its own table in the committed section; other partial runs stay beside the
+    // build.
     const out = ONLY === ALL ? writeDensitySection(md) : ONLY === "density" ? writeDensityRun(md)
         : path.join(__dirname, "..", "results-density-partial.md");
     if (ONLY !== ALL && ONLY !== "density") {

@@ -92,7 +92,9 @@ export async function kubectlNodesThenRawLeases(kubeconfigFile: string, kube: Ku
     return { nodesSeconds };
 }
 
-/** Per-object deletes at the API server's pace: 64 in flight over keep-alive connections, names known, no preconditions. */
+/**
+ * Per-object deletes at the API server's pace: 64 in flight over keep-alive connections, names known, no preconditions.
+ */
 export async function rawConcurrent(kube: Kube, names: readonly string[]): Promise<void> {
     const failures = await forEachLimited(names, 64, async (name) => {
         for (const path of [`/api/v1/nodes/${name}`, `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`]) {

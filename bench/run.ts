@@ -18,7 +18,8 @@ const quick = process.env.BENCH_QUICK === "1";
 const NS = quick ? [500] : (process.env.BENCH_N ?? "500,2000,5000").split(",").map(Number);
 // kubectl's own wait takes ~200 s per 1,000 Nodes: only small populations by default.
 const KUBECTL_WAIT_MAX = Number(process.env.BENCH_KUBECTL_WAIT_MAX ?? 500);
-// kubectl deletes Leases named on its command line at 5 requests/s (client-side rate limit): ~100 s per 500 Nodes, ~17 min at 5,000.
+// kubectl deletes Leases named on its command line at 5 requests/s (client-side rate limit): ~100 s per 500 Nodes, ~17
+// min at 5,000.
 const KUBECTL_MAX = Number(process.env.BENCH_KUBECTL_MAX ?? 2000);
 // A regular expression over the operation names: BENCH_ONLY=reap runs only the reap rows.
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
@@ -137,7 +138,9 @@ async function syncRows(n: number): Promise<Row[]> {
     });
 }
 
-/** The first up's certificate issuance for N hollow kubelets, on a fresh control plane with its CSR approver and signer. */
+/**
+ * The first up's certificate issuance for N hollow kubelets, on a fresh control plane with its CSR approver and signer.
+ */
 async function issueRow(n: number): Promise<Row> {
     return withCluster(`bench-issue-${n}`, async (cp, probe, _actor, pid) => {
         const win = await openWindow(probe, pid);
@@ -191,7 +194,8 @@ async function main(): Promise<void> {
         "requests, a few per 10 s, stay in); CPU: kube-apiserver utime+stime; bytes: apiserver_response_sizes_sum deltas\n\n" +
         table(rows, idle.vmHwmKb / 1024) + (skipped.length > 0 ? `\nSkipped: ${skipped.join("; ")}.\n` : "") + noop;
     console.log(md);
-    // Only a full run replaces the committed table; partial runs (BENCH_ONLY, BENCH_N, BENCH_QUICK) stay beside the build.
+    // Only a full run replaces the committed table; partial runs (BENCH_ONLY, BENCH_N, BENCH_QUICK) stay beside the
+    // build.
     const full = !ONLY && !quick && !process.env.BENCH_N;
     const out = full ? path.join(__dirname, "..", "..", "bench", "results.md") : path.join(__dirname, "..", "results-partial.md");
     // The density section comes from npm run bench:density (the lab), which this run does not repeat.

@@ -5,7 +5,9 @@ export const CONFIG_NAMESPACE = "kubemark";
 /** The oldest release this program builds and runs (kubemark's flags it relies on exist since v1.29). */
 export const MIN_MINOR = 29;
 export const MAX_REPLICAS = 10000;
-/** Each hollow kubelet in a pod listens on its own pair of ports; 50 keeps a pod's spec and start-up burst reasonable. */
+/**
+ * Each hollow kubelet in a pod listens on its own pair of ports; 50 keeps a pod's spec and start-up burst reasonable.
+ */
 export const MAX_NODES_PER_POD = 50;
 export const IMAGE_SOURCES = ["git", "module"] as const;
 export const PATCH_CRIO_CHOICES = ["auto", "true", "false"] as const;
@@ -74,19 +76,31 @@ export interface WorkloadSettings {
     readonly nodesPerPod: number;
     /** StatefulSet, Deployment or ReplicationController. Defaults to DEFAULT_WORKLOAD_KIND. */
     readonly workloadKind: WorkloadKind;
-    /** Create the namespace (and delete it on destroy); false uses an existing one, left as it is. Defaults to DEFAULT_CREATE_NAMESPACE. */
+    /**
+     * Create the namespace (and delete it on destroy); false uses an existing one, left as it is. Defaults to
+     * DEFAULT_CREATE_NAMESPACE.
+     */
     readonly createNamespace: boolean;
     /** Image with `sh` and `sysctl` for the inotify init container. Defaults to DEFAULT_INIT_IMAGE. */
     readonly initImage: string;
     /** `fake` (kubemark's own, no socket) or `host` (the node's CRI). Defaults to DEFAULT_IMAGE_SERVICE. */
     readonly imageService: ImageService;
-    /** Host path of the CRI socket, mounted for the host image service. Defaults to CRI_SOCKETS of DEFAULT_CONTAINER_RUNTIME. */
+    /**
+     * Host path of the CRI socket, mounted for the host image service. Defaults to CRI_SOCKETS of
+     * DEFAULT_CONTAINER_RUNTIME.
+     */
     readonly criSocket: string;
-    /** Where the kubemark binary dials the image service. Defaults to KUBEMARK_IMAGE_ENDPOINT (upstream's hard-coded path). */
+    /**
+     * Where the kubemark binary dials the image service. Defaults to KUBEMARK_IMAGE_ENDPOINT (upstream's hard-coded
+     * path).
+     */
     readonly imageEndpoint: string;
     /** Run the hollow kube-proxy container. Defaults to DEFAULT_HOLLOW_PROXY. */
     readonly hollowProxy: boolean;
-    /** Run the inotify init container and the hollow kubelet privileged; false drops the init container. Defaults to DEFAULT_PRIVILEGED. */
+    /**
+     * Run the inotify init container and the hollow kubelet privileged; false drops the init container. Defaults to
+     * DEFAULT_PRIVILEGED.
+     */
     readonly privileged: boolean;
     /** Extra Node labels, sorted by key. Defaults to none. */
     readonly nodeLabels: readonly (readonly [string, string])[];
@@ -106,7 +120,10 @@ export interface WorkloadSettings {
     readonly readyTimeoutSeconds: number;
     /** Bound on destroy's Node removal and on up's stale-Node sweep. Defaults to DEFAULT_REAPER_TIMEOUT_SECONDS. */
     readonly reaperTimeoutSeconds: number;
-    /** Lifetime of the per-node certificates and tokens; `up` renews them in its second half. Defaults to DEFAULT_CREDENTIAL_LIFETIME_HOURS. */
+    /**
+     * Lifetime of the per-node certificates and tokens; `up` renews them in its second half. Defaults to
+     * DEFAULT_CREDENTIAL_LIFETIME_HOURS.
+     */
     readonly credentialLifetimeHours: number;
 }
 

@@ -6,7 +6,10 @@ import { kubeletKeyAndCsr } from "./csr";
 import { Clock, forEachLimited, Log, PROGRESS_EVERY_MS, realClock, someNames } from "../kube/async";
 import { providerLog, REQUEST_MS, RETRY_ADVICE } from "../kube/dynamic";
 
-/** Destroy runs the copy stored in state; a new version makes the next `up` store new code (test/unit/providerDigests.json). */
+/**
+ * Destroy runs the copy stored in state; a new version makes the next `up` store new code
+ * (test/unit/providerDigests.json).
+ */
 export const CREDENTIALS_PROVIDER_VERSION = "2";
 /** CSRs in flight at once: each is a create, an approval and a few reads. */
 export const ISSUE_CONCURRENCY = 32;
@@ -23,7 +26,9 @@ export interface HollowCredentialsInputs {
     readonly lifetimeSeconds: number;
     /** Stack-owned namespace of the ServiceAccounts below. */
     readonly identityNamespace: string;
-    /** ServiceAccounts that get a bound token: the proxy's, and the kubelets' where no per-node certificate is possible. */
+    /**
+     * ServiceAccounts that get a bound token: the proxy's, and the kubelets' where no per-node certificate is possible.
+     */
     readonly serviceAccounts: string[];
     /** Bound on waiting for the signer, per certificate from its approval. */
     readonly timeoutSeconds: number;
@@ -37,7 +42,10 @@ export interface HollowCredentialsOutputs extends HollowCredentialsInputs {
     readonly tokens: Record<string, ServiceAccountToken>;
 }
 
-/** First wait for the signer after approval, doubling up to SIGN_POLL_MAX_MS. Polling faster bought nothing at 500 or 5,000 certificates: the signer and the API server CPU set the pace (about 20 per second here). */
+/**
+ * First wait for the signer after approval, doubling up to SIGN_POLL_MAX_MS: the signer sets the pace, and polling
+ * faster did not issue sooner (bench/README.md, Scale).
+ */
 const SIGN_POLL_FIRST_MS = 200;
 const SIGN_POLL_MAX_MS = 1000;
 
@@ -164,7 +172,10 @@ export class HollowCredentialsProvider implements pulumi.dynamic.ResourceProvide
         return { outs };
     }
 
-    /** Deletes every CSR of the stack. A certificate cannot be revoked: it works until its notAfter for its own Node only. */
+    /**
+     * Deletes every CSR of the stack. A certificate cannot be revoked: it works until its notAfter for its own Node
+     * only.
+     */
     async delete(_id: string, props: HollowCredentialsOutputs): Promise<void> {
         const api = (this.makeApi ?? kubernetesCertificateApi)(props.targetKubeconfig, REQUEST_MS);
         let names: string[];

@@ -1,4 +1,4 @@
-// TargetCredentials: what the hollow nodes may do in the target, and nothing more; the operator's kubeconfig stays here.
+// TargetCredentials: what the hollow nodes may do in the target, and no more; the operator's kubeconfig stays here.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
@@ -17,9 +17,14 @@ import {
 import type { ServiceAccountToken } from "./provider";
 
 export interface TargetCredentialsArgs {
-    /** Provider of the target cluster, with the operator's kubeconfig (exec plugins and auth providers work). Required. */
+    /**
+     * Provider of the target cluster, with the operator's kubeconfig (exec plugins and auth providers work). Required.
+     */
     targetProvider: k8s.Provider;
-    /** The operator's single-context target kubeconfig: used by Pulumi and the credential issuer only. Required; a secret. */
+    /**
+     * The operator's single-context target kubeconfig: used by Pulumi and the credential issuer only. Required; a
+     * secret.
+     */
     targetKubeconfig: pulumi.Input<string>;
     /** Stack-owned namespace in the target for the ServiceAccounts. Required. */
     namespace: string;
@@ -30,13 +35,21 @@ export interface TargetCredentialsArgs {
      * known in advance), the kubelets share a ServiceAccount instead. Required.
      */
     nodeNames: readonly string[] | undefined;
-    /** Prefix of the hollow Nodes' names (the workload's name and a dash), for the shared identity's confinement. Required. */
+    /**
+     * Prefix of the hollow Nodes' names (the workload's name and a dash), for the shared identity's confinement.
+     * Required.
+     */
     nodeNamePrefix: string;
     /** Issue the hollow proxy's ServiceAccount token. Defaults to DEFAULT_HOLLOW_PROXY. */
     hollowProxy?: boolean;
-    /** Certificate and token lifetime; any `up` in the second half renews. Defaults to DEFAULT_CREDENTIAL_LIFETIME_HOURS. */
+    /**
+     * Certificate and token lifetime; any `up` in the second half renews. Defaults to
+     * DEFAULT_CREDENTIAL_LIFETIME_HOURS.
+     */
     lifetimeHours?: number;
-    /** Bound on waiting for the signer, per certificate from its approval. Defaults to DEFAULT_ISSUE_TIMEOUT_SECONDS. */
+    /**
+     * Bound on waiting for the signer, per certificate from its approval. Defaults to DEFAULT_ISSUE_TIMEOUT_SECONDS.
+     */
     issueTimeoutSeconds?: number;
     /** What every child waits for (the ownership guard), so a refusal creates nothing. Defaults to none. */
     after?: pulumi.Resource[];
@@ -45,11 +58,15 @@ export interface TargetCredentialsArgs {
 const TOKEN_DEFAULTS = {
     hollowProxy: DEFAULT_HOLLOW_PROXY, lifetimeHours: DEFAULT_CREDENTIAL_LIFETIME_HOURS, issueTimeoutSeconds: DEFAULT_ISSUE_TIMEOUT_SECONDS,
 };
-/** Hex digits of the token digest in `generation`: enough to tell renewed tokens apart, nothing to guess a token from. */
+/**
+ * Hex digits of the token digest in `generation`: enough to tell renewed tokens apart, nothing to guess a token from.
+ */
 const TOKEN_DIGEST_CHARS = 12;
 
 export class TargetCredentials extends pulumi.ComponentResource {
-    /** The hollow kubelet's kubeconfig: the pod's own certificate files, or the shared ServiceAccount token. A secret. */
+    /**
+     * The hollow kubelet's kubeconfig: the pod's own certificate files, or the shared ServiceAccount token. A secret.
+     */
     public readonly kubeletKubeconfig: pulumi.Output<string>;
     /** The hollow proxy's kubeconfig with its ServiceAccount token; empty without the proxy. A secret. */
     public readonly proxyKubeconfig: pulumi.Output<string>;

@@ -147,7 +147,8 @@ export class HollowNodes extends pulumi.ComponentResource {
                 credentialSecrets: [names.secret, ...names.certSecrets], perNodeCertificates,
                 workloadName: part.workloadName, stackLabelValue: args.stackLabelValue,
             });
-            // Renewed credentials must restart the hollow nodes: files mounted by subPath never change in a running pod.
+            // Renewed credentials must restart the hollow nodes: files mounted by subPath never change in a running
+            // pod.
             m.spec.template.metadata.annotations = { ...m.spec.template.metadata.annotations, [CREDENTIALS_ANNOTATION]: generation };
             m.metadata.annotations = { ...m.metadata.annotations, ...APPLY_ANNOTATIONS };
             return m;

@@ -5,8 +5,8 @@ import { POD_NODES_ANNOTATION } from "./names";
 import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "../credentials/kubeconfigs";
 
 /**
- * Issue #41713: hollow kubelets on one host exhaust the default 128 inotify instances. Each holds 2 (measured in
- * the lab) and all run as root, so upstream's 1000 stops near 500 per real node, which nodesPerPod now reaches.
+ * Hollow kubelets on one host exhaust the default 128 inotify instances (kubernetes#41713). Each holds 2 and all run
+ * as root, so upstream's 1000 stops near 500 per real node, which nodesPerPod reaches.
  */
 export const INOTIFY_MAX_USER_INSTANCES = 8192;
 /** As upstream's hollow-node template: survive a short partition of the node cluster's node. */
@@ -104,10 +104,8 @@ export function proxyFlags(o: HollowPodOptions, k?: Slot): string[] {
 }
 
 /**
- * Go runtime settings of every hollow process. kubemark's Go sizes its scheduler to all of the node's cores; an
- * idle hollow node needs one. Measured in the lab (bench:density, 30 idle hollow nodes at 10 per pod, two
- * runs): GOMAXPROCS=1 cut the hollow kubelet's CPU by a fifth to a quarter (5.1-5.2m to 3.6-4.1m); GOGC=400 bought
- * nothing measurable (5.2-5.5m alone, 3.5-4.0m with GOMAXPROCS=1) for 2-3 MiB more RSS per process.
+ * Go runtime settings of every hollow process. Go sizes its scheduler to all of the node's cores; an idle hollow
+ * node needs one, and runs on a fifth to a quarter less CPU with it (bench/README.md, Density).
  */
 export const GO_RUNTIME_ENV: readonly { readonly name: string; readonly value: string }[] = [
     { name: "GOMAXPROCS", value: "1" },

@@ -19,7 +19,10 @@ export interface KubemarkImageArgs {
     tag: string;
     /** Patches to apply, in order. Defaults to none. */
     patches?: readonly SourcePatch[];
-    /** `git` (a shallow clone of the tag, the guide's way) or `module` (k8s.io/kubernetes from the Go module proxy). Defaults to git. */
+    /**
+     * `git` (a shallow clone of the tag, the guide's way) or `module` (k8s.io/kubernetes from the Go module proxy).
+     * Defaults to git.
+     */
     source?: ImageSourceKind;
     /** Repository to clone for the git source: URL or file:// path. Defaults to DEFAULT_GIT_REPOSITORY. */
     gitRepository?: string;

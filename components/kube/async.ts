@@ -14,9 +14,8 @@ export type Log = (message: string) => void;
 export const POLL_MS = 2000;
 export const PROGRESS_EVERY_MS = 10000;
 /**
- * Looks in a row that a long wait forgives when an API server gives no answer. Hundreds of hollow kubelets
- * starting at once on a small node cluster can keep an API server from answering a list within its bound
- * (bench:density: load average 77 on 2 cores); a server that is down still fails the wait after these.
+ * Looks in a row that a long wait forgives when an API server gives no answer: hundreds of hollow kubelets starting
+ * at once on a small node cluster can keep it from answering a list in time. A server that is down still fails.
  */
 export const MISSED_LOOKS = 4;
 

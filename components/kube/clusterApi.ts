@@ -8,7 +8,10 @@ export interface NodeInfo { readonly name: string; readonly ready: boolean }
 export interface NodeRef { readonly name: string; readonly uid: string; readonly resourceVersion: string }
 /** A precondition failed (409): the Node was changed or replaced since it was listed. */
 export type DeleteOutcome = "deleted" | "gone" | "changed";
-/** A hollow pod: its name, whether it is going, and how many indexed hollow Nodes it runs (undefined: one, its own name). */
+/**
+ * A hollow pod: its name, whether it is going, and how many indexed hollow Nodes it runs (undefined: one, its own
+ * name).
+ */
 export interface PodInfo { readonly name: string; readonly terminating: boolean; readonly nodes?: number }
 /** An object the stack creates under a fixed name. */
 export interface ObjectRef {
@@ -69,7 +72,10 @@ interface NodeTable {
     metadata?: { continue?: string };
 }
 
-/** Names and readiness from a Node table page; the STATUS cell is "Ready", "NotReady" or "Unknown", plus ",SchedulingDisabled". */
+/**
+ * Names and readiness from a Node table page; the STATUS cell is "Ready", "NotReady" or "Unknown", plus
+ * ",SchedulingDisabled".
+ */
 export function nodesFromTable(table: NodeTable): NodeInfo[] {
     const columns = (table.columnDefinitions ?? []).map((c) => c.name.toLowerCase());
     const name = columns.indexOf("name");
@@ -83,7 +89,10 @@ export function nodesFromTable(table: NodeTable): NodeInfo[] {
     }));
 }
 
-/** Objects' metadata only (no spec or status): what a delete with preconditions needs, a fraction of a hollow Node's size. */
+/**
+ * Objects' metadata only (no spec or status): what a delete with preconditions needs, a fraction of a hollow Node's
+ * size.
+ */
 export const METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io, application/json";
 /** A delete answers with the deleted object: its metadata is enough, the full Node would be several KB. */
 export const METADATA_ACCEPT = "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io, application/json";

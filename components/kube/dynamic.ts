@@ -1,9 +1,10 @@
-// What the dynamic providers share (args, log, request bound, advice), and the one place for Pulumi SDK details
-// beyond its typed API.
+// What the dynamic providers share (args, log, request bound, advice), and the Pulumi SDK details beyond its API.
 import type * as pulumi from "@pulumi/pulumi";
 import type { Log } from "./async";
 
-/** A dynamic resource's args in the program: its provider's inputs as Pulumi inputs, less the version it sets itself. */
+/**
+ * A dynamic resource's args in the program: its provider's inputs as Pulumi inputs, less the version it sets itself.
+ */
 export type DynamicArgs<T> = { [K in keyof Omit<T, "providerVersion">]: pulumi.Input<T[K]> };
 
 /** A single API call never waits longer than this, whatever the bound of the wait around it. */

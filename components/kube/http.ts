@@ -2,8 +2,8 @@
 import type * as k8sClient from "@kubernetes/client-node";
 
 /**
- * Sockets kept open to one API server. @kubernetes/client-node 1.x builds a new Agent for every request,
- * so each call paid a TCP and TLS handshake: measured at 5,000 Nodes, that was most of the reaper's cost.
+ * Sockets kept open to one API server. @kubernetes/client-node 1.x builds a new Agent for every request, so each
+ * call would pay a TCP and TLS handshake: most of the reaper's cost at thousands of Nodes.
  */
 export const MAX_SOCKETS = 32;
 
@@ -38,7 +38,9 @@ export function isUnreachable(e: unknown): e is UnreachableError {
 export interface KubeConnection {
     readonly kc: k8sClient.KubeConfig;
     readonly server: string;
-    /** Resolves with any HTTP answer; no answer within the bound (refused, TLS, timeout) rejects as UnreachableError. */
+    /**
+     * Resolves with any HTTP answer; no answer within the bound (refused, TLS, timeout) rejects as UnreachableError.
+     */
     send(method: string, path: string, accept: string, body?: unknown): Promise<HttpReply>;
 }
 

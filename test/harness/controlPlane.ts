@@ -108,7 +108,8 @@ export class ControlPlane {
             `--etcd-servers=http://127.0.0.1:${this.ports.etcd}`,
             "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${this.ports.api}`,
             `--cert-dir=${path.join(this.dir, "certs")}`, `--token-auth-file=${path.join(this.dir, "tokens.csv")}`,
-            // As on real clusters: kubelets' certificates confine them to their own Node (Node authorizer, NodeRestriction).
+            // As on real clusters: kubelets' certificates confine them to their own Node (Node authorizer,
+            // NodeRestriction).
             "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
             `--client-ca-file=${path.join(this.dir, "ca.crt")}`, "--service-cluster-ip-range=10.96.0.0/24",
             // As kubeadm and most clusters do: hollow kubelets and the inotify init container run privileged.
@@ -130,7 +131,10 @@ export class ControlPlane {
         this.apiserver = undefined;
     }
 
-    /** The CSR approver and signer, and what destroy relies on (namespace deletion, foreground deletion), always run; a workload's controllers only when asked for. */
+    /**
+     * The CSR approver and signer, and what destroy relies on (namespace deletion, foreground deletion), always run; a
+     * workload's controllers only when asked for.
+     */
     private startControllers(workloads: boolean): void {
         const bin = path.join(toolchainDir(), "bin");
         // No node lifecycle controller: the test's Nodes have no kubelet heartbeating for them.

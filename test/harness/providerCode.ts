@@ -17,7 +17,9 @@ export const PROVIDERS = {
 } as const;
 export type ProviderName = keyof typeof PROVIDERS;
 
-/** Digests of each provider's serialized code, by version: checked in, so a change without a new version fails a test. */
+/**
+ * Digests of each provider's serialized code, by version: checked in, so a change without a new version fails a test.
+ */
 export const DIGESTS_FILE = path.join(ROOT, "test", "unit", "providerDigests.json");
 export type Digests = Record<string, Record<string, string>>;
 

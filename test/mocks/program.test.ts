@@ -27,7 +27,10 @@ fs.writeFileSync(kubeconfigFile, yaml.dump({
 
 const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
 
-/** What HollowCredentials would issue: a certificate per node and a token per ServiceAccount, marked to be found in Secrets. */
+/**
+ * What HollowCredentials would issue: a certificate per node and a token per ServiceAccount, marked to be found in
+ * Secrets.
+ */
 function issuedCredentials(inputs: Record<string, any>) {
     const expires = "2030-01-01T00:00:00.000Z";
     return {

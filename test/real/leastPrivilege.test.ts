@@ -1,4 +1,4 @@
-// What a hollow node's credentials can and cannot do, against real API servers with the Node authorizer and NodeRestriction.
+// What a hollow node's credentials can and cannot do, against real API servers with the Node authorizer.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -133,7 +133,8 @@ describe("least privilege against real API servers", { skip }, () => {
         // cannot be revoked and still authenticates until it expires, for its own Node only.
         const destroy = await pulumi(project, "lp", ["destroy", "--yes", "--skip-preview"]);
         assert.equal(destroy.code, 0, destroy.out);
-        // Its binding is gone at once (403); the API server's 10 s token cache then lets authentication lapse too (401).
+        // Its binding is gone at once (403); the API server's 10 s token cache then lets authentication lapse too
+        // (401).
         const destroyed = Date.now();
         assert.ok([401, 403].includes(await status(proxy.core.listServiceForAllNamespaces())), "the token still works after destroy");
         while (await status(proxy.core.listServiceForAllNamespaces()) !== 401) {

@@ -109,7 +109,8 @@ describe("against real API servers", { skip }, () => {
             assert.equal(outputs.nodeSelector, `${STACK_LABEL_KEY}=${MINE}`);
             assert.deepEqual(await nodeNames(target, outputs.nodeSelector), [`hollow-node-${STACK}-0`, `hollow-node-${STACK}-1`]);
             const node = await clients(target).core.readNode({ name: `hollow-node-${STACK}-0` });
-            // (The API server's TaintNodesByCondition adds node.kubernetes.io/not-ready at registration; only ours matters.)
+            // (The API server's TaintNodesByCondition adds node.kubernetes.io/not-ready at registration; only ours
+            // matters.)
             assert.ok(node.spec?.taints?.some((t) => `${t.key}=${t.value}:${t.effect}` === "kubemark-pulumi/hollow-node=true:NoSchedule"));
             assert.equal(node.metadata?.labels?.["hollow-node"], "true");
 

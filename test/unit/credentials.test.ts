@@ -1,4 +1,4 @@
-// Least-privilege credentials: CSR bytes, in-pod kubeconfigs, Secret shards, and the issuing provider against a fake signer.
+// Least-privilege credentials: CSR bytes, in-pod kubeconfigs, Secret shards, and the issuer against a fake signer.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";

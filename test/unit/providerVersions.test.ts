@@ -1,5 +1,4 @@
-// A provider's serialized code may change only with its version: destroy runs the copy in state, and only a new
-// version makes the next `up` store the new one.
+// A provider's serialized code changes only with its version: destroy runs the copy in state.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { digest, PROVIDERS, ProviderName, recordedDigests, serializedProvider } from "../harness/providerCode";
