@@ -9,7 +9,7 @@ import { buildImage } from "../lab/buildImage";
 import { toolchainDir } from "../test/harness/controlPlane";
 import { copyProject, pulumi } from "../test/harness/pulumiCli";
 import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "./cgroups";
-import { densityMarkdown, DensityRun, LayoutRow, writeDensityRun, writeDensitySection } from "./densityReport";
+import { densityMarkdown, DensityRun, LayoutRow, Usage, writeDensityRun, writeDensitySection } from "./densityReport";
 
 const STACK = "density";
 const NS = `kubemark-${STACK}`;
@@ -36,8 +36,6 @@ async function podRefs(): Promise<PodRef[]> {
         containers: (p.status?.containerStatuses ?? []).filter((c) => c.containerID).map((c) => ({ name: c.name, id: c.containerID!.replace(/^\w+:\/\//, "") })),
     }));
 }
-
-export interface Usage { pods: number; kubeletCpuM: number; proxyCpuM: number; kubeletRssMiB: number; proxyRssMiB: number; kubelets: number; proxies: number }
 
 /** CPU over a window and RSS at its end, summed over this stack's hollow pods, split kubelet / proxy. */
 async function measure(windowS: number): Promise<Usage> {

@@ -2,7 +2,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Usage } from "./density";
 
 export interface LayoutRow { perPod: number; proxy: boolean; load: string; usage: Usage; upSeconds: number }
 export interface DensityRun {
@@ -15,6 +14,9 @@ export interface DensityRun {
     hollowCpuCores: number; hollowRssGiB: number; machineBusyCores: number; daemons: Record<string, number>;
     memAvailableMiB: number; destroySeconds: number; left: string[];
 }
+
+/** What the hollow pods of one run used, summed over their containers. */
+export interface Usage { pods: number; kubeletCpuM: number; proxyCpuM: number; kubeletRssMiB: number; proxyRssMiB: number; kubelets: number; proxies: number }
 
 export const DENSITY_MARKER = "<!-- density: written by npm run bench:density; npm run bench keeps it -->";
 export const RESULTS = path.join(__dirname, "..", "..", "bench", "results.md");

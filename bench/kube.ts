@@ -44,6 +44,3 @@ export class Kube {
         this.agent.destroy();
     }
 }
-
-/** Metadata-only lists: the poller must not cost the API server much more than the method it watches. */
-export const META_ACCEPT = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io, application/json";

@@ -1,9 +1,10 @@
 // Builds a population of Nodes shaped like real hollow Nodes (plus Leases, foreign Nodes and, for sweeps, Pods).
 import { forEachLimited } from "../components/kube/async";
-import { Kube, META_ACCEPT } from "./kube";
+import { STACK_LABEL_KEY } from "../components/config/settings";
+import { METADATA_LIST_ACCEPT } from "../components/kube/clusterApi";
+import { Kube } from "./kube";
 
-export const STACK_KEY = "kubemark-pulumi/stack";
-export const SELECTOR = `${STACK_KEY}=kubemark.bench`;
+export const SELECTOR = `${STACK_LABEL_KEY}=kubemark.bench`;
 export const POD_NAMESPACE = "kubemark-bench";
 export const POD_SELECTOR = "app.kubernetes.io/instance=hollow-node-bench";
 const CREATE_CONCURRENCY = 32;
@@ -12,8 +13,8 @@ export const hollowName = (i: number) => `hollow-node-${String(i).padStart(5, "0
 
 /** Foreign Nodes the bench must never touch: another stack's hollow Nodes and a real worker without the label. */
 export const FOREIGN: { name: string; labels: Record<string, string> }[] = [
-    { name: "other-hollow-0", labels: { [STACK_KEY]: "kubemark.other", "hollow-node": "true" } },
-    { name: "other-hollow-1", labels: { [STACK_KEY]: "kubemark.other", "hollow-node": "true" } },
+    { name: "other-hollow-0", labels: { [STACK_LABEL_KEY]: "kubemark.other", "hollow-node": "true" } },
+    { name: "other-hollow-1", labels: { [STACK_LABEL_KEY]: "kubemark.other", "hollow-node": "true" } },
     { name: "worker-1", labels: {} },
 ];
 
@@ -75,7 +76,7 @@ export interface PopulationOptions { readonly n: number; readonly notReady?: num
 /** Creates N hollow Nodes with Leases plus the foreign ones; the last `notReady` hollow Nodes report Ready=False. */
 export async function createPopulation(kube: Kube, opts: PopulationOptions): Promise<string[]> {
     const names = Array.from({ length: opts.n }, (_, i) => hollowName(i));
-    const hollow = { [STACK_KEY]: "kubemark.bench", "hollow-node": "true" };
+    const hollow = { [STACK_LABEL_KEY]: "kubemark.bench", "hollow-node": "true" };
     const failures = await forEachLimited(names.map((name, i) => ({ name, i })), CREATE_CONCURRENCY,
         ({ name, i }) => nodeWithLease(kube, name, hollow, i < opts.n - (opts.notReady ?? 0), i));
     for (const [i, f] of FOREIGN.entries()) {
@@ -129,11 +130,11 @@ export async function foreignFingerprint(kube: Kube): Promise<string[]> {
 /** True when no Node with the selector and none of `names`' Leases remain (foreign Leases are counted out). */
 export async function allGone(kube: Kube): Promise<boolean> {
     // limit=1: the poller only needs to know whether any is left, and must stay cheap next to the method it times.
-    const nodes = await kube.must("GET", `/api/v1/nodes?labelSelector=${encodeURIComponent(SELECTOR)}&limit=1`, undefined, META_ACCEPT);
+    const nodes = await kube.must("GET", `/api/v1/nodes?labelSelector=${encodeURIComponent(SELECTOR)}&limit=1`, undefined, METADATA_LIST_ACCEPT);
     if ((nodes.items ?? []).length > 0) {
         return false;
     }
-    const leases = await kube.must("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases?limit=1", undefined, META_ACCEPT);
+    const leases = await kube.must("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases?limit=1", undefined, METADATA_LIST_ACCEPT);
     const total = (leases.items ?? []).length + (leases.metadata.remainingItemCount ?? 0);
     return total <= FOREIGN.length;
 }

@@ -5,7 +5,8 @@ import { realClock } from "../components/kube/async";
 import { sweepStaleNodes, waitForReady } from "../components/reaper/nodeOps";
 import { CREDENTIALS_PROVIDER_VERSION, HollowCredentialsOutputs, HollowCredentialsProvider } from "../components/credentials/provider";
 import { HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperProvider, PROVIDER_VERSION } from "../components/reaper/provider";
-import { POD_NAMESPACE, POD_SELECTOR, SELECTOR, STACK_KEY } from "./population";
+import { STACK_LABEL_KEY } from "../components/config/settings";
+import { POD_NAMESPACE, POD_SELECTOR, SELECTOR } from "./population";
 
 export type Task = "idle" | "reap" | "diff" | "sweep" | "readyOnce" | "readyWait" | "issue";
 export interface TaskInput { task: Task; kubeconfig: string; replicas: number; readyTimeoutSeconds?: number }
@@ -17,7 +18,7 @@ const log = (m: string) => process.stderr.write(`[provider] ${m}\n`);
 function syncInputs(kubeconfig: string, replicas: number): HollowNodeSyncInputs {
     return {
         providerVersion: PROVIDER_VERSION, targetKubeconfig: kubeconfig, nodeKubeconfig: kubeconfig,
-        selector: SELECTOR, selectorKey: STACK_KEY, namespace: POD_NAMESPACE, podSelector: POD_SELECTOR,
+        selector: SELECTOR, selectorKey: STACK_LABEL_KEY, namespace: POD_NAMESPACE, podSelector: POD_SELECTOR,
         replicas, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "bench",
     };
 }
@@ -41,7 +42,7 @@ async function run(input: TaskInput): Promise<unknown> {
             return new HollowNodeSyncProvider().diff("bench", { ...news, readyNodes: replicas, registeredNodes: replicas, sweptNodes: 0 }, news);
         }
         case "sweep": {
-            const req = { selector: SELECTOR, selectorKey: STACK_KEY, namespace: POD_NAMESPACE, podSelector: POD_SELECTOR, replicas };
+            const req = { selector: SELECTOR, selectorKey: STACK_LABEL_KEY, namespace: POD_NAMESPACE, podSelector: POD_SELECTOR, replicas };
             const swept = await sweepStaleNodes(api(), api(), { ...req, deadline: Date.now() + 120_000 }, realClock, log);
             return { swept: swept.length };
         }
@@ -55,7 +56,7 @@ async function run(input: TaskInput): Promise<unknown> {
             const provider = new HollowCredentialsProvider(undefined, undefined, log);
             const names = Array.from({ length: replicas }, (_, i) => `hollow-node-bench-${i}`);
             const outs = (await provider.create({
-                providerVersion: CREDENTIALS_PROVIDER_VERSION, targetKubeconfig: kubeconfig, stackLabelKey: STACK_KEY, stackLabelValue: "kubemark.bench",
+                providerVersion: CREDENTIALS_PROVIDER_VERSION, targetKubeconfig: kubeconfig, stackLabelKey: STACK_LABEL_KEY, stackLabelValue: "kubemark.bench",
                 nodeNames: names, lifetimeSeconds: 7 * 86400, identityNamespace: "", serviceAccounts: [], timeoutSeconds: 900,
             })).outs as HollowCredentialsOutputs;
             const issued = Object.keys(outs.certificates).length;
