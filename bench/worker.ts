@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import { kubernetesClusterApi } from "../components/kube/clusterApi";
 import { realClock } from "../components/kube/async";
-import { sweepStaleNodes, waitForReady } from "../components/reaper/nodeOps";
+import { sweepStaleNodes, waitForReady } from "../components/reaper/sync";
 import { CREDENTIALS_PROVIDER_VERSION, HollowCredentialsOutputs, HollowCredentialsProvider } from "../components/credentials/provider";
 import { HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperProvider, PROVIDER_VERSION } from "../components/reaper/provider";
 import { STACK_LABEL_KEY } from "../components/config/settings";
@@ -19,9 +19,14 @@ function syncInputs(kubeconfig: string, replicas: number): HollowNodeSyncInputs 
     return {
         providerVersion: PROVIDER_VERSION, targetKubeconfig: kubeconfig, nodeKubeconfig: kubeconfig,
         selector: SELECTOR, selectorKey: STACK_LABEL_KEY, namespace: POD_NAMESPACE, podSelector: POD_SELECTOR,
-        replicas, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "bench",
+        replicas, nodesPerPod: 1, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "bench",
     };
 }
+
+/** What the sweep and the readiness wait are asked, one hollow node per pod. */
+const request = (replicas: number) => ({
+    selector: SELECTOR, selectorKey: STACK_LABEL_KEY, namespace: POD_NAMESPACE, podSelector: POD_SELECTOR, replicas, nodesPerPod: 1,
+});
 
 async function run(input: TaskInput): Promise<unknown> {
     const { kubeconfig, replicas } = input;
@@ -42,15 +47,16 @@ async function run(input: TaskInput): Promise<unknown> {
             return new HollowNodeSyncProvider().diff("bench", { ...news, readyNodes: replicas, registeredNodes: replicas, sweptNodes: 0 }, news);
         }
         case "sweep": {
-            const req = { selector: SELECTOR, selectorKey: STACK_LABEL_KEY, namespace: POD_NAMESPACE, podSelector: POD_SELECTOR, replicas };
-            const swept = await sweepStaleNodes(api(), api(), { ...req, deadline: Date.now() + 120_000 }, realClock, log);
+            const swept = await sweepStaleNodes(api(), api(), { ...request(replicas), deadline: Date.now() + 120_000 }, realClock, log);
             return { swept: swept.length };
         }
         case "readyOnce":
             // A deadline already past: exactly one count, as a preview-time check would be.
-            return waitForReady(api(), SELECTOR, replicas, Date.now(), realClock, log);
-        case "readyWait":
-            return waitForReady(api(), SELECTOR, replicas, Date.now() + (input.readyTimeoutSeconds ?? 60) * 1000, realClock, log);
+            return waitForReady(api(), api(), { ...request(replicas), deadline: Date.now(), readyDeadline: Date.now() }, realClock, log);
+        case "readyWait": {
+            const deadline = Date.now() + (input.readyTimeoutSeconds ?? 60) * 1000;
+            return waitForReady(api(), api(), { ...request(replicas), deadline, readyDeadline: deadline }, realClock, log);
+        }
         case "issue": {
             // As the first up of an N-node StatefulSet stack: a key, CSR, approval and signed certificate per node.
             const provider = new HollowCredentialsProvider(undefined, undefined, log);

@@ -159,6 +159,7 @@ export class HollowNodes extends pulumi.ComponentResource {
         const sync = new HollowNodeSync(`${name}-sync`, {
             ...target,
             replicas: o.replicas,
+            nodesPerPod: o.nodesPerPod,
             readyTimeoutSeconds: o.readyTimeoutSeconds,
             sweepTimeoutSeconds: o.reaperTimeoutSeconds,
             workloadFingerprint: pulumi.all(manifests).apply((ms) => fingerprint(JSON.stringify(ms))),

@@ -62,3 +62,46 @@ export function podNodesOf(annotations: Readonly<Record<string, string>> | undef
     const v = annotations?.[POD_NODES_ANNOTATION];
     return v !== undefined && /^[1-9]\d*$/.test(v) ? Number(v) : undefined;
 }
+
+/**
+ * The pods a layout runs, as the sweep sees them: each pod's indexed Node count, or undefined for one Node named as
+ * its pod. Sorted, so two layouts compare as lists.
+ */
+export function expectedPodNodes(replicas: number, nodesPerPod: number): (number | undefined)[] {
+    const layout = podLayout(replicas, nodesPerPod);
+    if (!layout.indexed) {
+        return Array.from({ length: replicas }, () => undefined);
+    }
+    const counts: number[] = Array.from({ length: layout.fullPods }, () => nodesPerPod);
+    if (layout.rest > 0) {
+        counts.push(layout.rest);
+    }
+    return sortCounts(counts);
+}
+
+const sortCounts = (counts: readonly (number | undefined)[]) => [...counts].sort((a, b) => (a ?? 0) - (b ?? 0));
+
+/** Pods still to go, and pods of another layout than the one expected: what a layout change still waits for. */
+export interface LayoutProgress {
+    /** True once exactly the expected pods run, none terminating: every Node a pod stands behind is final. */
+    readonly settled: boolean;
+    readonly terminating: readonly string[];
+    /** Live pods whose Node count is not one the layout has (an older layout's, not yet rolled). */
+    readonly otherLayout: readonly string[];
+    /** Live pods, against how many the layout runs. */
+    readonly live: number;
+    readonly expected: number;
+}
+
+export function layoutProgress(pods: readonly (PodNodes & { readonly terminating: boolean })[],
+    expected: readonly (number | undefined)[]): LayoutProgress {
+    const live = pods.filter((p) => !p.terminating);
+    const wanted = new Map<number | undefined, number>();
+    for (const n of expected) {
+        wanted.set(n, (wanted.get(n) ?? 0) + 1);
+    }
+    const otherLayout = live.filter((p) => !wanted.has(p.nodes)).map((p) => p.name);
+    const same = JSON.stringify(sortCounts(live.map((p) => p.nodes))) === JSON.stringify(sortCounts(expected));
+    const terminating = pods.filter((p) => p.terminating).map((p) => p.name);
+    return { settled: same && terminating.length === 0, terminating, otherLayout, live: live.length, expected: expected.length };
+}

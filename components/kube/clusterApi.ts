@@ -99,8 +99,19 @@ export const METADATA_ACCEPT = "application/json;as=PartialObjectMetadata;v=v1;g
 
 interface MetadataList {
     kind?: string;
-    items?: { metadata?: { name?: string; uid?: string; resourceVersion?: string } }[];
+    items?: {
+        metadata?: {
+            name?: string; uid?: string; resourceVersion?: string; deletionTimestamp?: string; annotations?: Record<string, string>;
+        };
+    }[];
     metadata?: { continue?: string };
+}
+
+/** Hollow pods from a metadata page: a pod's name, whether it is going, and the layout its annotation announces. */
+export function podsOf(list: MetadataList): PodInfo[] {
+    return (list.items ?? []).map((item) => ({
+        name: item.metadata?.name ?? "", terminating: !!item.metadata?.deletionTimestamp, nodes: podNodesOf(item.metadata?.annotations),
+    }));
 }
 
 export function nodeRefsOf(list: MetadataList): NodeRef[] {
@@ -118,7 +129,6 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
     // require, not import: this runs in the dynamic provider process from serialized code.
     const k8s = require("@kubernetes/client-node") as typeof k8sClient;
     const { kc, server, send } = connect(kubeconfig, requestTimeoutMs);
-    const core = kc.makeApiClient(k8s.CoreV1Api);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     const getJson = async (path: string, accept: string) => jsonOf(await send("GET", path, accept), `GET ${path.split("?")[0]}`);
     /** For the generated client's calls: an error without an HTTP status means no answer at all. */
@@ -184,17 +194,17 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
             return true;
         },
         async listPods(namespace, labelSelector) {
+            const pods: PodInfo[] = [];
             try {
-                const list = await call(core.listNamespacedPod({ namespace, labelSelector }), `list Pods in ${namespace}`);
-                return list.items.map((p) => ({
-                    name: p.metadata?.name ?? "", terminating: !!p.metadata?.deletionTimestamp, nodes: podNodesOf(p.metadata?.annotations),
-                }));
+                await eachPage(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, { labelSelector }, METADATA_LIST_ACCEPT,
+                    (page) => pods.push(...podsOf(page as MetadataList)));
             } catch (e) {
                 if (statusCode(e) === 404) {
                     return [];
                 }
                 throw e;
             }
+            return pods;
         },
         async readObject(ref) {
             const what = `read ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;

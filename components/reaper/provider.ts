@@ -4,7 +4,8 @@ import { ClusterApi, ClusterApiFactory, kubernetesClusterApi } from "../kube/clu
 import { isUnreachable } from "../kube/http";
 import { Clock, Log, realClock } from "../kube/async";
 import { changedKeys, providerLog, REQUEST_MS, RETRY_ADVICE } from "../kube/dynamic";
-import { reapNodes, staleNodes, sweepStaleNodes, waitForReady } from "./nodeOps";
+import { reapNodes } from "./reap";
+import { staleNodes, sweepStaleNodes, waitForReady } from "./sync";
 
 /**
  * Destroy runs the provider copy stored in state; a new version makes the next `up` store the new code before any
@@ -39,6 +40,8 @@ export interface NodeReaperInputs extends HollowNodeTarget {
 
 export interface HollowNodeSyncInputs extends HollowNodeTarget {
     readonly replicas: number;
+    /** Hollow nodes per pod: the layout the sweep waits for before it judges a Node stale. */
+    readonly nodesPerPod: number;
     /** Bound on the Ready wait; 0 skips the wait. */
     readonly readyTimeoutSeconds: number;
     /** Bound on the stale-Node sweep. */
@@ -117,18 +120,19 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
         const make = this.makeApi ?? kubernetesClusterApi;
         const target = make(inputs.targetKubeconfig, REQUEST_MS);
         const nodeCluster = make(inputs.nodeKubeconfig, REQUEST_MS);
-        const swept = await sweepStaleNodes(target, nodeCluster, {
+        const request = {
             selector: inputs.selector,
             selectorKey: inputs.selectorKey,
             namespace: inputs.namespace,
             podSelector: inputs.podSelector,
             replicas: inputs.replicas,
+            nodesPerPod: inputs.nodesPerPod,
             deadline: clock.now() + inputs.sweepTimeoutSeconds * 1000,
-        }, clock, log);
-        const wanted = inputs.readyTimeoutSeconds > 0 ? inputs.replicas : 0;
+        };
+        const swept = await sweepStaleNodes(target, nodeCluster, request, clock, log);
         let counted;
         try {
-            counted = await waitForReady(target, inputs.selector, wanted, clock.now() + inputs.readyTimeoutSeconds * 1000, clock, log);
+            counted = await waitForReady(target, nodeCluster, { ...request, readyDeadline: clock.now() + inputs.readyTimeoutSeconds * 1000 }, clock, log);
         } catch (e) {
             // Say whether the pods exist at all: no pods means the workload, not the target, is the problem.
             const pods = await nodeCluster.listPods(inputs.namespace, inputs.podSelector).catch(() => undefined);

@@ -7,7 +7,7 @@ export interface FakeNode { name: string; labels: Record<string, string>; ready:
 export class FakeCluster implements ClusterApi {
     readonly nodes = new Map<string, FakeNode>();
     readonly leases = new Set<string>();
-    readonly pods = new Map<string, { namespace: string; labels: Record<string, string>; terminating: boolean }>();
+    readonly pods = new Map<string, { namespace: string; labels: Record<string, string>; terminating: boolean; nodes?: number }>();
     /** Other objects, by `kind namespace/name`. */
     readonly objects = new Map<string, ObjectOwnership>();
     readonly calls: string[] = [];
@@ -36,8 +36,9 @@ export class FakeCluster implements ClusterApi {
         this.leases.add(name);
     }
 
-    addPod(name: string, namespace: string, labels: Record<string, string>, terminating = false): void {
-        this.pods.set(name, { namespace, labels, terminating });
+    /** A hollow pod; `nodes` is the Node count its layout annotation announces (undefined: one, named as the pod). */
+    addPod(name: string, namespace: string, labels: Record<string, string>, terminating = false, nodes?: number): void {
+        this.pods.set(name, { namespace, labels, terminating, nodes });
     }
 
     static key(ref: Pick<ObjectRef, "kind" | "namespace" | "name">): string {
@@ -137,7 +138,7 @@ export class FakeCluster implements ClusterApi {
         this.check(`listPods ${namespace} ${labelSelector}`);
         return [...this.pods.entries()]
             .filter(([, p]) => p.namespace === namespace && FakeCluster.matches(p.labels, labelSelector))
-            .map(([name, p]) => ({ name, terminating: p.terminating }));
+            .map(([name, p]) => ({ name, terminating: p.terminating, nodes: p.nodes }));
     }
 
     async readObject(ref: ObjectRef): Promise<ObjectOwnership | undefined> {

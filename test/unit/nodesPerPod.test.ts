@@ -1,7 +1,7 @@
 // Several hollow nodes per pod: layout, Node names, which Nodes a pod stands behind, and the pod it builds. No mocks.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { staleNodes } from "../../components/reaper/nodeOps";
+import { staleNodes } from "../../components/reaper/sync";
 import { nodesBehind, podLayout, podNodesOf, podNodeNames, POD_NODES_ANNOTATION, statefulNodeNames } from "../../components/hollow/names";
 import { GO_RUNTIME_ENV, HollowPodOptions, podSpec, workloadManifest } from "../../components/hollow/podspec";
 import { KUBEMARK_IMAGE_ENDPOINT } from "../../components/config/defaults";

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { nodesFromTable } from "../../components/kube/clusterApi";
 import { MISSED_LOOKS } from "../../components/kube/async";
-import { checkSelector, DELETE_CONCURRENCY } from "../../components/reaper/nodeOps";
+import { checkSelector, DELETE_CONCURRENCY } from "../../components/reaper/reap";
 import {
     HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
 } from "../../components/reaper/provider";
@@ -26,7 +26,7 @@ function reaperInputs(over: Partial<NodeReaperInputs> = {}): NodeReaperInputs {
 
 function syncInputs(over: Partial<HollowNodeSyncInputs> = {}): HollowNodeSyncInputs {
     const { timeoutSeconds: _t, ...base } = reaperInputs();
-    return { ...base, replicas: 3, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "f1", ...over };
+    return { ...base, replicas: 3, nodesPerPod: 1, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "f1", ...over };
 }
 
 function world() {

@@ -1,8 +1,7 @@
-// What the dynamic providers do to hollow Nodes: reap them, sweep stale ones, wait for Ready.
+// Deleting this stack's hollow Nodes: with preconditions, bounded, patient with a busy API server; and destroy.
 import { Clock, forEachLimited, Log, patientLook, POLL_MS, PROGRESS_EVERY_MS, MISSED_LOOKS, someNames } from "../kube/async";
 import { ClusterApi, NodeInfo, NodeRef, PodInfo } from "../kube/clusterApi";
 import { isUnreachable } from "../kube/http";
-import { nodesBehind } from "../hollow/names";
 
 /** The stack selector must be one exact `key=value` label: anything looser could match someone else's Nodes. */
 export function checkSelector(selector: string, requiredKey: string): void {
@@ -45,7 +44,7 @@ async function deleteNodes(target: ClusterApi, refs: readonly NodeRef[]): Promis
  * Every retry re-lists through the selector, so a Node that lost this stack's label is never deleted.
  * A failed delete fails the whole call, after the others ran, naming how many failed and which Nodes are left.
  */
-async function deleteAndWait(target: ClusterApi, selector: string, refs: readonly NodeRef[],
+export async function deleteAndWait(target: ClusterApi, selector: string, refs: readonly NodeRef[],
     deadline: number, clock: Clock, log: Log, what: string): Promise<number> {
     const wanted = new Set(refs.map((r) => r.name));
     const look = patientLook<NodeInfo[]>(what, deadline, clock, log);
@@ -133,82 +132,4 @@ export async function reapNodes(target: ClusterApi, nodeCluster: ClusterApi, req
     const deleted = await deleteAndWait(target, req.selector, nodes, req.deadline, clock, log, "destroy");
     log(`removed ${deleted} hollow Node(s) and their Leases from ${target.server}`);
     return deleted;
-}
-
-export interface SweepRequest extends ReapRequest {
-    readonly replicas: number;
-}
-
-/**
- * Nodes of this stack that no pod (running or terminating) stands behind: by name, or `<pod>-<k>` for k below its
- * count.
- */
-export function staleNodes(nodes: readonly NodeInfo[], pods: readonly PodInfo[]): NodeInfo[] {
-    const behind = nodesBehind(pods);
-    return nodes.filter((n) => !behind.has(n.name));
-}
-
-/** Hollow Nodes the given pods run. */
-const nodeCount = (pods: readonly PodInfo[]) => pods.reduce((sum, p) => sum + (p.nodes ?? 1), 0);
-
-/**
- * Up: waits (bounded) until the workloads have settled at pods for `replicas` Nodes with none terminating,
- * then deletes this stack's Nodes that no pod stands behind: removed replicas, and pods that came
- * back under new names. Returns the names it deleted.
- */
-export async function sweepStaleNodes(target: ClusterApi, nodeCluster: ClusterApi, req: SweepRequest,
-    clock: Clock, log: Log): Promise<string[]> {
-    checkSelector(req.selector, req.selectorKey);
-    const look = patientLook<PodInfo[]>("sweep", req.deadline, clock, log);
-    let pods: PodInfo[];
-    for (;;) {
-        pods = await look(() => nodeCluster.listPods(req.namespace, req.podSelector));
-        const live = pods.filter((p) => !p.terminating);
-        if ((nodeCount(live) <= req.replicas && live.length === pods.length) || clock.now() >= req.deadline) {
-            break;
-        }
-        await clock.sleep(POLL_MS);
-    }
-    const listed = await patientLook<NodeInfo[]>("sweep", req.deadline, clock, log)(() => target.listNodes(req.selector));
-    const stale = staleNodes(listed, pods).map((n) => n.name);
-    if (stale.length === 0) {
-        return [];
-    }
-    log(`deleting ${stale.length} stale hollow Node(s) without a pod: ${someNames(stale)}`);
-    const staleSet = new Set(stale);
-    const refs = (await patientLook<NodeRef[]>("sweep", req.deadline, clock, log)(() => target.listNodeRefs(req.selector))).filter((r) => staleSet.has(r.name));
-    await deleteAndWait(target, req.selector, refs, req.deadline, clock, log, "sweep");
-    return stale;
-}
-
-export interface ReadyCount { readonly ready: number; readonly registered: number }
-
-/**
- * Up: waits until `replicas` Nodes of this stack are Ready, logging progress; throws at the
- * deadline with what it saw. A deadline already past just counts once.
- */
-export async function waitForReady(target: ClusterApi, selector: string, replicas: number, deadline: number,
-    clock: Clock, log: Log): Promise<ReadyCount> {
-    const started = clock.now();
-    let lastProgress = started;
-    const look = patientLook<NodeInfo[]>("readiness", deadline, clock, log);
-    for (;;) {
-        const nodes = await look(() => target.listNodes(selector));
-        const ready = nodes.filter((n) => n.ready).length;
-        if (ready >= replicas) {
-            log(`${ready}/${replicas} hollow Nodes Ready after ${Math.round((clock.now() - started) / 1000)}s`);
-            return { ready, registered: nodes.length };
-        }
-        if (clock.now() >= deadline) {
-            throw new Error(`only ${ready}/${replicas} hollow Nodes Ready (${nodes.length} registered) on ` +
-                `${target.server} after ${Math.round((clock.now() - started) / 1000)}s. Check the hollow pods ` +
-                "(kubectl -n <namespace> get pods; logs of hollow-kubelet), that pods can reach the target API " +
-                "server, and raise kubemark:readyTimeoutSeconds if they are only slow");
-        }
-        if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
-            log(`${ready}/${replicas} hollow Nodes Ready, ${nodes.length} registered (${Math.round((clock.now() - started) / 1000)}s)`);
-            lastProgress = clock.now();
-        }
-        await clock.sleep(POLL_MS);
-    }
 }

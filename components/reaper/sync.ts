@@ -1,0 +1,153 @@
+// After `up` changed the workload: wait for the pods' layout, remove Nodes no pod stands behind, wait for Ready.
+import { expectedPodNodes, layoutProgress, LayoutProgress, nodesBehind } from "../hollow/names";
+import { Clock, Log, patientLook, POLL_MS, PROGRESS_EVERY_MS, someNames } from "../kube/async";
+import { ClusterApi, NodeInfo, NodeRef, PodInfo } from "../kube/clusterApi";
+import { checkSelector, deleteAndWait, ReapRequest } from "./reap";
+
+export interface SyncRequest extends ReapRequest {
+    readonly replicas: number;
+    /** The layout the workloads run: Node counts per pod follow from it (state written before it existed: 1). */
+    readonly nodesPerPod: number;
+}
+
+/**
+ * Nodes of this stack that no pod (running or terminating) stands behind: by name, or `<pod>-<k>` for k below its
+ * count.
+ */
+export function staleNodes(nodes: readonly NodeInfo[], pods: readonly PodInfo[]): NodeInfo[] {
+    const behind = nodesBehind(pods);
+    return nodes.filter((n) => !behind.has(n.name));
+}
+
+const seconds = (ms: number) => Math.round(ms / 1000);
+
+function layoutText(p: LayoutProgress): string {
+    const parts = [`${p.live} of ${p.expected} pod(s) running`];
+    if (p.otherLayout.length > 0) {
+        parts.push(`${p.otherLayout.length} of an older layout (${someNames(p.otherLayout)})`);
+    }
+    if (p.terminating.length > 0) {
+        parts.push(`${p.terminating.length} terminating (${someNames(p.terminating)})`);
+    }
+    return parts.join(", ");
+}
+
+/**
+ * Waits (bounded, with progress) until exactly the pods of the layout run and none is terminating: until then a
+ * pod of an older layout may still stand behind a Node of its own name, which the new pod of that name does not.
+ */
+export async function settleLayout(nodeCluster: ClusterApi, req: SyncRequest, clock: Clock, log: Log): Promise<{ pods: PodInfo[]; settled: boolean }> {
+    const expected = expectedPodNodes(req.replicas, req.nodesPerPod);
+    const look = patientLook<PodInfo[]>("sweep", req.deadline, clock, log);
+    const started = clock.now();
+    let lastProgress = started;
+    for (;;) {
+        const pods = await look(() => nodeCluster.listPods(req.namespace, req.podSelector));
+        const progress = layoutProgress(pods, expected);
+        if (progress.settled) {
+            return { pods, settled: true };
+        }
+        if (clock.now() >= req.deadline) {
+            log(`the hollow pods have not reached their layout after ${seconds(clock.now() - started)}s (${layoutText(progress)}): ` +
+                "removing only the Nodes no pod stands behind now");
+            return { pods, settled: false };
+        }
+        if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
+            log(`waiting for the hollow pods' layout: ${layoutText(progress)} (${seconds(clock.now() - started)}s)`);
+            lastProgress = clock.now();
+        }
+        await clock.sleep(POLL_MS);
+    }
+}
+
+/** Deletes the named Nodes of this stack, as listed now through its selector, and waits until they are gone. */
+async function removeNodes(target: ClusterApi, req: SyncRequest, names: readonly string[], clock: Clock, log: Log): Promise<void> {
+    const wanted = new Set(names);
+    const refs = (await patientLook<NodeRef[]>("sweep", req.deadline, clock, log)(() => target.listNodeRefs(req.selector)))
+        .filter((r) => wanted.has(r.name));
+    await deleteAndWait(target, req.selector, refs, req.deadline, clock, log, "sweep");
+}
+
+/**
+ * Up: once the pods have reached their layout (bounded), deletes this stack's Nodes that no pod stands behind:
+ * removed replicas, pods that came back under new names, Nodes of an older layout. Returns the names it deleted.
+ */
+export async function sweepStaleNodes(target: ClusterApi, nodeCluster: ClusterApi, req: SyncRequest,
+    clock: Clock, log: Log): Promise<string[]> {
+    checkSelector(req.selector, req.selectorKey);
+    const { pods } = await settleLayout(nodeCluster, req, clock, log);
+    const listed = await patientLook<NodeInfo[]>("sweep", req.deadline, clock, log)(() => target.listNodes(req.selector));
+    const stale = staleNodes(listed, pods).map((n) => n.name);
+    if (stale.length === 0) {
+        return [];
+    }
+    log(`deleting ${stale.length} stale hollow Node(s) without a pod: ${someNames(stale)}`);
+    await removeNodes(target, req, stale, clock, log);
+    return stale;
+}
+
+export interface ReadyCount {
+    /** Ready Nodes that the workloads' pods stand behind: never more than replicas. */
+    readonly ready: number;
+    /** Every Node of the stack's label. */
+    readonly registered: number;
+}
+
+export interface ReadyRequest extends SyncRequest {
+    /** When the wait gives up; one already past counts once. */
+    readonly readyDeadline: number;
+}
+
+/**
+ * Up: waits until the stack's Nodes are exactly `replicas` Ready Nodes that its pods stand behind. A Node no pod
+ * stands behind (a pod replaced under a new name, an older layout's) is not counted; once the pods have their
+ * layout it is removed, as the sweep does. Logs progress as N/M with N at most M; throws at the deadline with what
+ * it saw.
+ */
+export async function waitForReady(target: ClusterApi, nodeCluster: ClusterApi, req: ReadyRequest,
+    clock: Clock, log: Log): Promise<ReadyCount> {
+    checkSelector(req.selector, req.selectorKey);
+    const expected = expectedPodNodes(req.replicas, req.nodesPerPod);
+    const started = clock.now();
+    let lastProgress = started;
+    const lookNodes = patientLook<NodeInfo[]>("readiness", req.readyDeadline, clock, log);
+    const lookPods = patientLook<PodInfo[]>("readiness", req.readyDeadline, clock, log);
+    for (;;) {
+        const nodes = await lookNodes(() => target.listNodes(req.selector));
+        const readyNames = nodes.filter((n) => n.ready).map((n) => n.name);
+        let ready = Math.min(readyNames.length, req.replicas);
+        let extra: string[] = [];
+        // The pods say which Nodes count: looked up only when the Node list alone could mislead.
+        if (readyNames.length >= req.replicas || nodes.length > req.replicas) {
+            const pods = await lookPods(() => nodeCluster.listPods(req.namespace, req.podSelector));
+            const behind = nodesBehind(pods);
+            extra = nodes.filter((n) => !behind.has(n.name)).map((n) => n.name);
+            ready = Math.min(readyNames.filter((n) => behind.has(n)).length, req.replicas);
+            if (extra.length > 0 && layoutProgress(pods, expected).settled && clock.now() < req.readyDeadline) {
+                log(`deleting ${extra.length} hollow Node(s) no pod stands behind: ${someNames(extra)}`);
+                await removeNodes(target, { ...req, deadline: req.readyDeadline }, extra, clock, log);
+                continue;
+            }
+        }
+        const extraText = extra.length > 0 ? `; ${extra.length} more registered that no pod stands behind: ${someNames(extra)}` : "";
+        if (ready >= req.replicas && extra.length === 0) {
+            log(`${ready}/${req.replicas} hollow Nodes Ready after ${seconds(clock.now() - started)}s`);
+            return { ready, registered: nodes.length };
+        }
+        if (clock.now() >= req.readyDeadline) {
+            if (req.readyDeadline <= started) {
+                // No wait asked for (readyTimeoutSeconds 0): what was there is the answer.
+                return { ready, registered: nodes.length };
+            }
+            throw new Error(`only ${ready}/${req.replicas} hollow Nodes Ready (${nodes.length} registered${extraText}) on ` +
+                `${target.server} after ${seconds(clock.now() - started)}s. Check the hollow pods ` +
+                "(kubectl -n <namespace> get pods; logs of hollow-kubelet), that pods can reach the target API " +
+                "server, and raise kubemark:readyTimeoutSeconds if they are only slow");
+        }
+        if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
+            log(`${ready}/${req.replicas} hollow Nodes Ready, ${nodes.length} registered${extraText} (${seconds(clock.now() - started)}s)`);
+            lastProgress = clock.now();
+        }
+        await clock.sleep(POLL_MS);
+    }
+}
