@@ -61,6 +61,16 @@ export async function podKubeconfig(nodeCluster: ControlPlane, pod: k8s.V1Pod, n
     return yaml.dump(doc);
 }
 
+/** What a kubelet reports once a pod's containers run: phase Running, Ready, containers ready. */
+async function markRunning(nodeCluster: ControlPlane, pod: k8s.V1Pod): Promise<void> {
+    const now = new Date();
+    pod.status = {
+        ...pod.status, phase: "Running", startTime: now,
+        conditions: ["PodScheduled", "Initialized", "ContainersReady", "Ready"].map((type) => ({ type, status: "True", lastTransitionTime: now })),
+    };
+    await clients(nodeCluster).core.replaceNamespacedPodStatus({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, body: pod });
+}
+
 /** Plays the hollow kubelets: every hollow pod in the node cluster registers a Node built from its real flags. */
 export function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane, namespace: string): () => Promise<void> {
     let running = true;
@@ -70,7 +80,12 @@ export function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane, na
                 const pods = await clients(nodeCluster).core.listNamespacedPod({ namespace });
                 const existing = new Set(await nodeNames(target));
                 // Each kubelet container is one Node: `--name` with the pod's name for $(NODE_NAME).
-                const kubelets = pods.items.filter((pod) => !pod.metadata!.deletionTimestamp).flatMap((pod) => pod.spec!.containers
+                const live = pods.items.filter((pod) => !pod.metadata!.deletionTimestamp);
+                // A kubelet reports its pod Running and Ready: rolling updates wait for that before the next pod.
+                for (const pod of live.filter((p) => p.status?.phase !== "Running")) {
+                    await markRunning(nodeCluster, pod);
+                }
+                const kubelets = live.flatMap((pod) => pod.spec!.containers
                     .filter((c) => /^hollow-kubelet(-\d+)?$/.test(c.name)).map((c) => ({ pod, args: c.args! })));
                 for (const { pod, args } of kubelets) {
                     const flag = (f: string) => args.find((a) => a.startsWith(`--${f}=`))?.slice(f.length + 3) ?? "";
