@@ -24,7 +24,8 @@ export interface CertificateApi {
     requestToken(namespace: string, serviceAccount: string, expirationSeconds: number): Promise<{ token: string; expires: string }>;
 }
 
-export type CertificateApiFactory = (kubeconfig: string, requestTimeoutMs: number) => CertificateApi;
+/** A CertificateApi whose calls end at `requestTimeoutMs`, and at once when `signal` aborts. */
+export type CertificateApiFactory = (kubeconfig: string, requestTimeoutMs: number, signal?: AbortSignal) => CertificateApi;
 
 const CSR_PATH = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
 /** Writes of an approval that conflicted with another writer are retried on the latest version this often. */
@@ -36,8 +37,8 @@ interface CsrObject {
 }
 
 /** The real CertificateApi: raw requests over one keep-alive pool, with the operator's kubeconfig. */
-export function kubernetesCertificateApi(kubeconfig: string, requestTimeoutMs: number): CertificateApi {
-    const connection = connect(kubeconfig, requestTimeoutMs);
+export function kubernetesCertificateApi(kubeconfig: string, requestTimeoutMs: number, signal?: AbortSignal): CertificateApi {
+    const connection = connect(kubeconfig, requestTimeoutMs, signal);
     const server = connection.server;
     const send = (method: string, path: string, body?: unknown): Promise<HttpReply> => connection.send(method, path, "application/json", body);
     return {

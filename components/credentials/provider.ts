@@ -3,8 +3,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { CertificateApi, CertificateApiFactory, kubernetesCertificateApi } from "./certificateApi";
 import { csrName, needsRenewal, NodeCertificate } from "./csr";
 import { kubeletKeyAndCsr } from "./csr";
-import { Clock, forEachLimited, Log, PROGRESS_EVERY_MS, realClock, someNames } from "../kube/async";
-import { providerLog, REQUEST_MS, RETRY_ADVICE } from "../kube/dynamic";
+import { cancellable, Clock, forEachLimited, Log, PROGRESS_EVERY_MS, realClock, someNames } from "../kube/async";
+import { EngineCancel, engineCancel, providerLog, REQUEST_MS, RETRY_ADVICE, waitAdvice } from "../kube/dynamic";
+import { isCancelled } from "../kube/errors";
 
 /**
  * Destroy runs the copy stored in state; a new version makes the next `up` store new code
@@ -53,10 +54,12 @@ const SIGN_POLL_MAX_MS = 1000;
  * Issues one node's certificate: key and CSR made here, the CSR approved, then waits for the signer, at most
  * `timeoutSeconds` from this node's approval (not from the batch's start, so the bound holds at any N).
  */
-async function issueOne(api: CertificateApi, inputs: HollowCredentialsInputs, nodeName: string, clock: Clock): Promise<NodeCertificate> {
+async function issueOne(api: CertificateApi, inputs: HollowCredentialsInputs, nodeName: string, clock: Clock,
+    requested: string[]): Promise<NodeCertificate> {
     const crypto = require("crypto") as typeof import("crypto");
     const { keyPem, csrPem } = kubeletKeyAndCsr(nodeName);
     const name = csrName(nodeName, clock.now());
+    requested.push(name);
     await api.requestAndApprove({
         name, csrPem, expirationSeconds: inputs.lifetimeSeconds,
         labels: { [inputs.stackLabelKey]: inputs.stackLabelValue },
@@ -87,14 +90,17 @@ async function issueOne(api: CertificateApi, inputs: HollowCredentialsInputs, no
 }
 
 export class HollowCredentialsProvider implements pulumi.dynamic.ResourceProvider {
-    constructor(private readonly makeApi?: CertificateApiFactory, private readonly clock?: Clock, private readonly log?: Log) {}
+    constructor(private readonly makeApi?: CertificateApiFactory, private readonly clock?: Clock, private readonly log?: Log,
+        private readonly cancel?: EngineCancel) {}
 
     /** Certificates for `wanted` names, reusing `kept`; fails naming the nodes left without one. */
     private async issue(inputs: HollowCredentialsInputs, kept: Record<string, NodeCertificate>,
         keptTokens: Record<string, ServiceAccountToken> = {}): Promise<HollowCredentialsOutputs> {
-        const clock = this.clock ?? realClock;
+        const cancel = this.cancel ?? engineCancel();
+        const clock = cancellable(this.clock ?? realClock, cancel.signal);
         const log = this.log ?? providerLog;
-        const api = (this.makeApi ?? kubernetesCertificateApi)(inputs.targetKubeconfig, REQUEST_MS);
+        const make = this.makeApi ?? kubernetesCertificateApi;
+        const api = make(inputs.targetKubeconfig, REQUEST_MS, cancel.signal);
         const certificates: Record<string, NodeCertificate> = {};
         const missing = inputs.nodeNames.filter((n) => {
             if (kept[n]) {
@@ -104,32 +110,46 @@ export class HollowCredentialsProvider implements pulumi.dynamic.ResourceProvide
             return true;
         });
         if (missing.length > 0) {
-            log(`issuing ${missing.length} hollow kubelet client certificate(s) through ${api.server}`);
+            log(`issuing ${missing.length} hollow kubelet client certificate(s) through ${api.server} ` +
+                `${waitAdvice(cancel, inputs.timeoutSeconds, "up")}`);
         }
         let lastProgress = clock.now();
+        const requested: string[] = [];
         const failures = await forEachLimited(missing, ISSUE_CONCURRENCY, async (nodeName) => {
-            certificates[nodeName] = await issueOne(api, inputs, nodeName, clock);
+            certificates[nodeName] = await issueOne(api, inputs, nodeName, clock, requested);
             if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
                 log(`${Object.keys(certificates).length}/${inputs.nodeNames.length} hollow kubelet certificates issued`);
                 lastProgress = clock.now();
             }
         });
+        // Revokes every request of this attempt, signed or not, with calls a Ctrl-C does not stop: a failed or
+        // cancelled up leaves no approved CSR behind, nor a half-issued set in state.
+        const revoke = async (failure: unknown) => {
+            const cleanup = make(inputs.targetKubeconfig, REQUEST_MS);
+            await forEachLimited(requested, ISSUE_CONCURRENCY, (name) => cleanup.deleteCsr(name));
+            if (isCancelled(failure)) {
+                return new Error(`cancelled (Ctrl-C) while issuing the hollow nodes' credentials: the ${requested.length} ` +
+                    "certificate(s) requested in this run were revoked, and the next `pulumi up` issues them again");
+            }
+            return undefined;
+        };
         if (failures.length > 0) {
             const left = inputs.nodeNames.filter((n) => !certificates[n]);
-            // Revoke what this attempt made: a failed up leaves no approved CSR behind, nor a half-issued set in state.
-            await forEachLimited(Object.values(certificates).filter((c) => !Object.values(kept).includes(c)), ISSUE_CONCURRENCY,
-                (c) => api.deleteCsr(c.csrName));
-            throw new Error(`${failures.length} of ${missing.length} hollow kubelet certificate(s) could not be issued on ${api.server} ` +
-                `(${(failures[0] as Error).message}); without one: ${someNames(left)}`);
+            throw await revoke(failures.find(isCancelled)) ?? new Error(`${failures.length} of ${missing.length} hollow kubelet ` +
+                `certificate(s) could not be issued on ${api.server} (${(failures[0] as Error).message}); without one: ${someNames(left)}`);
         }
         const tokens: Record<string, ServiceAccountToken> = {};
-        for (const account of inputs.serviceAccounts) {
-            if (keptTokens[account]) {
-                tokens[account] = keptTokens[account];
-            } else {
-                const issued = new Date(clock.now()).toISOString();
-                tokens[account] = { issued, ...await api.requestToken(inputs.identityNamespace, account, inputs.lifetimeSeconds) };
+        try {
+            for (const account of inputs.serviceAccounts) {
+                if (keptTokens[account]) {
+                    tokens[account] = keptTokens[account];
+                } else {
+                    const issued = new Date(clock.now()).toISOString();
+                    tokens[account] = { issued, ...await api.requestToken(inputs.identityNamespace, account, inputs.lifetimeSeconds) };
+                }
             }
+        } catch (e) {
+            throw await revoke(e) ?? e;
         }
         return { ...inputs, certificates, tokens };
     }

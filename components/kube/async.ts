@@ -1,5 +1,5 @@
 // Bounded async helpers every provider uses: an injectable clock, limited concurrency, patient looks.
-import { isUnreachable } from "./http";
+import { cancelledError, isUnreachable, throwIfCancelled } from "./errors";
 
 export interface Clock {
     now(): number;
@@ -10,6 +10,26 @@ export const realClock: Clock = {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 export type Log = (message: string) => void;
+
+/** `clock`, whose sleeps end with a CancelledError as soon as `signal` aborts (and at once if it has). */
+export function cancellable(clock: Clock, signal: AbortSignal): Clock {
+    return {
+        now: () => clock.now(),
+        sleep: async (ms) => {
+            throwIfCancelled(signal);
+            let onAbort: (() => void) | undefined;
+            const aborted = new Promise<never>((_, reject) => {
+                onAbort = () => reject(cancelledError());
+                signal.addEventListener("abort", onAbort, { once: true });
+            });
+            try {
+                await Promise.race([clock.sleep(ms), aborted]);
+            } finally {
+                signal.removeEventListener("abort", onAbort as () => void);
+            }
+        },
+    };
+}
 
 export const POLL_MS = 2000;
 export const PROGRESS_EVERY_MS = 10000;

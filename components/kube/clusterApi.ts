@@ -1,6 +1,7 @@
 // The few Kubernetes calls the node reaper and sync make, behind an interface tests can fake.
 import type * as k8sClient from "@kubernetes/client-node";
-import { connect, jsonOf, unreachableError, withTimeout } from "./http";
+import { connect, jsonOf, withTimeout } from "./http";
+import { isCancelled, unreachableError } from "./errors";
 import { podNodesOf } from "../hollow/names";
 
 export interface NodeInfo { readonly name: string; readonly ready: boolean }
@@ -47,10 +48,8 @@ export interface ClusterApi {
     readObject(ref: ObjectRef): Promise<ObjectOwnership | undefined>;
 }
 
-export type ClusterApiFactory = (kubeconfig: string, requestTimeoutMs: number) => ClusterApi;
-
-export { isUnreachable, unreachableError, withTimeout } from "./http";
-export type { UnreachableError } from "./http";
+/** A ClusterApi whose calls end at `requestTimeoutMs`, and at once when `signal` aborts. */
+export type ClusterApiFactory = (kubeconfig: string, requestTimeoutMs: number, signal?: AbortSignal) => ClusterApi;
 
 function statusCode(e: unknown): number | undefined {
     const code = (e as { code?: unknown }).code;
@@ -125,18 +124,18 @@ export function nodeRefsOf(list: MetadataList): NodeRef[] {
 }
 
 /** The real ClusterApi over @kubernetes/client-node. Built inside provider methods, never captured. */
-export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: number): ClusterApi {
+export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: number, signal?: AbortSignal): ClusterApi {
     // require, not import: this runs in the dynamic provider process from serialized code.
     const k8s = require("@kubernetes/client-node") as typeof k8sClient;
-    const { kc, server, send } = connect(kubeconfig, requestTimeoutMs);
+    const { kc, server, send } = connect(kubeconfig, requestTimeoutMs, signal);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     const getJson = async (path: string, accept: string) => jsonOf(await send("GET", path, accept), `GET ${path.split("?")[0]}`);
     /** For the generated client's calls: an error without an HTTP status means no answer at all. */
     const call = async <T>(p: Promise<T>, what: string): Promise<T> => {
         try {
-            return await withTimeout(p, requestTimeoutMs, what);
+            return await withTimeout(p, requestTimeoutMs, what, signal);
         } catch (e) {
-            if (statusCode(e) === undefined) {
+            if (statusCode(e) === undefined && !isCancelled(e)) {
                 throw unreachableError(server, (e as Error).message);
             }
             throw e;

@@ -40,3 +40,75 @@ export function configSecretCheck(runtime: object): ((fullKey: string) => boolea
     const check = (runtime as { isConfigSecret?: unknown }).isConfigSecret;
     return typeof check === "function" ? (check as (fullKey: string) => boolean) : undefined;
 }
+
+/** The provider protocol's Cancel call: what the engine sends every provider on the user's first Ctrl-C. */
+const CANCEL_RPC = "/pulumirpc.ResourceProvider/Cancel";
+/** Where @grpc/grpc-js keeps its Server class, the one that dispatches the engine's calls in this process. */
+const GRPC_SERVER_MODULE = /[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]server\.js$/;
+
+/** The user's Ctrl-C as this process learns of it: `signal` aborts on the engine's Cancel call. */
+export interface EngineCancel {
+    readonly signal: AbortSignal;
+    /** True when the hook is in place; false: a Cancel cannot reach this process, only the waits' bounds end them. */
+    readonly hooked: boolean;
+}
+
+/**
+ * The engine's Cancel call, which the Node.js dynamic provider host answers without telling the provider
+ * (@pulumi/pulumi 3.248 cmd/dynamic-provider: `cancel` is a no-op), so that a wait can end within a poll of one
+ * Ctrl-C instead of running to its bound. The host and this code share the process and its @grpc/grpc-js: the hook
+ * wraps the method its Server dispatches every call through (`_runHandlerForCall`, `_retrieveHandler` before it;
+ * grpc-js 1.14). One per process, however many providers load it. Without the hook (another grpc-js), `hooked` is
+ * false and the log says how to stop sooner.
+ */
+export function engineCancel(): EngineCancel {
+    const key = Symbol.for("kubemark-pulumi.engineCancel");
+    const shared = globalThis as unknown as Record<symbol, EngineCancel | undefined>;
+    const existing = shared[key];
+    if (existing) {
+        return existing;
+    }
+    const controller = new AbortController();
+    const fire = () => controller.abort();
+    let hooked = false;
+    const cache = require.cache as Record<string, { exports?: { Server?: { prototype?: Record<string, unknown> } } } | undefined>;
+    for (const file of Object.keys(cache).filter((f) => GRPC_SERVER_MODULE.test(f))) {
+        const proto = cache[file]?.exports?.Server?.prototype;
+        if (!proto) {
+            continue;
+        }
+        if (proto.kubemarkCancelHook === true) {
+            hooked = true;
+            continue;
+        }
+        const wrap = (method: string, pathOf: (args: unknown[]) => unknown) => {
+            const original = proto[method];
+            if (typeof original !== "function") {
+                return false;
+            }
+            proto[method] = function (this: unknown, ...args: unknown[]) {
+                if (pathOf(args) === CANCEL_RPC) {
+                    fire();
+                }
+                return original.apply(this, args);
+            };
+            return true;
+        };
+        if (wrap("_runHandlerForCall", (args) => (args[1] as { path?: string } | undefined)?.path)
+            || wrap("_retrieveHandler", (args) => args[0])) {
+            proto.kubemarkCancelHook = true;
+            hooked = true;
+        }
+    }
+    const state = { signal: controller.signal, hooked };
+    shared[key] = state;
+    return state;
+}
+
+/** Said as a long wait starts: its bound, how Ctrl-C stops it, and what the next command does. */
+export function waitAdvice(cancel: EngineCancel, boundSeconds: number, command: "up" | "destroy"): string {
+    return cancel.hooked
+        ? `(at most ${boundSeconds}s; Ctrl-C stops the wait within seconds, and the next \`pulumi ${command}\` picks it up)`
+        : `(at most ${boundSeconds}s; a first Ctrl-C cannot reach this wait in this Pulumi version, so it runs to that bound; ` +
+        `a second Ctrl-C stops at once, and the next \`pulumi ${command}\` picks it up)`;
+}

@@ -1,5 +1,6 @@
 // Raw JSON requests to one API server over a single keep-alive connection pool, with the kubeconfig's auth.
 import type * as k8sClient from "@kubernetes/client-node";
+import { cancelledError, isCancelled, unreachableError } from "./errors";
 
 /**
  * Sockets kept open to one API server. @kubernetes/client-node 1.x builds a new Agent for every request, so each
@@ -9,29 +10,26 @@ export const MAX_SOCKETS = 32;
 
 export interface HttpReply { readonly status: number; readonly body: string }
 
-/** Rejects when `p` takes longer than `ms`: an unreachable API server must not hang a destroy. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Rejects when `p` takes longer than `ms` (an unreachable API server must not hang a destroy), and with a
+ * CancelledError as soon as `signal` aborts.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`${what}: no answer within ${Math.round(ms / 1000)}s`)), ms);
+        if (signal) {
+            onAbort = () => reject(cancelledError());
+            signal.addEventListener("abort", onAbort, { once: true });
+        }
     });
     // The losing promise may still reject later; it must not become an unhandled rejection.
     p.catch(() => undefined);
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A call that got no HTTP answer at all: refused, timed out, DNS, TLS. Duck-typed, as it crosses serialization. */
-export interface UnreachableError extends Error {
-    readonly unreachable: true;
-    readonly server: string;
-}
-
-export function unreachableError(server: string, cause: string): UnreachableError {
-    return Object.assign(new Error(`no answer from ${server}: ${cause}`), { unreachable: true as const, server });
-}
-
-export function isUnreachable(e: unknown): e is UnreachableError {
-    return (e as { unreachable?: unknown })?.unreachable === true;
+    return Promise.race([p, timeout]).finally(() => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort as () => void);
+    });
 }
 
 /** One API server, as the providers reach it: its kubeconfig, its URL for messages, and bounded requests. */
@@ -44,7 +42,8 @@ export interface KubeConnection {
     send(method: string, path: string, accept: string, body?: unknown): Promise<HttpReply>;
 }
 
-export function connect(kubeconfig: string, requestTimeoutMs: number): KubeConnection {
+/** A connection whose requests end at `requestTimeoutMs`, and at once when `signal` aborts (the user's Ctrl-C). */
+export function connect(kubeconfig: string, requestTimeoutMs: number, signal?: AbortSignal): KubeConnection {
     // require, not import: this runs in the dynamic provider process from serialized code.
     const k8s = require("@kubernetes/client-node") as typeof k8sClient;
     const kc = new k8s.KubeConfig();
@@ -54,10 +53,13 @@ export function connect(kubeconfig: string, requestTimeoutMs: number): KubeConne
     return {
         kc, server,
         async send(method, path, accept, body) {
+            if (signal?.aborted) {
+                throw cancelledError();
+            }
             try {
-                return await withTimeout(request(method, path, accept, body), requestTimeoutMs, `${method} ${path.split("?")[0]}`);
+                return await withTimeout(request(method, path, accept, body), requestTimeoutMs, `${method} ${path.split("?")[0]}`, signal);
             } catch (e) {
-                throw unreachableError(server, (e as Error).message);
+                throw isCancelled(e) ? e : unreachableError(server, (e as Error).message);
             }
         },
     };

@@ -1,7 +1,7 @@
 // Dynamic provider of OwnershipGuard: refuses, at check time, names in either cluster that another owner holds.
 import type * as pulumi from "@pulumi/pulumi";
 import { ClusterApiFactory, kubernetesClusterApi } from "../kube/clusterApi";
-import { isUnreachable } from "../kube/http";
+import { isUnreachable } from "../kube/errors";
 import { REQUEST_MS, RETRY_ADVICE, UNKNOWN_INPUT } from "../kube/dynamic";
 import { OwnershipRequest, ownershipProblems } from "./rules";
 

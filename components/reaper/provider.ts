@@ -1,9 +1,9 @@
 // Dynamic providers run from Pulumi state: NodeReaper (destroy-time GC) and HollowNodeSync (sweep + readiness).
 import type * as pulumi from "@pulumi/pulumi";
-import { ClusterApi, ClusterApiFactory, kubernetesClusterApi } from "../kube/clusterApi";
-import { isUnreachable } from "../kube/http";
-import { Clock, Log, realClock } from "../kube/async";
-import { changedKeys, providerLog, REQUEST_MS, RETRY_ADVICE } from "../kube/dynamic";
+import { cancellable, Clock, Log, patientLook, realClock } from "../kube/async";
+import { ClusterApi, ClusterApiFactory, kubernetesClusterApi, PodInfo } from "../kube/clusterApi";
+import { changedKeys, EngineCancel, engineCancel, providerLog, REQUEST_MS, RETRY_ADVICE, waitAdvice } from "../kube/dynamic";
+import { isCancelled, isUnreachable } from "../kube/errors";
 import { reapNodes } from "./reap";
 import { staleNodes, sweepStaleNodes, waitForReady } from "./sync";
 
@@ -62,8 +62,21 @@ function unreachable(role: string, server: string, e: unknown, bound: string): E
         "If that cluster is gone for good, remove its Nodes yourself if needed and drop this resource with `pulumi state delete <urn>`");
 }
 
+/** What a provider method runs with: the clusters' API, a clock and a log, all ending at the user's Ctrl-C. */
+function context(makeApi: ClusterApiFactory | undefined, clock: Clock | undefined, log: Log | undefined, cancel: EngineCancel | undefined) {
+    const stop = cancel ?? engineCancel();
+    const make = makeApi ?? kubernetesClusterApi;
+    return {
+        cancel: stop,
+        clock: cancellable(clock ?? realClock, stop.signal),
+        log: log ?? providerLog,
+        api: (kubeconfig: string, requestMs: number) => make(kubeconfig, requestMs, stop.signal),
+    };
+}
+
 export class NodeReaperProvider implements pulumi.dynamic.ResourceProvider {
-    constructor(private readonly makeApi?: ClusterApiFactory, private readonly clock?: Clock, private readonly log?: Log) {}
+    constructor(private readonly makeApi?: ClusterApiFactory, private readonly clock?: Clock, private readonly log?: Log,
+        private readonly cancel?: EngineCancel) {}
 
     async create(inputs: NodeReaperInputs): Promise<pulumi.dynamic.CreateResult> {
         const api = (this.makeApi ?? kubernetesClusterApi)(inputs.targetKubeconfig, Math.min(REQUEST_MS, inputs.timeoutSeconds * 1000));
@@ -87,21 +100,25 @@ export class NodeReaperProvider implements pulumi.dynamic.ResourceProvider {
     }
 
     async delete(_id: string, props: NodeReaperInputs): Promise<void> {
-        const clock = this.clock ?? realClock;
-        const make = this.makeApi ?? kubernetesClusterApi;
+        const cx = context(this.makeApi, this.clock, this.log, this.cancel);
         const requestMs = Math.min(REQUEST_MS, props.timeoutSeconds * 1000);
-        const target: ClusterApi = make(props.targetKubeconfig, requestMs);
-        const nodeCluster: ClusterApi = make(props.nodeKubeconfig, requestMs);
+        const target: ClusterApi = cx.api(props.targetKubeconfig, requestMs);
+        const nodeCluster: ClusterApi = cx.api(props.nodeKubeconfig, requestMs);
         const bound = `within kubemark:reaperTimeoutSeconds (${props.timeoutSeconds}s)`;
+        cx.log(`removing this stack's hollow Nodes once its pods are gone ${waitAdvice(cx.cancel, props.timeoutSeconds, "destroy")}`);
         try {
             await reapNodes(target, nodeCluster, {
                 selector: props.selector,
                 selectorKey: props.selectorKey,
                 namespace: props.namespace,
                 podSelector: props.podSelector,
-                deadline: clock.now() + props.timeoutSeconds * 1000,
-            }, clock, this.log ?? providerLog);
+                deadline: cx.clock.now() + props.timeoutSeconds * 1000,
+            }, cx.clock, cx.log);
         } catch (e) {
+            if (isCancelled(e)) {
+                throw new Error(`destroy cancelled (Ctrl-C) before every hollow Node with ${props.selector} was removed from ` +
+                    `${target.server}: run \`pulumi destroy\` again to finish`);
+            }
             if (isUnreachable(e)) {
                 const role = e.server === target.server ? "target" : "node";
                 throw unreachable(role, e.server, e, `${bound}; the hollow Nodes with ${props.selector} were not removed`);
@@ -112,14 +129,13 @@ export class NodeReaperProvider implements pulumi.dynamic.ResourceProvider {
 }
 
 export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
-    constructor(private readonly makeApi?: ClusterApiFactory, private readonly clock?: Clock, private readonly log?: Log) {}
+    constructor(private readonly makeApi?: ClusterApiFactory, private readonly clock?: Clock, private readonly log?: Log,
+        private readonly cancel?: EngineCancel) {}
 
     private async sync(inputs: HollowNodeSyncInputs): Promise<HollowNodeSyncOutputs> {
-        const clock = this.clock ?? realClock;
-        const log = this.log ?? providerLog;
-        const make = this.makeApi ?? kubernetesClusterApi;
-        const target = make(inputs.targetKubeconfig, REQUEST_MS);
-        const nodeCluster = make(inputs.nodeKubeconfig, REQUEST_MS);
+        const cx = context(this.makeApi, this.clock, this.log, this.cancel);
+        const target = cx.api(inputs.targetKubeconfig, REQUEST_MS);
+        const nodeCluster = cx.api(inputs.nodeKubeconfig, REQUEST_MS);
         const request = {
             selector: inputs.selector,
             selectorKey: inputs.selectorKey,
@@ -127,20 +143,26 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
             podSelector: inputs.podSelector,
             replicas: inputs.replicas,
             nodesPerPod: inputs.nodesPerPod,
-            deadline: clock.now() + inputs.sweepTimeoutSeconds * 1000,
+            deadline: cx.clock.now() + inputs.sweepTimeoutSeconds * 1000,
         };
-        const swept = await sweepStaleNodes(target, nodeCluster, request, clock, log);
-        let counted;
+        const bound = inputs.sweepTimeoutSeconds + inputs.readyTimeoutSeconds;
+        cx.log(`bringing this stack's hollow Nodes to ${inputs.replicas} Ready ${waitAdvice(cx.cancel, bound, "up")}`);
         try {
-            counted = await waitForReady(target, nodeCluster, { ...request, readyDeadline: clock.now() + inputs.readyTimeoutSeconds * 1000 }, clock, log);
+            const swept = await sweepStaleNodes(target, nodeCluster, request, cx.clock, cx.log);
+            const counted = await waitForReady(target, nodeCluster, { ...request, readyDeadline: cx.clock.now() + inputs.readyTimeoutSeconds * 1000 },
+                cx.clock, cx.log);
+            return { ...inputs, readyNodes: counted.ready, registeredNodes: counted.registered, sweptNodes: swept.length };
         } catch (e) {
+            if (isCancelled(e)) {
+                throw new Error("cancelled (Ctrl-C) while waiting for the hollow Nodes: the workload stays as applied, " +
+                    "and the next `pulumi up` waits again");
+            }
             // Say whether the pods exist at all: no pods means the workload, not the target, is the problem.
             const pods = await nodeCluster.listPods(inputs.namespace, inputs.podSelector).catch(() => undefined);
             const where = pods === undefined ? "" : ` ${pods.length} hollow pod(s) exist in namespace ${inputs.namespace} on ${nodeCluster.server}` +
                 `${pods.length === 0 ? ` (see kubectl -n ${inputs.namespace} get events)` : ""}.`;
             throw new Error(`${(e as Error).message}.${where}`);
         }
-        return { ...inputs, readyNodes: counted.ready, registeredNodes: counted.registered, sweptNodes: swept.length };
     }
 
     async create(inputs: HollowNodeSyncInputs): Promise<pulumi.dynamic.CreateResult> {
@@ -170,7 +192,33 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
         return { outs: await this.sync(news) };
     }
 
-    async delete(): Promise<void> {
-        // Nothing to do: NodeReaper removes the Nodes once the workload is gone.
+    /**
+     * Destroy removes this first, before the workload: a node cluster that does not answer stops destroy here, with
+     * what to do, rather than in the kubernetes provider, whose advice (PULUMI_K8S_DELETE_UNREACHABLE) would forget
+     * hollow pods that may still run and re-register their Nodes.
+     */
+    async delete(_id: string, props: HollowNodeSyncOutputs): Promise<void> {
+        const cx = context(this.makeApi, this.clock, this.log, this.cancel);
+        const nodeCluster = cx.api(props.nodeKubeconfig, REQUEST_MS);
+        try {
+            await patientLook<PodInfo[]>("destroy", cx.clock.now() + REQUEST_MS, cx.clock, cx.log)(
+                () => nodeCluster.listPods(props.namespace, props.podSelector));
+        } catch (e) {
+            if (!isUnreachable(e)) {
+                throw e;
+            }
+            throw new Error(nodeClusterDown(nodeCluster.server, e, props.selector));
+        }
     }
+}
+
+/** Why destroy stops when the node cluster is down, and what each way out costs. */
+export function nodeClusterDown(server: string, e: Error, selector: string): string {
+    return `cannot reach the node cluster's API server ${server} (${e.message}): destroy stops here, before the ` +
+        "workload, because its hollow pods cannot be stopped while that cluster is down, and a hollow kubelet still " +
+        `running would re-register the Nodes destroy removes. ${RETRY_ADVICE}. Do not set PULUMI_K8S_DELETE_UNREACHABLE=true ` +
+        "for this: it drops the workload, Secrets and namespace from state without deleting them, so pods that come back " +
+        "with the cluster keep registering Nodes this stack no longer knows. If the node cluster is gone for good (its pods " +
+        `with it), \`pulumi state delete\` this resource and the NodeReaper, delete the Nodes with \`kubectl delete nodes -l ${selector}\` ` +
+        "in the target, then destroy the rest";
 }

@@ -1,7 +1,7 @@
 // Deleting this stack's hollow Nodes: with preconditions, bounded, patient with a busy API server; and destroy.
 import { Clock, forEachLimited, Log, patientLook, POLL_MS, PROGRESS_EVERY_MS, MISSED_LOOKS, someNames } from "../kube/async";
 import { ClusterApi, NodeInfo, NodeRef, PodInfo } from "../kube/clusterApi";
-import { isUnreachable } from "../kube/http";
+import { isCancelled, isUnreachable } from "../kube/errors";
 
 /** The stack selector must be one exact `key=value` label: anything looser could match someone else's Nodes. */
 export function checkSelector(selector: string, requiredKey: string): void {
@@ -56,6 +56,10 @@ export async function deleteAndWait(target: ClusterApi, selector: string, refs: 
     for (;;) {
         const { deleted, changed, failures } = await deleteNodes(target, pending);
         total += deleted;
+        const cancelled = failures.find(isCancelled);
+        if (cancelled) {
+            throw cancelled;
+        }
         const unreachable = failures.find(isUnreachable);
         // Deletes without an answer are tried again after a re-list, as a missed look is; a server that keeps
         // not answering still fails the call.

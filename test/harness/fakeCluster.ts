@@ -1,6 +1,6 @@
 // An in-memory ClusterApi with the failure modes the providers must survive: 404s, slow deletes, outages.
 import { ClusterApi, DeleteOutcome, NodeInfo, NodeRef, ObjectOwnership, ObjectRef, PodInfo } from "../../components/kube/clusterApi";
-import { unreachableError } from "../../components/kube/http";
+import { unreachableError } from "../../components/kube/errors";
 
 export interface FakeNode { name: string; labels: Record<string, string>; ready: boolean; uid: string; resourceVersion: number }
 

@@ -37,6 +37,10 @@ function cliEnv(dir: string, env: Record<string, string>): NodeJS.ProcessEnv {
 export interface Started {
     /** Resolves when the CLI exits. */
     readonly done: Promise<Run>;
+    /** What the CLI printed so far. */
+    output(): string;
+    /** One SIGINT to the CLI alone, as a terminal's Ctrl-C: the CLI starts its plugins in their own process groups. */
+    interrupt(): void;
     /** Kills the CLI and everything it started (language host, providers), as a crash or a closed terminal would. */
     kill(): void;
 }
@@ -56,6 +60,10 @@ export function pulumiStart(dir: string, stack: string, args: string[], env: Rec
     });
     return {
         done,
+        output: () => out,
+        interrupt: () => {
+            child.kill("SIGINT");
+        },
         kill: () => {
             try {
                 process.kill(-(child.pid as number), "SIGKILL");

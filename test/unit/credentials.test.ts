@@ -163,6 +163,23 @@ function setup(over: Partial<HollowCredentialsInputs> = {}) {
 }
 
 describe("HollowCredentialsProvider", () => {
+    it("a Ctrl-C while the signer has not signed ends the issue at once and revokes every CSR this run requested", async () => {
+        const { signer, clock, logs, inputs } = setup({ timeoutSeconds: 300 });
+        signer.signs = false;
+        const controller = new AbortController();
+        const started = clock.t;
+        clock.onSleep = (t) => {
+            if (t - started >= 5000) {
+                controller.abort();
+            }
+        };
+        const provider = new HollowCredentialsProvider(() => signer, clock, (m) => logs.push(m), { signal: controller.signal, hooked: true });
+        await assert.rejects(provider.create(inputs),
+            /cancelled \(Ctrl-C\) while issuing the hollow nodes' credentials: the 3 certificate\(s\) requested in this run were revoked/);
+        assert.ok(clock.t - started < 7000, `stopped ${(clock.t - started) / 1000}s in`);
+        assert.equal(signer.csrs.size, 0);
+        assert.equal(signer.deleted.length, 3);
+    });
     it("create: one approved, labelled CSR and certificate per node, and the proxy's token", async () => {
         const { signer, provider, inputs } = setup();
         const outs = (await provider.create(inputs)).outs as HollowCredentialsOutputs;
