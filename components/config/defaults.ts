@@ -1,4 +1,5 @@
 // Every default of the program, in one place: the config reader and the components apply these and no others.
+import * as path from "path";
 import type { ContainerResources, Taint, WorkloadSettings } from "./settings";
 
 export const DEFAULT_REPLICAS = 10;
@@ -68,6 +69,11 @@ export const DEFAULT_IMAGE_SOURCE = "git";
 /** auto: the cri-o patch is built in only where it is needed, for cri-o with an image this stack builds. */
 export const DEFAULT_PATCH_CRIO = "auto";
 export const DEFAULT_PATCH_PROXY_HEALTH = true;
+
+/** The program's cache on this machine (sources, build contexts, serialized providers), shared by stacks. */
+export function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): string {
+    return path.join(env.XDG_CACHE_HOME ?? path.join(env.HOME ?? "/root", ".cache"), "kubemark-pulumi");
+}
 
 /** The workload's defaults for `replicas` hollow nodes: what a component falls back to for each setting left out. */
 export function workloadDefaults(replicas: number): WorkloadSettings {

@@ -1,6 +1,8 @@
 // The kubemark image pipeline as data: the script steps, their environments, the build context and the tag.
 import * as path from "path";
-import { DEFAULT_BASE_IMAGE, DEFAULT_GIT_REPOSITORY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SOURCE } from "../config/defaults";
+import { DEFAULT_BASE_IMAGE, DEFAULT_GIT_REPOSITORY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SOURCE, defaultCacheDir } from "../config/defaults";
+
+export { defaultCacheDir };
 import { IMAGE_SOURCES } from "../config/settings";
 import type { SourcePatch } from "./patches";
 
@@ -69,8 +71,4 @@ export function imagePlan(args: ImagePlanArgs): ImagePlan {
         imageName: `${args.registry}/${args.imageName ?? DEFAULT_IMAGE_NAME}:${args.tag}`,
         registryServer: args.registry.split("/")[0],
     };
-}
-
-export function defaultCacheDir(env: Readonly<Record<string, string | undefined>>): string {
-    return path.join(env.XDG_CACHE_HOME ?? path.join(env.HOME ?? "/root", ".cache"), "kubemark-pulumi");
 }

@@ -123,12 +123,16 @@ export function nodeRefsOf(list: MetadataList): NodeRef[] {
     });
 }
 
-/** The real ClusterApi over @kubernetes/client-node. Built inside provider methods, never captured. */
+/** The real ClusterApi: raw requests, the library only for reads of any kind. Built inside provider methods. */
 export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: number, signal?: AbortSignal): ClusterApi {
-    // require, not import: this runs in the dynamic provider process from serialized code.
-    const k8s = require("@kubernetes/client-node") as typeof k8sClient;
-    const { kc, server, send } = connect(kubeconfig, requestTimeoutMs, signal);
-    const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    const { server, send, kubeConfig } = connect(kubeconfig, requestTimeoutMs, signal);
+    // Only the ownership check reads objects of any kind: the library's client is loaded for that alone.
+    let objectApi: k8sClient.KubernetesObjectApi | undefined;
+    const objects = () => {
+        const k8s = require("@kubernetes/client-node") as typeof k8sClient;
+        objectApi ??= k8s.KubernetesObjectApi.makeApiClient(kubeConfig());
+        return objectApi;
+    };
     const getJson = async (path: string, accept: string) => jsonOf(await send("GET", path, accept), `GET ${path.split("?")[0]}`);
     /** For the generated client's calls: an error without an HTTP status means no answer at all. */
     const call = async <T>(p: Promise<T>, what: string): Promise<T> => {
@@ -208,7 +212,7 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
         async readObject(ref) {
             const what = `read ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
             try {
-                const found = await call(objects.read({
+                const found = await call(objects().read({
                     apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace },
                 }), what);
                 return {

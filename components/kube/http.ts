@@ -32,26 +32,32 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string, signal?:
     });
 }
 
-/** One API server, as the providers reach it: its kubeconfig, its URL for messages, and bounded requests. */
+/** One API server, as the providers reach it: its URL for messages, bounded requests, and the library's config. */
 export interface KubeConnection {
-    readonly kc: k8sClient.KubeConfig;
     readonly server: string;
     /**
      * Resolves with any HTTP answer; no answer within the bound (refused, TLS, timeout) rejects as UnreachableError.
      */
     send(method: string, path: string, accept: string, body?: unknown): Promise<HttpReply>;
+    /** The kubeconfig as @kubernetes/client-node reads it, loaded only when asked for. */
+    kubeConfig(): k8sClient.KubeConfig;
 }
 
 /** A connection whose requests end at `requestTimeoutMs`, and at once when `signal` aborts (the user's Ctrl-C). */
 export function connect(kubeconfig: string, requestTimeoutMs: number, signal?: AbortSignal): KubeConnection {
-    // require, not import: this runs in the dynamic provider process from serialized code.
-    const k8s = require("@kubernetes/client-node") as typeof k8sClient;
-    const kc = new k8s.KubeConfig();
-    kc.loadFromString(kubeconfig);
-    const request = kubeRequester(kc);
-    const server = kc.getCurrentCluster()?.server ?? "(unknown server)";
+    let kc: k8sClient.KubeConfig | undefined;
+    const kubeConfig = () => {
+        // require, not import: this runs in the dynamic provider process from serialized code.
+        const k8s = require("@kubernetes/client-node") as typeof k8sClient;
+        kc ??= new k8s.KubeConfig();
+        kc.loadFromString(kubeconfig);
+        return kc;
+    };
+    const inline = inlineCredentials(kubeconfig);
+    const request = inline ? inlineRequester(inline) : kubeRequester(kubeConfig());
+    const server = inline?.server ?? kubeConfig().getCurrentCluster()?.server ?? "(unknown server)";
     return {
-        kc, server,
+        server, kubeConfig,
         async send(method, path, accept, body) {
             if (signal?.aborted) {
                 throw cancelledError();
@@ -64,6 +70,81 @@ export function connect(kubeconfig: string, requestTimeoutMs: number, signal?: A
         },
     };
 }
+
+/** A kubeconfig's current cluster and user when they need nothing but their own inline data. */
+export interface InlineCredentials {
+    readonly server: string;
+    readonly ca?: Buffer;
+    readonly cert?: Buffer;
+    readonly key?: Buffer;
+    readonly insecure: boolean;
+    readonly serverName?: string;
+    readonly authorization?: string;
+}
+
+/** Cluster and user fields inlineRequester handles; any other (exec, auth-provider, files, proxy) needs the library. */
+// Arrays, not Sets: the closure serializer turns a captured Set into a plain object.
+const INLINE_CLUSTER_FIELDS = ["server", "certificate-authority-data", "insecure-skip-tls-verify", "tls-server-name"];
+const INLINE_USER_FIELDS = ["token", "client-certificate-data", "client-key-data", "username", "password"];
+
+/**
+ * The kubeconfig's credentials when they are inline data only (a token, a client certificate, a password), else
+ * undefined. @kubernetes/client-node takes about a second to load (its whole generated API), in every provider
+ * process, so on each preview; the kubeconfigs this program hands its providers are resolved to inline data, so
+ * most never need it. Exec plugins, auth providers, proxies and files keep going through the library.
+ */
+export function inlineCredentials(kubeconfig: string): InlineCredentials | undefined {
+    const yaml = require("js-yaml") as typeof import("js-yaml");
+    type Named<T> = { name?: string } & T;
+    const doc = (yaml.load(kubeconfig) ?? {}) as {
+        "current-context"?: string;
+        contexts?: Named<{ context?: { cluster?: string; user?: string } }>[];
+        clusters?: Named<{ cluster?: Record<string, unknown> }>[];
+        users?: Named<{ user?: Record<string, unknown> }>[];
+    };
+    const context = (doc.contexts ?? []).find((c) => c.name === doc["current-context"])?.context;
+    const cluster = (doc.clusters ?? []).find((c) => c.name === context?.cluster)?.cluster;
+    const user = (doc.users ?? []).find((u) => u.name === context?.user)?.user ?? {};
+    if (!cluster || typeof cluster.server !== "string" || Object.keys(cluster).some((k) => !INLINE_CLUSTER_FIELDS.includes(k))
+        || Object.keys(user).some((k) => !INLINE_USER_FIELDS.includes(k))) {
+        return undefined;
+    }
+    const data = (v: unknown) => (typeof v === "string" ? Buffer.from(v, "base64") : undefined);
+    const basic = typeof user.username === "string" ? `Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}` : undefined;
+    return {
+        server: cluster.server,
+        ca: data(cluster["certificate-authority-data"]),
+        cert: data(user["client-certificate-data"]),
+        key: data(user["client-key-data"]),
+        insecure: cluster["insecure-skip-tls-verify"] === true,
+        serverName: typeof cluster["tls-server-name"] === "string" ? cluster["tls-server-name"] : undefined,
+        authorization: typeof user.token === "string" ? `Bearer ${user.token}` : basic,
+    };
+}
+
+/** Requests with inline credentials over one keep-alive pool, as kubeRequester sends them. */
+export function inlineRequester(c: InlineCredentials): KubeRequest {
+    const https = require("https") as typeof import("https");
+    const http = require("http") as typeof import("http");
+    const agent = c.server.startsWith("http:") ? new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS })
+        : new https.Agent({
+            keepAlive: true, maxSockets: MAX_SOCKETS, ca: c.ca, cert: c.cert, key: c.key,
+            rejectUnauthorized: !c.insecure, servername: c.serverName,
+        });
+    return async (method, path, accept, body) => {
+        const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const headers: Record<string, string | number> = { Accept: accept };
+        if (c.authorization) {
+            headers.Authorization = c.authorization;
+        }
+        if (data) {
+            headers["Content-Type"] = "application/json";
+            headers["Content-Length"] = data.length;
+        }
+        return send(new URL(path, c.server), { method, headers, agent }, data);
+    };
+}
+
 export type KubeRequest = (method: string, path: string, accept: string, body?: unknown) => Promise<HttpReply>;
 
 /** A request function for the kubeconfig's current cluster; transport errors reject, HTTP statuses resolve. */
