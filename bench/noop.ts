@@ -23,17 +23,21 @@ function must(run: Run, what: string): Run {
     return run;
 }
 
-async function timeUps(dir: string, stack: string): Promise<number[]> {
+/** Seconds of each no-op up, and how many resources (the stack included) each found unchanged. */
+async function timeUps(dir: string, stack: string): Promise<{ seconds: number[]; resources: number }> {
     must(await pulumi(dir, stack, ["up", "--yes", "--skip-preview"]), `first up of ${stack}`);
     const seconds: number[] = [];
+    let resources = 0;
     for (let i = 0; i < RUNS; i++) {
         const run = must(await pulumi(dir, stack, ["up", "--yes", "--skip-preview"]), `no-op up of ${stack}`);
-        if (!/(\d+) unchanged/.test(run.out) || /\b(created|updated|deleted)\b/.test(run.out.split("Resources:")[1] ?? "")) {
+        const unchanged = /(\d+) unchanged/.exec(run.out);
+        if (!unchanged || /\b(created|updated|deleted)\b/.test(run.out.split("Resources:")[1] ?? "")) {
             throw new Error(`the second up of ${stack} was not a no-op:\n${run.out.slice(-2000)}`);
         }
+        resources = Number(unchanged[1]);
         seconds.push(run.seconds);
     }
-    return seconds;
+    return { seconds, resources };
 }
 
 export async function noopUps(say: (m: string) => void): Promise<NoopResult[]> {
@@ -47,10 +51,10 @@ export async function noopUps(say: (m: string) => void): Promise<NoopResult[]> {
             must(await pulumi(project, stack, ["config", "set", k, v]), `config set ${k}`);
         }
         const stop = fakeKubelets(nodeCluster, target, `kubemark-${stack}`);
-        let ours: number[];
+        let ours: { seconds: number[]; resources: number };
         try {
             ours = await timeUps(project, stack);
-            say(`no-op up, this program (3 hollow nodes): ${ours.map((s) => s.toFixed(1)).join(", ")} s`);
+            say(`no-op up, this program (3 hollow nodes): ${ours.seconds.map((s) => s.toFixed(1)).join(", ")} s`);
             must(await pulumi(project, stack, ["destroy", "--yes", "--skip-preview"]), "destroy");
         } finally {
             await stop();
@@ -64,11 +68,11 @@ export async function noopUps(say: (m: string) => void): Promise<NoopResult[]> {
         }
         must(await pulumi(bare, "bare", ["stack", "init"]), "bare stack init");
         must(await pulumi(bare, "bare", ["config", "set", "--secret", "kubeconfig", nodeCluster.kubeconfig]), "bare config");
-        const bareSeconds = await timeUps(bare, "bare");
-        say(`no-op up, bare Namespace program: ${bareSeconds.map((s) => s.toFixed(1)).join(", ")} s`);
+        const bareRun = await timeUps(bare, "bare");
+        say(`no-op up, bare Namespace program: ${bareRun.seconds.map((s) => s.toFixed(1)).join(", ")} s`);
         must(await pulumi(bare, "bare", ["destroy", "--yes", "--skip-preview"]), "bare destroy");
-        return [{ program: "this program, 3 hollow nodes (6 resources + the stack)", seconds: ours },
-            { program: "bare program: one Namespace, same kubernetes provider", seconds: bareSeconds }];
+        return [{ program: `this program, 3 hollow nodes (${ours.resources} resources with the stack)`, seconds: ours.seconds },
+            { program: `bare program: one Namespace, same kubernetes provider (${bareRun.resources} resources)`, seconds: bareRun.seconds }];
     } finally {
         await stopPair(pair);
     }
