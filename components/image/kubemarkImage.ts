@@ -21,16 +21,16 @@ export interface KubemarkImageArgs {
     patches?: readonly SourcePatch[];
     /**
      * `git` (a shallow clone of the tag, the guide's way) or `module` (k8s.io/kubernetes from the Go module proxy).
-     * Defaults to git.
+     * Defaults to DEFAULT_IMAGE_SOURCE.
      */
     source?: ImageSourceKind;
     /** Repository to clone for the git source: URL or file:// path. Defaults to DEFAULT_GIT_REPOSITORY. */
     gitRepository?: string;
-    /** Cache folder for sources and build contexts, shared by stacks. Defaults to ~/.cache/kubemark-pulumi. */
+    /** Cache folder for sources and build contexts, shared by stacks. Defaults to defaultCacheDir(). */
     cacheDir?: string;
-    /** Base image of the kubemark image. Defaults to upstream's go-runner. */
+    /** Base image of the kubemark image. Defaults to DEFAULT_BASE_IMAGE (upstream's go-runner). */
     baseImage?: string;
-    /** Repository name in the registry. Defaults to kubemark. */
+    /** Repository name in the registry. Defaults to DEFAULT_IMAGE_NAME. */
     imageName?: string;
     /** Registry user, if the registry needs one. Defaults to none. */
     registryUsername?: pulumi.Input<string>;
