@@ -2,8 +2,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { readConfig, workloadSettings } from "./components/config";
-import { HollowNodes } from "./components/hollow/hollowNodes";
-import { KubemarkImage, kubemarkImageArgs } from "./components/image/kubemarkImage";
+import { HollowNodes } from "./components/hollow";
+import { KubemarkImage, kubemarkImageArgs } from "./components/image";
 
 const { settings, clusters } = readConfig();
 
