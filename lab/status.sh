@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Shows the kubemark lab: each component's pid and state, both clusters' nodes, the registry catalog.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+enter_netns "$@"
 set +e
 
 echo "lab dir: $LAB"
@@ -10,8 +11,11 @@ for c in "${COMPONENTS[@]}"; do
     else printf '  %-32s down\n' "$c"; fi
 done
 echo "components up: $n_up/${#COMPONENTS[@]}"
-ip -br addr show "$LAB_IF" 2>/dev/null | sed 's/^/  interface /'
-ip -br addr show "$CNI_BR" 2>/dev/null | sed 's/^/  interface /'
+if in_lab_netns; then
+    echo "network namespace $NETNS:"; ip -br addr 2>/dev/null | grep -v '^veth' | sed 's/^/  /'
+else
+    echo "network namespace $NETNS: none"
+fi
 if [ -x "$TC_BIN/kubectl" ]; then
     echo "node cluster ($LAB/node.kubeconfig):"
     alive kube-apiserver-node && kubectl_node get nodes -o wide --request-timeout=5s 2>&1 | sed 's/^/  /'
