@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { toolchainDir } from "../test/harness/controlPlane";
 import { ROOT } from "../test/harness/paths";
 import { differences, inLabNetns, labMarks, NETNS, snapshot, Snapshot, WHILE_UP_MAY_DIFFER } from "./hostNet";
-import { kubeconfigFile, lab, LAB, labMissing } from "./lab";
+import { BUSYBOX_IMAGE, kubeconfigFile, lab, LAB, labMissing, sleep } from "./lab";
 
 const skip = labMissing() ?? (inLabNetns() ? `runs outside network namespace ${NETNS} (npm run test:e2e runs it first, from the host)` : undefined);
 const log = (m: string) => console.log(`[host] ${m}`);
@@ -33,7 +33,7 @@ describe("the lab's network stays in its namespace: the host's is the same befor
 
     before(async () => {
         // Whatever an earlier run left is undone first; the host as it is then is the reference.
-        const down = await lab("down");
+        const down = await lab("down", "--wipe");
         assert.equal(down.code, 0, down.out);
         clean = snapshot();
         assert.ok(!clean["ip netns list"].some((l) => l.startsWith(NETNS)), `network namespace ${NETNS} is still there after lab:down ` +
@@ -78,9 +78,19 @@ describe("the lab's network stays in its namespace: the host's is the same befor
         assertSame(clean, snapshot(), "after lab:down");
     });
 
-    it("a killed lab (every daemon SIGKILLed): lab:down still leaves the root namespace as before", { timeout: 600_000 }, async () => {
+    it("a killed lab (every daemon SIGKILLed, a pod running): lab:down still leaves the root namespace as before", { timeout: 600_000 }, async () => {
         const up = await lab("up");
         assert.equal(up.code, 0, up.out);
+        // A running pod: its container, shim, veth and network namespace outlive the daemons.
+        let run1 = kubectl("node", "run", "held", `--image=${BUSYBOX_IMAGE}`, "--restart=Never", "--", "sleep", "3600");
+        for (let i = 0; i < 30 && run1.code !== 0; i++) {
+            // Refused until the controller manager has made the namespace's default ServiceAccount.
+            await sleep(1000);
+            run1 = kubectl("node", "run", "held", `--image=${BUSYBOX_IMAGE}`, "--restart=Never", "--", "sleep", "3600");
+        }
+        assert.equal(run1.code, 0, run1.out);
+        const ready = kubectl("node", "wait", "--for=condition=Ready", "pod/held", "--timeout=90s");
+        assert.equal(ready.code, 0, ready.out);
         const run = path.join(LAB, "run");
         const pids = fs.readdirSync(run).filter((f) => f.endsWith(".pid")).map((f) => Number(fs.readFileSync(path.join(run, f), "utf8")))
             .filter((pid) => pid > 1 && fs.existsSync(`/proc/${pid}`));
@@ -88,7 +98,7 @@ describe("the lab's network stays in its namespace: the host's is the same befor
         for (const pid of pids) {
             process.kill(pid, "SIGKILL");
         }
-        log(`killed ${pids.length} lab daemons`);
+        log(`killed ${pids.length} lab daemons, pod held still running`);
         const down = await lab("down");
         assert.equal(down.code, 0, down.out);
         assertSame(clean, snapshot(), "after lab:down of a killed lab");
