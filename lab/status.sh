@@ -16,12 +16,13 @@ if in_lab_netns; then
 else
     echo "network namespace $NETNS: none"
 fi
-if [ -x "$TC_BIN/kubectl" ]; then
+# Only from inside: from the root namespace the lab's addresses would be routed off the machine.
+if [ -x "$TC_BIN/kubectl" ] && in_lab_netns; then
     echo "node cluster ($LAB/node.kubeconfig):"
     alive kube-apiserver-node && kubectl_node get nodes -o wide --request-timeout=5s 2>&1 | sed 's/^/  /'
     echo "target cluster ($LAB/target.kubeconfig):"
     alive kube-apiserver-target && kubectl_target get nodes --request-timeout=5s 2>&1 | sed 's/^/  /'
 fi
 echo "registry http://$REGISTRY:"
-alive registry && curl -fsS --max-time 3 "http://$REGISTRY/v2/_catalog" 2>&1 | sed 's/^/  /' && echo
+alive registry && in_lab_netns && curl -fsS --max-time 3 "http://$REGISTRY/v2/_catalog" 2>&1 | sed 's/^/  /' && echo
 [ "$n_up" = "${#COMPONENTS[@]}" ]
