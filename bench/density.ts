@@ -1,5 +1,5 @@
 // npm run bench:density: what hollow nodes cost on the lab's one real worker, per pod layout, and how many it holds.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,11 +10,11 @@ import { inLabNetns, NETNS } from "../e2e/hostNet";
 import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, REGISTRY } from "../e2e/lab";
 import { buildImage } from "../lab/buildImage";
 import { toolchainDir } from "../test/harness/controlPlane";
-import { copyProject, pulumi } from "../test/harness/pulumiCli";
+import { cliEnv, copyProject, pulumi, Run } from "../test/harness/pulumiCli";
 import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "./cgroups";
 import { densityMarkdown, DensityRun, LayoutRow, Usage, writeDensityRun, writeDensitySection } from "./densityReport";
 import { firstLine, patient } from "./patient";
-import { breakdown, Timeline } from "./timeline";
+import { breakdown, TimedLine, Timeline } from "./timeline";
 
 const STACK = "density";
 const NS = `kubemark-${STACK}`;
@@ -241,16 +241,15 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
     await configure({ replicas: String(TARGET), nodesPerPod: String(PER_POD), hollowProxy: "true", readyTimeoutSeconds: "1800", ...requests });
     const timeline = TIMELINE ? new Timeline(NS, SELECTOR, `hollow-node-${STACK}-`) : undefined;
     timeline?.start();
-    const upLog = path.join(OUT, "density-up.events.jsonl");
     const upBusy0 = machineBusySeconds();
     const upStart = Date.now();
-    const up = await pulumi(project, STACK, ["up", "--yes", "--skip-preview", ...(TIMELINE ? ["--event-log", upLog] : [])]);
+    const up = await pulumiTimed(["up", "--yes", "--skip-preview"]);
     const upEnd = Date.now();
     const upBusyCores = (machineBusySeconds() - upBusy0) / up.seconds;
     const upLoad = Number(fs.readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
     const registered = await nodes();
     const readyAtUp = registered.filter((n) => readyOf(n)?.status === "True").length;
-    log(`up to ${TARGET}: exit ${up.code} after ${up.seconds.toFixed(1)}s, ${readyAtUp} Ready`);
+    log(`up to ${TARGET}: exit ${up.code} after ${up.seconds.toFixed(1)}s, ${readyAtUp} Ready${up.code === 0 ? "" : `; its last output:\n${up.out.slice(-1500)}`}`);
     const run: DensityRun = {
         target: TARGET, perPod: PER_POD, requests, upSeconds: up.seconds, upOk: up.code === 0, readyAtUp,
         holdSeconds: 0, minReady: readyAtUp, flaps: 0, flapped: [], samples: 0, endReady: 0,
@@ -333,10 +332,9 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
     }
     run.memAvailableMiB = memAvailableMiB();
     timeline?.watchLeases();
-    const destroyLog = path.join(OUT, "density-destroy.events.jsonl");
     const destroyBusy0 = machineBusySeconds();
     const destroyStart = Date.now();
-    const destroy = await pulumi(project, STACK, ["destroy", "--yes", "--skip-preview", ...(TIMELINE ? ["--event-log", destroyLog] : [])]);
+    const destroy = await pulumiTimed(["destroy", "--yes", "--skip-preview"]);
     const destroyEnd = Date.now();
     run.destroySeconds = destroy.seconds;
     run.destroyBusyCores = (machineBusySeconds() - destroyBusy0) / destroy.seconds;
@@ -357,7 +355,11 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
         // Deletes still on their way through the watches.
         await sleep(3000);
         timeline.stop();
-        run.timeline = breakdown(timeline, { start: upStart, end: upEnd, log: upLog }, { start: destroyStart, end: destroyEnd, log: destroyLog }, TERMINATION_GRACE_SECONDS);
+        run.timeline = breakdown(timeline, { start: upStart, end: upEnd, log: up.lines }, { start: destroyStart, end: destroyEnd, log: destroy.lines },
+            TERMINATION_GRACE_SECONDS);
+        for (const [name, r] of [["up", up], ["destroy", destroy]] as const) {
+            fs.writeFileSync(path.join(OUT, `density-${name}.log`), r.lines.map((l) => `${new Date(l.at).toISOString()} ${l.text}`).join("\n"));
+        }
         fs.writeFileSync(path.join(OUT, "density-timeline.md"), `${run.timeline.join("\n")}\n`);
         log(`where the time went:\n${run.timeline.join("\n")}`);
     }
@@ -420,6 +422,29 @@ async function main(): Promise<void> {
     }
     console.log(md);
     console.log(`\nwritten to ${out}`);
+}
+
+/** The CLI on the density stack, every output line stamped with when it arrived (for the timeline). */
+function pulumiTimed(args: string[]): Promise<Run & { lines: TimedLine[] }> {
+    const started = Date.now();
+    const child = spawn("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: project, env: cliEnv(project, {}), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const lines: TimedLine[] = [];
+    const partial = { stdout: "", stderr: "" };
+    const take = (stream: "stdout" | "stderr") => (d: Buffer) => {
+        out += d;
+        const text = partial[stream] + d.toString();
+        const parts = text.split("\n");
+        partial[stream] = parts.pop() ?? "";
+        const at = Date.now();
+        lines.push(...parts.map((t) => ({ at, text: t })));
+    };
+    child.stdout.on("data", take("stdout"));
+    child.stderr.on("data", take("stderr"));
+    return new Promise((resolve) => {
+        child.on("error", (e) => resolve({ code: 127, out: `${out}cannot run pulumi: ${e.message}`, seconds: (Date.now() - started) / 1000, lines }));
+        child.on("close", (code) => resolve({ code: code ?? 1, out, seconds: (Date.now() - started) / 1000, lines }));
+    });
 }
 
 /**

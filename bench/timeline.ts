@@ -1,5 +1,5 @@
 // Where the density run's `up` and `destroy` spend their time, from what the clusters, the worker's containerd and
-// the Pulumi engine record: pod sandbox and container starts and stops, image pulls, certificate issuance, Node
+// the Pulumi CLI record: pod sandbox and container starts and stops, image pulls, certificate issuance, Node
 // registration, readiness and deletes, and each resource's step. Measurement only; it changes nothing it watches.
 import * as k8s from "@kubernetes/client-node";
 import * as fs from "node:fs";
@@ -206,39 +206,36 @@ export function criCalls(from: Ms, to: Ms, log = path.join(LAB, "logs", "contain
     return calls;
 }
 
-/** Engine events of `pulumi --event-log`: each resource's step (start, end) and the providers' log lines. */
+/** A line of the Pulumi CLI's output and when it arrived. */
+export interface TimedLine { at: Ms; text: string }
+/** Each resource's step (first "creating"/"deleting" line to its "created"/"deleted" line) and the program's log. */
 export interface EngineLog { steps: { urn: string; type: string; op: string; start: Ms; end?: Ms }[]; messages: { at: Ms; text: string }[] }
 
-export function engineLog(file: string): EngineLog {
+/**
+ * Reads the non-interactive CLI's progress lines (` +  <type> <name> creating (3s) [kubemark] ...`): this CLI has
+ * no --event-log, so times are when each line arrived.
+ */
+export function engineLog(lines: readonly TimedLine[]): EngineLog {
     const out: EngineLog = { steps: [], messages: [] };
-    if (!fs.existsSync(file)) {
-        return out;
-    }
     const open = new Map<string, EngineLog["steps"][number]>();
-    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-        if (!line.trim()) {
+    for (const { at, text } of lines) {
+        const m = /^\s*[-+~]*\s+(\S+:\S+)\s+(\S+)\s+(creating|created|deleting|deleted|updating|updated)\b(?:\s+\([\d.]+s\))?\s*(.*)$/.exec(text);
+        if (!m) {
             continue;
         }
-        let e: any;
-        try {
-            e = JSON.parse(line);
-        } catch {
-            continue;
-        }
-        const at = (e.timestamp ?? 0) * 1000;
-        const pre = e.resourcePreEvent?.metadata;
-        const done = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
-        if (pre && pre.op !== "same") {
-            const step = { urn: pre.urn, type: pre.type, op: pre.op, start: at };
-            open.set(pre.urn, step);
+        const [, type, name, status, rest] = m;
+        const urn = `${type}::${name}`;
+        const op = status.startsWith("creat") ? "create" : status.startsWith("delet") ? "delete" : "update";
+        if (status.endsWith("ing") && !open.has(urn)) {
+            const step = { urn, type, op, start: at };
+            open.set(urn, step);
             out.steps.push(step);
-        } else if (done && open.has(done.urn)) {
-            open.get(done.urn)!.end = at;
-            open.delete(done.urn);
+        } else if (status.endsWith("ed") && open.has(urn)) {
+            open.get(urn)!.end = at;
+            open.delete(urn);
         }
-        const text = e.diagnosticEvent?.message;
-        if (typeof text === "string" && text.trim()) {
-            out.messages.push({ at, text: text.trim() });
+        if (rest.includes("[kubemark]")) {
+            out.messages.push({ at, text: rest.slice(rest.indexOf("[kubemark]")) });
         }
     }
     return out;
@@ -259,7 +256,8 @@ const durations = (values: number[]) => (values.length
     : "none seen");
 
 /** Markdown lines: where `up` (upStart-upEnd) and `destroy` (destroyStart-destroyEnd) spent their time. */
-export function breakdown(tl: Timeline, up: { start: Ms; end: Ms; log: string }, destroy: { start: Ms; end: Ms; log: string }, graceSeconds: number): string[] {
+export function breakdown(tl: Timeline, up: { start: Ms; end: Ms; log: readonly TimedLine[] }, destroy: { start: Ms; end: Ms; log: readonly TimedLine[] },
+    graceSeconds: number): string[] {
     const lines: string[] = [];
     const cri = criCalls(up.start - 1000, destroy.end + 5000);
     const inUp = cri.filter((c) => c.start <= up.end);
