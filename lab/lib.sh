@@ -160,7 +160,7 @@ netns_down() {
     fi
     if [ -e "$RUN/made-run-netns" ] && [ -d /run/netns ] && [ -z "$(ls -A /run/netns)" ]; then
         while mountpoint -q /run/netns; do umount /run/netns || break; done
-        rmdir /run/netns
+        rmdir /run/netns 2>/dev/null || true
     fi
     [ -d /run/netns ] || rm -f "$RUN/made-run-netns"
 }
