@@ -1,15 +1,20 @@
 // npm run bench:density: what hollow nodes cost on the lab's one real worker, per pod layout, and how many it holds.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { STACK_LABEL_KEY } from "../components/config/settings";
-import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, REGISTRY, sleep } from "../e2e/lab";
+import { TERMINATION_GRACE_SECONDS } from "../components/hollow/podspec";
+import { inLabNetns, NETNS } from "../e2e/hostNet";
+import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, REGISTRY } from "../e2e/lab";
 import { buildImage } from "../lab/buildImage";
 import { toolchainDir } from "../test/harness/controlPlane";
-import { copyProject, pulumi } from "../test/harness/pulumiCli";
+import { cliEnv, copyProject, pulumi, Run } from "../test/harness/pulumiCli";
 import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "./cgroups";
 import { densityMarkdown, DensityRun, LayoutRow, Usage, writeDensityRun, writeDensitySection } from "./densityReport";
+import { firstLine, patient } from "./patient";
+import { breakdown, TimedLine, Timeline } from "./timeline";
 
 const STACK = "density";
 const NS = `kubemark-${STACK}`;
@@ -28,9 +33,37 @@ const ALL = "layouts,knobs,density";
 const ONLY = process.env.DENSITY_ONLY ?? ALL;
 
 const log = (m: string) => console.log(`[density ${new Date().toISOString().slice(11, 19)}] ${m}`);
+/** DENSITY_TIMELINE=0 leaves out the watches and log reading that break the density run's up and destroy down. */
+const TIMELINE = process.env.DENSITY_TIMELINE !== "0";
+const OUT = path.join(__dirname, "..");
+
+/** Set by the first Ctrl-C or SIGTERM: the run stops at its next wait, destroys its stack and stops the lab. */
+let interrupted = "";
+function stopOn(signal: NodeJS.Signals): void {
+    process.on(signal, () => {
+        if (interrupted) {
+            log(`${signal} again: exiting now; the stack and the lab are left (npm run lab:down stops the lab)`);
+            process.exit(130);
+        }
+        interrupted = signal;
+        log(`${signal}: stopping after the running step, then pulumi destroy and lab down (again to exit at once)`);
+    });
+}
+async function sleep(ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+        if (interrupted) {
+            throw new Error(`interrupted (${interrupted})`);
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1000, until - performance.now())));
+    }
+}
+/** An API call of the bench's own, forgiving a busy or briefly unreachable API server (bench/patient.ts). */
+const look = <T>(what: string, call: (retried: boolean) => Promise<T>) => patient(what, call, log);
 
 async function podRefs(): Promise<PodRef[]> {
-    const pods = (await clientsOf("node").core.listNamespacedPod({ namespace: NS })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = (await look("list hollow pods", () => clientsOf("node").core.listNamespacedPod({ namespace: NS }))).items
+        .filter((p) => !p.metadata?.deletionTimestamp);
     return pods.map((p) => ({
         name: p.metadata!.name!, uid: p.metadata!.uid!,
         containers: (p.status?.containerStatuses ?? []).filter((c) => c.containerID).map((c) => ({ name: c.name, id: c.containerID!.replace(/^\w+:\/\//, "") })),
@@ -62,13 +95,16 @@ async function measure(windowS: number): Promise<Usage> {
 }
 
 async function nodes() {
-    return (await clientsOf("target").core.listNode({ labelSelector: SELECTOR })).items;
+    return (await look("list hollow Nodes", () => clientsOf("target").core.listNode({ labelSelector: SELECTOR }))).items;
 }
 const readyOf = (n: { status?: { conditions?: { type: string; status: string; lastTransitionTime?: Date }[] } }) =>
     (n.status?.conditions ?? []).find((c) => c.type === "Ready");
 
 let project = "";
 async function cli(args: string[]) {
+    if (interrupted) {
+        throw new Error(`interrupted (${interrupted})`);
+    }
     const run = await pulumi(project, STACK, args);
     if (run.code !== 0) {
         throw new Error(`pulumi ${args.join(" ")} failed after ${run.seconds.toFixed(0)}s:\n${run.out.slice(-4000)}`);
@@ -91,10 +127,17 @@ async function bindPods(perNode: number): Promise<number> {
         spec: { nodeName: node, tolerations: [{ key: "kubemark-pulumi/hollow-node", operator: "Exists" }], containers: [{ name: "app", image: "registry.example/app:1" }] },
     })));
     for (let i = 0; i < bodies.length; i += 50) {
-        await Promise.all(bodies.slice(i, i + 50).map((body) => core.createNamespacedPod({ namespace: "default", body })));
+        // A create that got no answer may have gone through: on a retry, one that exists is done.
+        await Promise.all(bodies.slice(i, i + 50).map((body) => look(`create pod ${body.metadata.name}`, (retried) =>
+            core.createNamespacedPod({ namespace: "default", body }).catch((e) => {
+                if (retried && (e as { code?: number }).code === 409) {
+                    return undefined;
+                }
+                throw e;
+            }))));
     }
     for (;;) {
-        const pods = (await core.listNamespacedPod({ namespace: "default", labelSelector: "density-load=true" })).items;
+        const pods = (await look("list load pods", () => core.listNamespacedPod({ namespace: "default", labelSelector: "density-load=true" }))).items;
         if (pods.filter((p) => p.status?.phase === "Running").length >= bodies.length) {
             return (performance.now() - started) / 1000;
         }
@@ -107,9 +150,9 @@ async function bindPods(perNode: number): Promise<number> {
 
 async function unbindPods(): Promise<void> {
     const { core } = clientsOf("target");
-    await core.deleteCollectionNamespacedPod({ namespace: "default", labelSelector: "density-load=true", gracePeriodSeconds: 0 });
+    await look("delete load pods", () => core.deleteCollectionNamespacedPod({ namespace: "default", labelSelector: "density-load=true", gracePeriodSeconds: 0 }));
     for (;;) {
-        if ((await core.listNamespacedPod({ namespace: "default", labelSelector: "density-load=true" })).items.length === 0) {
+        if ((await look("list load pods", () => core.listNamespacedPod({ namespace: "default", labelSelector: "density-load=true" }))).items.length === 0) {
             return;
         }
         await sleep(1000);
@@ -124,7 +167,7 @@ async function unbindPods(): Promise<void> {
 async function withGoRuntime(values: Record<string, string>, nodesWanted: number): Promise<void> {
     const { apps } = clientsOf("node");
     const name = `hollow-node-${STACK}`;
-    const sts = await apps.readNamespacedStatefulSet({ name, namespace: NS });
+    const sts = await look("read the StatefulSet", () => apps.readNamespacedStatefulSet({ name, namespace: NS }));
     const containers = sts.spec!.template.spec!.containers.map((c) => ({
         name: c.name, env: Object.entries(values).map(([k, v]) => ({ name: k, value: v })),
     }));
@@ -136,7 +179,7 @@ async function withGoRuntime(values: Record<string, string>, nodesWanted: number
     }
     const started = performance.now();
     for (;;) {
-        const s = await apps.readNamespacedStatefulSet({ name, namespace: NS });
+        const s = await look("read the StatefulSet", () => apps.readNamespacedStatefulSet({ name, namespace: NS }));
         const rolled = s.status?.updateRevision === s.status?.currentRevision && s.status?.updatedReplicas === s.spec?.replicas;
         const ready = (await nodes()).filter((n) => readyOf(n)?.status === "True").length;
         if (rolled && ready >= nodesWanted && (await podRefs()).length === s.spec?.replicas) {
@@ -196,17 +239,26 @@ async function layoutRows(): Promise<LayoutRow[]> {
 /** Up to TARGET Nodes, held HOLD_S with a look every 10 s, then destroy; what it saw, flaps included. */
 async function densityRun(requests: Record<string, string>): Promise<DensityRun> {
     await configure({ replicas: String(TARGET), nodesPerPod: String(PER_POD), hollowProxy: "true", readyTimeoutSeconds: "1800", ...requests });
-    const up = await pulumi(project, STACK, ["up", "--yes", "--skip-preview"]);
+    const timeline = TIMELINE ? new Timeline(NS, SELECTOR, `hollow-node-${STACK}-`) : undefined;
+    timeline?.start();
+    const upBusy0 = machineBusySeconds();
+    const upStart = Date.now();
+    const up = await pulumiTimed(["up", "--yes", "--skip-preview"]);
+    const upEnd = Date.now();
+    const upBusyCores = (machineBusySeconds() - upBusy0) / up.seconds;
+    const upLoad = Number(fs.readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
     const registered = await nodes();
     const readyAtUp = registered.filter((n) => readyOf(n)?.status === "True").length;
-    log(`up to ${TARGET}: exit ${up.code} after ${up.seconds.toFixed(1)}s, ${readyAtUp} Ready`);
+    log(`up to ${TARGET}: exit ${up.code} after ${up.seconds.toFixed(1)}s, ${readyAtUp} Ready${up.code === 0 ? "" : `; its last output:\n${up.out.slice(-1500)}`}`);
     const run: DensityRun = {
         target: TARGET, perPod: PER_POD, requests, upSeconds: up.seconds, upOk: up.code === 0, readyAtUp,
         holdSeconds: 0, minReady: readyAtUp, flaps: 0, flapped: [], samples: 0, endReady: 0,
         allReadySeconds: readyAtUp >= TARGET ? up.seconds : undefined,
         hollowCpuCores: 0, hollowRssGiB: 0, machineBusyCores: 0, daemons: {}, memAvailableMiB: memAvailableMiB(),
         destroySeconds: 0, left: [], upError: up.code === 0 ? "" : up.out.slice(-1500),
+        upBusyCores, upLoadAverage: upLoad, destroyBusyCores: 0, missedLooks: 0,
     };
+    log(`machine during up: ${upBusyCores.toFixed(2)} of ${os.cpus().length} cores busy on average, load average ${upLoad} at its end`);
     // A flap: a Node seen Ready that is later not Ready, missing, or Ready since a newer transition. A Node
     // not yet Ready when the hold starts (an up that failed or timed out) joins once it is.
     const since = new Map<string, string>();
@@ -219,14 +271,23 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
     const holdStart = performance.now();
     let usage: Usage | undefined;
     while ((performance.now() - holdStart) / 1000 < HOLD_S) {
-        const look = await nodes();
-        const ready = look.filter((n) => readyOf(n)?.status === "True").length;
+        let seen: Awaited<ReturnType<typeof nodes>>;
+        try {
+            seen = await nodes();
+        } catch (e) {
+            // Even after its retries: a look missed, not a Node lost; the next look 10 s on tells.
+            run.missedLooks = (run.missedLooks ?? 0) + 1;
+            log(`hold: a look at the Nodes failed (${firstLine(e)}); ${run.missedLooks} missed so far`);
+            await sleep(10_000);
+            continue;
+        }
+        const ready = seen.filter((n) => readyOf(n)?.status === "True").length;
         run.minReady = Math.min(run.minReady, ready);
         run.endReady = ready;
         if (run.allReadySeconds === undefined && ready >= TARGET) {
             run.allReadySeconds = up.seconds + (performance.now() - holdStart) / 1000;
         }
-        const present = new Set(look.map((n) => n.metadata!.name!));
+        const present = new Set(seen.map((n) => n.metadata!.name!));
         for (const name of since.keys()) {
             if (!present.has(name) && !flapped.has(name)) {
                 log(`flap: ${name} is gone`);
@@ -234,7 +295,7 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
                 run.flaps++;
             }
         }
-        for (const n of look) {
+        for (const n of seen) {
             const name = n.metadata!.name!;
             const isReady = readyOf(n)?.status === "True";
             if (!since.has(name)) {
@@ -270,11 +331,16 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
         run.hollowRssGiB = (usage.kubeletRssMiB + usage.proxyRssMiB) / 1024;
     }
     run.memAvailableMiB = memAvailableMiB();
-    const destroy = await pulumi(project, STACK, ["destroy", "--yes", "--skip-preview"]);
+    timeline?.watchLeases();
+    const destroyBusy0 = machineBusySeconds();
+    const destroyStart = Date.now();
+    const destroy = await pulumiTimed(["destroy", "--yes", "--skip-preview"]);
+    const destroyEnd = Date.now();
     run.destroySeconds = destroy.seconds;
+    run.destroyBusyCores = (machineBusySeconds() - destroyBusy0) / destroy.seconds;
     const target = clientsOf("target");
-    const leases = (await target.coordination.listNamespacedLease({ namespace: "kube-node-lease" })).items.map((l) => l.metadata!.name!);
-    const csrs = (await target.certificates.listCertificateSigningRequest({ labelSelector: SELECTOR })).items;
+    const leases = (await look("list Leases", () => target.coordination.listNamespacedLease({ namespace: "kube-node-lease" }))).items.map((l) => l.metadata!.name!);
+    const csrs = (await look("list CSRs", () => target.certificates.listCertificateSigningRequest({ labelSelector: SELECTOR }))).items;
     if (destroy.code !== 0) {
         log(`destroy failed:\n${destroy.out.slice(-3000)}`);
     }
@@ -285,6 +351,18 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
         ...csrs.map((c) => `CSR ${c.metadata!.name}`),
     ];
     log(`destroy: exit ${destroy.code} after ${destroy.seconds.toFixed(1)}s; left: ${run.left.length}`);
+    if (timeline) {
+        // Deletes still on their way through the watches.
+        await sleep(3000);
+        timeline.stop();
+        run.timeline = breakdown(timeline, { start: upStart, end: upEnd, log: up.lines }, { start: destroyStart, end: destroyEnd, log: destroy.lines },
+            TERMINATION_GRACE_SECONDS);
+        for (const [name, r] of [["up", up], ["destroy", destroy]] as const) {
+            fs.writeFileSync(path.join(OUT, `density-${name}.log`), r.lines.map((l) => `${new Date(l.at).toISOString()} ${l.text}`).join("\n"));
+        }
+        fs.writeFileSync(path.join(OUT, "density-timeline.md"), `${run.timeline.join("\n")}\n`);
+        log(`where the time went:\n${run.timeline.join("\n")}`);
+    }
     return run;
 }
 
@@ -293,20 +371,29 @@ async function main(): Promise<void> {
     if (missing) {
         throw new Error(`the density bench runs in the lab: ${missing}`);
     }
+    if (!inLabNetns()) {
+        // Outside, the lab's addresses would be routed off the machine.
+        throw new Error(`not inside network namespace ${NETNS}: run through lab/exec.sh (npm run bench:density does)`);
+    }
+    stopOn("SIGINT");
+    stopOn("SIGTERM");
     const started = performance.now();
     await lab("down", "--wipe");
     const upLab = await lab("up");
-    if (upLab.code !== 0) {
-        throw new Error(`lab up failed:\n${upLab.out.slice(-2000)}`);
-    }
-    const image = await buildImage("v1.31.0", REGISTRY, { ...process.env, ...DOCKER_ENV });
-    project = copyProject(["Pulumi.lab.yaml"]);
-    fs.copyFileSync(path.join(project, "Pulumi.lab.yaml"), path.join(project, `Pulumi.${STACK}.yaml`));
-    await cli(["stack", "init"]);
-    await configure({ nodeKubeconfig: kubeconfigFile("node"), targetKubeconfig: kubeconfigFile("target"), image: image.digestRef });
     let layouts: LayoutRow[] = [];
     let density: DensityRun | undefined;
+    let image = "";
+    // Whatever fails from here on, the stack is destroyed before the lab stops: a lab stopped under a live stack
+    // would leave its Nodes, Leases and CSRs in the target's etcd.
     try {
+        if (upLab.code !== 0) {
+            throw new Error(`lab up failed:\n${upLab.out.slice(-2000)}`);
+        }
+        image = (await buildImage("v1.31.0", REGISTRY, { ...process.env, ...DOCKER_ENV })).digestRef;
+        project = copyProject(["Pulumi.lab.yaml"]);
+        fs.copyFileSync(path.join(project, "Pulumi.lab.yaml"), path.join(project, `Pulumi.${STACK}.yaml`));
+        await cli(["stack", "init"]);
+        await configure({ nodeKubeconfig: kubeconfigFile("node"), targetKubeconfig: kubeconfigFile("target"), image });
         if (ONLY.includes("layouts")) {
             layouts = await layoutRows();
         }
@@ -320,11 +407,12 @@ async function main(): Promise<void> {
             density = await densityRun(densityRequests(layouts));
         }
     } finally {
-        await pulumi(project, STACK, ["destroy", "--yes", "--skip-preview"]);
-        fs.rmSync(project, { recursive: true, force: true });
+        if (project) {
+            await destroyStack();
+        }
         await lab("down");
     }
-    const md = densityMarkdown({ layouts, density, minutes: (performance.now() - started) / 60000, image: image.digestRef });
+    const md = densityMarkdown({ layouts, density, minutes: (performance.now() - started) / 60000, image });
     // A density-only run replaces just its own table in the committed section; other partial runs stay beside the
     // build.
     const out = ONLY === ALL ? writeDensitySection(md) : ONLY === "density" ? writeDensityRun(md)
@@ -334,6 +422,47 @@ async function main(): Promise<void> {
     }
     console.log(md);
     console.log(`\nwritten to ${out}`);
+}
+
+/** The CLI on the density stack, every output line stamped with when it arrived (for the timeline). */
+function pulumiTimed(args: string[]): Promise<Run & { lines: TimedLine[] }> {
+    const started = Date.now();
+    const child = spawn("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: project, env: cliEnv(project, {}), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const lines: TimedLine[] = [];
+    const partial = { stdout: "", stderr: "" };
+    const take = (stream: "stdout" | "stderr") => (d: Buffer) => {
+        out += d;
+        const text = partial[stream] + d.toString();
+        const parts = text.split("\n");
+        partial[stream] = parts.pop() ?? "";
+        const at = Date.now();
+        lines.push(...parts.map((t) => ({ at, text: t })));
+    };
+    child.stdout.on("data", take("stdout"));
+    child.stderr.on("data", take("stderr"));
+    return new Promise((resolve) => {
+        child.on("error", (e) => resolve({ code: 127, out: `${out}cannot run pulumi: ${e.message}`, seconds: (Date.now() - started) / 1000, lines }));
+        child.on("close", (code) => resolve({ code: code ?? 1, out, seconds: (Date.now() - started) / 1000, lines }));
+    });
+}
+
+/**
+ * Destroys the stack, up to 3 times: a destroy right after 300 hollow Nodes can fail on an API server too busy to
+ * answer (bench/README.md). Keeps the project folder, and says where, if none succeeded.
+ */
+async function destroyStack(): Promise<void> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+        const run = await pulumi(project, STACK, ["destroy", "--yes", "--skip-preview"]);
+        if (run.code === 0) {
+            log(`stack destroyed (${run.seconds.toFixed(1)}s)`);
+            fs.rmSync(project, { recursive: true, force: true });
+            return;
+        }
+        log(`pulumi destroy, try ${attempt} of 3, failed after ${run.seconds.toFixed(1)}s:\n${run.out.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 10_000));
+    }
+    log(`the stack could not be destroyed; its project and state are in ${project}`);
 }
 
 /**

@@ -13,6 +13,12 @@ export interface DensityRun {
     allReadySeconds?: number;
     hollowCpuCores: number; hollowRssGiB: number; machineBusyCores: number; daemons: Record<string, number>;
     memAvailableMiB: number; destroySeconds: number; left: string[];
+    /** Whole machine, busy cores on average during up and destroy; the 1-minute load average as up ended. */
+    upBusyCores?: number; destroyBusyCores?: number; upLoadAverage?: number;
+    /** Looks at the Nodes during the hold that failed even after their retries. */
+    missedLooks?: number;
+    /** Where up's and destroy's time went (bench/timeline.ts), markdown lines. */
+    timeline?: string[];
 }
 
 /** What the hollow pods of one run used, summed over their containers. */
@@ -62,10 +68,14 @@ export function densityMarkdown(o: { layouts: LayoutRow[]; density?: DensityRun;
             "|---|---|",
             `| pulumi up | ${d.upOk ? "succeeded" : "failed"} after ${f1(d.upSeconds)} s, ${d.readyAtUp} Ready at its end |`,
             `| from the start of up to all ${d.target} Ready | ${d.allReadySeconds === undefined ? "never" : `${f1(d.allReadySeconds)} s`} |`,
-            `| Ready during the hold (looks every 10 s) | min ${d.minReady}, last ${d.endReady} of ${d.target} over ${d.samples} looks |`,
+            `| Ready during the hold (looks every 10 s) | min ${d.minReady}, last ${d.endReady} of ${d.target} over ${d.samples} looks` +
+                `${d.missedLooks ? `; ${d.missedLooks} looks got no answer even after retries` : ""} |`,
             `| Nodes whose Ready condition changed during the hold | ${d.flapped.length}${d.flapped.length ? ` (${d.flapped.slice(0, 5).join(", ")}${d.flapped.length > 5 ? ", ..." : ""})` : ""} |`,
             `| hollow pods: CPU, RSS (60 s window mid-hold) | ${d.hollowCpuCores.toFixed(2)} cores, ${d.hollowRssGiB.toFixed(2)} GiB |`,
-            `| whole machine busy (hold average) | ${d.machineBusyCores.toFixed(2)} of ${os.cpus().length} cores |`,
+            `| whole machine busy (hold average) | ${d.machineBusyCores.toFixed(2)} of ${os.cpus().length} cores: ` +
+                `${(os.cpus().length - d.machineBusyCores).toFixed(2)} (${Math.round(100 * (1 - d.machineBusyCores / os.cpus().length))}%) left |`,
+            ...(d.upBusyCores === undefined ? [] : [`| whole machine busy during up / destroy | ${d.upBusyCores.toFixed(2)} / ${(d.destroyBusyCores ?? 0).toFixed(2)} of ` +
+                `${os.cpus().length} cores; load average ${d.upLoadAverage} as up ended |`]),
             `| lab daemons, cores (hold average) | ${daemons} |`,
             `| memory available at the end of the hold | ${(d.memAvailableMiB / 1024).toFixed(1)} GiB |`,
             `| pulumi destroy | ${f1(d.destroySeconds)} s |`,
@@ -74,6 +84,9 @@ export function densityMarkdown(o: { layouts: LayoutRow[]; density?: DensityRun;
         );
         if (d.upError) {
             lines.push("up's last output:", "", "```", d.upError, "```", "");
+        }
+        if (d.timeline) {
+            lines.push(...d.timeline);
         }
     }
     return lines.join("\n");

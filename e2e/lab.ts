@@ -8,15 +8,19 @@ import { toolchainDir } from "../test/harness/controlPlane";
 
 import { ROOT } from "../test/harness/paths";
 export const LAB = process.env.KUBEMARK_LAB_DIR ?? path.join(os.homedir(), ".cache", "kubemark-lab");
+/** In the lab's network namespace, on its loopback: reached by its dockerd and containerd, and by the tests inside. */
 export const REGISTRY = "127.0.0.1:5000";
+export const BUSYBOX_IMAGE = `${REGISTRY}/lab/busybox:1.35.0`;
 export const WORKER = "lab-worker";
+/** The lab worker's containerd socket (lab/lib.sh CTRD_SOCK). */
+export const CTRD_SOCK = path.join(LAB, "run", "containerd.sock");
 /** For image builds: the lab's own docker daemon, and Debian's docker client, whose legacy builder needs no buildx. */
 export const DOCKER_ENV = { DOCKER_HOST: `unix://${LAB}/run/docker.sock`, DOCKER_BUILDKIT: "0", PATH: `/usr/bin:${process.env.PATH}` };
 
 /** Why the lab cannot run here, or undefined. */
 export function labMissing(): string | undefined {
     if (process.getuid?.() !== 0) {
-        return "the lab needs root (kubelet, containerd, network interfaces)";
+        return "the lab needs root (kubelet, containerd, its network namespace)";
     }
     const bin = path.join(toolchainDir(), "bin");
     const missing = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl", "pulumi", "pulumi-resource-kubernetes"]

@@ -4,8 +4,10 @@
 // module proxy refuses both), so the plan's steps run as child processes and `docker build`/`docker push`
 // take the place of docker.Image. Last stdout line: the pushed image by digest.
 import { spawn } from "child_process";
+import * as fs from "fs";
 import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImagePlan } from "../components/image/plan";
 import { imageTag, patchesFor } from "../components/image/patches";
+import { hostNetFile } from "../e2e/hostNet";
 
 import { ROOT } from "../test/harness/paths";
 
@@ -18,6 +20,16 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string):
         child.on("error", (e) => reject(new Error(`${what}: ${e.message}`)));
         child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${what} failed (exit ${code})`))));
     });
+}
+
+/**
+ * The plan's steps fetch Go modules (and maybe a Go toolchain) through the Go module proxy, which the lab's network
+ * namespace cannot reach: when this runs inside it (the e2e, the density bench), they run in the host's namespace,
+ * as they would without the lab. docker build and push go to the lab's dockerd by its socket, in any namespace.
+ */
+function inHostNetwork(cmd: string, args: string[]): [string, string[]] {
+    const host = hostNetFile();
+    return fs.readlinkSync("/proc/self/ns/net") === fs.readlinkSync(host) ? [cmd, args] : ["nsenter", [`--net=${host}`, "--", cmd, ...args]];
 }
 
 export interface BuiltImage {
@@ -52,7 +64,7 @@ export async function buildImage(versionText: string, registry: string, env: Nod
         return result;
     };
     for (const step of plan.steps) {
-        await timed(step.name, () => run("bash", [IMAGE_SCRIPT, step.name], { ...env, ...step.env, KM_NODE: process.execPath }, `${IMAGE_SCRIPT} ${step.name}`));
+        await timed(step.name, () => run(...inHostNetwork("bash", [IMAGE_SCRIPT, step.name]), { ...env, ...step.env, KM_NODE: process.execPath }, `${IMAGE_SCRIPT} ${step.name}`));
     }
     await timed("docker build", () => run("docker", ["build", "--platform", "linux/amd64", "-t", plan.imageName, plan.contextDir], env, "docker build"));
     await timed("docker push", () => run("docker", ["push", plan.imageName], env, "docker push"));

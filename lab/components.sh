@@ -69,7 +69,8 @@ containerd_config() {
     mkdir -p "$c/certs.d/$REGISTRY" "$LAB/cni/net.d" "$LAB/cni/ipam"
     printf 'server = "http://%s"\n[host."http://%s"]\n  capabilities = ["pull", "resolve", "push"]\n' \
         "$REGISTRY" "$REGISTRY" | write_if_changed "$c/certs.d/$REGISTRY/hosts.toml" || true
-    # No ipMasq: pods only talk to host addresses (API servers, registry), so no NAT rules to clean up.
+    # No ipMasq: pods only talk to the lab's own addresses (API servers), so no NAT rules; the namespace has no
+    # route out, so nothing a pod sends leaves it.
     write_if_changed "$LAB/cni/net.d/10-kmlab.conflist" <<JSON || true
 {"cniVersion": "0.4.0", "name": "kmlab", "plugins": [
   {"type": "bridge", "bridge": "$CNI_BR", "isGateway": true, "ipMasq": false, "hairpinMode": true,

@@ -34,16 +34,17 @@ sed -i -e "s|~/.cache/kubemark-lab/|$LAB/|" "$project/Pulumi.lab.yaml"
 cd "$project"
 pulumi stack select lab --non-interactive 2>/dev/null || pulumi stack init lab --non-interactive
 pulumi config set image "$ref" --non-interactive
-pulumi up --yes --non-interactive --skip-preview
+# Inside the lab's network namespace, where its API servers are (and the address pods use for the target).
+bash "$ROOT/lab/exec.sh" pulumi up --yes --non-interactive --skip-preview
 cd "$ROOT"
 
 say "5/5 the target cluster's Nodes"
-"$KUBEMARK_TOOLCHAIN_DIR/bin/kubectl" --kubeconfig "$LAB/target.kubeconfig" get nodes -o wide
-say "done in $((SECONDS - t0))s. Next:"
+bash lab/exec.sh "$KUBEMARK_TOOLCHAIN_DIR/bin/kubectl" --kubeconfig "$LAB/target.kubeconfig" get nodes -o wide
+say "done in $((SECONDS - t0))s. Next (the lab is in network namespace kmlab: clients run there through lab/exec.sh):"
 cat <<EOF
   source $envfile; export PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE; cd $project
-  kubectl --kubeconfig $LAB/target.kubeconfig get nodes        # the hollow Nodes
-  kubectl --kubeconfig $LAB/node.kubeconfig -n kubemark-lab get pods -o wide   # the hollow pods on the real worker
-  pulumi destroy --yes -s lab    # removes the pods, then every hollow Node and Lease
-  cd $ROOT && npm run lab:down   # stops the lab
+  $ROOT/lab/exec.sh kubectl --kubeconfig $LAB/target.kubeconfig get nodes        # the hollow Nodes
+  $ROOT/lab/exec.sh kubectl --kubeconfig $LAB/node.kubeconfig -n kubemark-lab get pods -o wide   # the hollow pods on the real worker
+  $ROOT/lab/exec.sh pulumi destroy --yes -s lab    # removes the pods, then every hollow Node and Lease
+  cd $ROOT && npm run lab:down   # stops the lab, removes its network namespace
 EOF

@@ -1,10 +1,12 @@
-# Host-side setup the lab needs (interfaces, sysctls, firewall rule) and its exact undo (sourced by up.sh/down.sh).
+# Host-side setup the lab needs (its network namespace, sysctls) and its exact undo (sourced by up.sh/down.sh).
 
-# Sysctls the lab (or kubelet, or the CNI bridge plugin) changes; originals are saved once and restored by down.
-LAB_SYSCTLS=(fs.inotify.max_user_instances fs.inotify.max_user_watches net.ipv4.ip_forward
+# Host-wide sysctls the lab (or kubelet) changes; originals are saved once and restored by down. net.* sysctls are
+# per network namespace: the lab's (net.ipv4.ip_forward, set by the bridge plugin) live and die in its own.
+LAB_SYSCTLS=(fs.inotify.max_user_instances fs.inotify.max_user_watches
     vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
     kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
-FWD_RULE=(FORWARD -i "$CNI_BR" ! -o "$CNI_BR" -m comment --comment kubemark-lab -j DROP)
+# What labs from before the network namespace added to the root namespace: down still removes it.
+OLD_FWD_RULE=(FORWARD -i "$CNI_BR" ! -o "$CNI_BR" -m comment --comment kubemark-lab -j DROP)
 
 host_up() {
     mkdir -p "$RUN"
@@ -15,17 +17,7 @@ host_up() {
     # Every hollow kubelet and proxy runs as root and draws on root's inotify limits (128 instances by default).
     raise_sysctl fs.inotify.max_user_instances 8192
     raise_sysctl fs.inotify.max_user_watches 1048576
-    if ! ip link show "$LAB_IF" >/dev/null 2>&1; then
-        say "host: creating $LAB_IF with $LAB_IP/32 (target cluster) and $NODE_IP/32 (node cluster), reachable from pods"
-        ip link add "$LAB_IF" type bridge
-        sysctl -qw "net.ipv6.conf.$LAB_IF.disable_ipv6=1"
-    fi
-    local a; for a in "$LAB_IP" "$NODE_IP"; do
-        ip addr show dev "$LAB_IF" | grep -qF " $a/32 " || ip addr add "$a/32" dev "$LAB_IF"
-    done
-    ip link set "$LAB_IF" up
-    # The bridge plugin turns on ip_forward; this keeps pod traffic from leaving the machine.
-    iptables -w -C "${FWD_RULE[@]}" 2>/dev/null || iptables -w -I "${FWD_RULE[@]}"
+    netns_up
 }
 
 # kubelet v1.31 writes container logs to the hard-coded /var/log/pods: while the lab runs, that is the lab's dir.
@@ -51,14 +43,26 @@ host_paths_down() {
 
 raise_sysctl() { (($(sysctl -n "$1") >= $2)) || sysctl -qw "$1=$2"; }
 
+# A lab from before the network namespace: its bridges and firewall rule in the root namespace.
+old_lab_in_root() { root_net ip link show "$OLD_LAB_IF" >/dev/null 2>&1; }
+old_lab_down() {
+    # Looked up in a dump first: `iptables -C` on an nft host with no filter table would create one.
+    local rules; rules=$(root_net iptables-save 2>/dev/null || true)
+    [[ "$rules" == *"--comment kubemark-lab"* ]] &&
+        while root_net iptables -w -C "${OLD_FWD_RULE[@]}" 2>/dev/null; do root_net iptables -w -D "${OLD_FWD_RULE[@]}"; done
+    local l; for l in "$CNI_BR" "$OLD_LAB_IF"; do
+        root_net ip link show "$l" >/dev/null 2>&1 && { say "host: deleting interface $l of an older lab"; root_net ip link del "$l"; }
+    done
+    true
+}
+
 host_down() {
     host_paths_down
-    while iptables -w -C "${FWD_RULE[@]}" 2>/dev/null; do iptables -w -D "${FWD_RULE[@]}"; done
-    local l; for l in "$CNI_BR" "$LAB_IF"; do
-        ip link show "$l" >/dev/null 2>&1 && { say "host: deleting interface $l"; ip link del "$l"; }
-    done
+    old_lab_down
     if [ -s "$RUN/sysctl.orig" ]; then
-        local kv; while read -r kv; do sysctl -qw "$kv" || say "host: could not restore $kv"; done <"$RUN/sysctl.orig"
+        # In the root namespace: a file saved by an older lab may hold net.* keys of the host's own.
+        local kv; while read -r kv; do root_net sysctl -qw "$kv" || say "host: could not restore $kv"; done <"$RUN/sysctl.orig"
         rm -f "$RUN/sysctl.orig"; say "host: sysctls restored"
     fi
+    netns_down
 }

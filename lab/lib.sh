@@ -10,12 +10,17 @@ case "$(realpath -m "$LAB")" in
 / | /root | /home | /tmp | /var | /usr | /etc | "$(realpath -m "$HOME")") echo "refusing KUBEMARK_LAB_DIR=$LAB" >&2; exit 1 ;;
 esac
 
-# A bridge without ports stands in for a dummy interface (this kernel has no CONFIG_DUMMY);
-# its address is local to the host and routable from pods through the CNI gateway.
+# The lab's network namespace: every lab daemon runs in it, the lab's addresses, the pod bridge and the registry
+# are there, and clients join it (lab/exec.sh). The root namespace gets no address, route, rule or net.* sysctl,
+# and nothing in the namespace routes anywhere but to itself and its pods.
+NETNS=kmlab NETNS_FILE=/run/netns/kmlab
+# Both API server addresses are on the namespace's loopback device; pods reach them through the CNI gateway.
 # The target API server has .1; the node cluster (API server, worker's node IP) .2: a loopback advertise address
 # would make the API server fail to publish its `kubernetes` Endpoints every 10s.
-LAB_IF=kmlab0 LAB_IP=10.245.0.1 NODE_IP=10.245.0.2
+LAB_IP=10.245.0.1 NODE_IP=10.245.0.2
 CNI_BR=kmcni0 POD_CIDR=10.244.0.0/24 POD_GW=10.244.0.1
+# The bridge in the root namespace of labs from before the network namespace (down.sh still removes it).
+OLD_LAB_IF=kmlab0
 NODE_NAME=lab-worker
 # Ports away from the defaults so the lab can coexist with the repo's loopback test clusters.
 NODE_API=$NODE_IP:26443 TARGET_API=$LAB_IP:6443
@@ -102,3 +107,67 @@ wait_for() {
 
 kubectl_node() { "$TC_BIN/kubectl" --kubeconfig "$LAB/node.kubeconfig" "$@"; }
 kubectl_target() { "$TC_BIN/kubectl" --kubeconfig "$LAB/target.kubeconfig" "$@"; }
+
+# The host's own network namespace, whichever namespace the caller is in: pid 1's, or where pid 1 is shielded (as
+# here), kthreadd's (pid 2; kernel threads are always in the initial namespace).
+HOST_NET=/proc/1/ns/net
+readlink "$HOST_NET" >/dev/null 2>&1 || HOST_NET=/proc/2/ns/net
+root_net() { nsenter --net="$HOST_NET" -- "$@"; }
+
+netns_inode() { stat -L -c %i "$NETNS_FILE" 2>/dev/null; }
+in_lab_netns() { local i; i=$(netns_inode) && [ "$(readlink /proc/self/ns/net)" = "net:[$i]" ]; }
+
+# Creates the namespace if missing, with loopback up and the lab's two addresses on it; idempotent.
+netns_up() {
+    mkdir -p "$RUN"
+    if [ ! -e "$NETNS_FILE" ]; then
+        # `ip netns add` makes /run/netns (a bind mount of itself) when it is missing: down undoes exactly that.
+        [ -d /run/netns ] || touch "$RUN/made-run-netns"
+        say "netns: creating $NETNS (loopback, $LAB_IP/32 target cluster, $NODE_IP/32 node cluster)"
+        ip netns add "$NETNS"
+    fi
+    ip -n "$NETNS" link set lo up
+    # Read first, then match: grep -q closing the pipe early would fail the pipeline (pipefail).
+    local a have; have=$(ip -n "$NETNS" -4 -o addr show dev lo)
+    for a in "$LAB_IP" "$NODE_IP"; do
+        [[ "$have" == *" $a/32 "* ]] || ip -n "$NETNS" addr add "$a/32" dev lo
+    done
+}
+
+# Processes inside the namespace other than the calling script and its children (pids, one a line).
+netns_others() {
+    local ino p q; ino=$(netns_inode) || return 0
+    for p in $(find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -lname "net:\[$ino\]" 2>/dev/null | cut -d/ -f3); do
+        q=$p
+        while [ -n "$q" ] && [ "$q" != 0 ] && [ "$q" != "$$" ]; do q=$(awk '/^PPid:/ {print $2}' "/proc/$q/status" 2>/dev/null); done
+        [ "$q" = "$$" ] || echo "$p"
+    done
+}
+
+# Deletes the namespace unless other processes are inside (a test or bench run through lab/exec.sh that stops and
+# starts the lab): they would be left in a namespace no new lab could join. The last lab:down, or lab/exec.sh once
+# its command is done, deletes it.
+netns_down() {
+    if [ -e "$NETNS_FILE" ]; then
+        local others; others=$(netns_others | tr '\n' ' ')
+        if [ -n "$others" ]; then
+            ip -n "$NETNS" link del "$CNI_BR" 2>/dev/null || true
+            say "netns: keeping $NETNS, other processes are inside (pids ${others% })"
+            return 0
+        fi
+        say "netns: deleting $NETNS"
+        ip netns del "$NETNS"
+    fi
+    if [ -e "$RUN/made-run-netns" ] && [ -d /run/netns ] && [ -z "$(ls -A /run/netns)" ]; then
+        while mountpoint -q /run/netns; do umount /run/netns || break; done
+        rmdir /run/netns 2>/dev/null || true
+    fi
+    [ -d /run/netns ] || rm -f "$RUN/made-run-netns"
+}
+
+# Re-runs the calling script inside the lab's namespace when it exists and the caller is outside (status, selftest).
+enter_netns() {
+    [ -e "$NETNS_FILE" ] && ! in_lab_netns || return 0
+    [ "$(id -u)" = 0 ] || die "run as root: the lab is in network namespace $NETNS"
+    exec nsenter --net="$NETNS_FILE" -- bash "$0" "$@"
+}

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Checks a running lab for real: worker Ready, a busybox pod completes, pods reach the target API server, privileged vs unprivileged.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+[ -e "$NETNS_FILE" ] || die "no network namespace $NETNS: the lab is not up (lab/up.sh)"
+enter_netns "$@"
 set +e
 fails=0
 ok() { say "PASS: $*"; }

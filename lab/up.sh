@@ -4,18 +4,23 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$LAB_SRC/pki.sh"; source "$LAB_SRC/host.sh"; source "$LAB_SRC/images.sh"; source "$LAB_SRC/components.sh"
 
 t0=$SECONDS
-[ "$(id -u)" = 0 ] || die "run as root (kubelet, containerd, interfaces and sysctls need it)"
+[ "$(id -u)" = 0 ] || die "run as root (kubelet, containerd, the network namespace and sysctls need it)"
 missing=()
 for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do [ -x "$TC_BIN/$b" ] || missing+=("$TC_BIN/$b"); done
 for b in /usr/bin/etcd /usr/bin/containerd /usr/sbin/runc /usr/sbin/dockerd "$DOCKER" /usr/bin/docker-registry \
     /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/loopback /usr/sbin/iptables; do [ -x "$b" ] || missing+=("$b"); done
-for b in openssl curl ip go; do command -v "$b" >/dev/null || missing+=("$b"); done
+for b in openssl curl ip nsenter go; do command -v "$b" >/dev/null || missing+=("$b"); done
 ((${#missing[@]} == 0)) || die "missing: ${missing[*]} (npm run toolchain; apt-get install busybox-static iptables curl)"
 
 mkdir -p "$LAB" "$RUN" "$LOGS" "$LAB/images"
-exec 9>"$RUN/lock"; flock -n 9 || die "another lab up/down is running"
-say "lab dir: $LAB"
+# The lock is taken once: a run re-executed inside the namespace holds it already (fd 9, inherited).
+if [ "${KUBEMARK_LAB_LOCK_HELD:-}" = 9 ]; then unset KUBEMARK_LAB_LOCK_HELD
+else exec 9>"$RUN/lock"; flock -n 9 || die "another lab up/down is running"; fi
+old_lab_in_root && die "a lab from before the network namespace is running ($OLD_LAB_IF in the root namespace): lab/down.sh first"
 host_up
+# Everything from here on, and every daemon started, runs inside the lab's network namespace.
+in_lab_netns || KUBEMARK_LAB_LOCK_HELD=9 exec nsenter --net="$NETNS_FILE" -- bash "$0" "$@"
+say "lab dir: $LAB, network namespace $NETNS"
 pod_logs_up
 pki_all
 
@@ -62,8 +67,9 @@ export DOCKER_HOST=unix://$DOCKER_SOCK
 export CONTAINERD_ADDRESS=$CTRD_SOCK
 ENV
 say "lab up in $((SECONDS - t0))s"
+echo "all of it in network namespace $NETNS: run clients there with lab/exec.sh <command> (a shell: lab/exec.sh bash)"
 echo "node cluster kubeconfig:   $LAB/node.kubeconfig   (https://$NODE_API, reachable from pods too)"
 echo "target cluster kubeconfig: $LAB/target.kubeconfig   (https://$TARGET_API, reachable from pods)"
-echo "registry: http://$REGISTRY   images: $PAUSE_IMAGE $BUSYBOX_IMAGE"
+echo "registry: http://$REGISTRY (in $NETNS)   images: $PAUSE_IMAGE $BUSYBOX_IMAGE"
 echo "docker:   DOCKER_HOST=unix://$DOCKER_SOCK   env file: $LAB/lab.env"
 echo "stack config: kubemark:nodeKubeconfig=$LAB/node.kubeconfig kubemark:targetKubeconfig=$LAB/target.kubeconfig kubemark:initImage=$BUSYBOX_IMAGE"

@@ -20,7 +20,7 @@ export function copyProject(stackFiles: string[] = []): string {
 
 export interface Run { code: number; out: string; seconds: number }
 
-function cliEnv(dir: string, env: Record<string, string>): NodeJS.ProcessEnv {
+export function cliEnv(dir: string, env: Record<string, string>): NodeJS.ProcessEnv {
     const bin = path.join(toolchainDir(), "bin");
     return {
         ...process.env,
