@@ -30,7 +30,7 @@ for i in 1 2 3; do
     ((${#procs[@]})) || break
     say "killing ${#procs[@]} pod processes"; kill -KILL "${procs[@]}" 2>/dev/null || true; sleep 0.5
 done
-stop_components kube-controller-manager-target kube-scheduler-node kube-controller-manager-node dockerd
+stop_components kube-controller-manager-target kube-scheduler-target kube-scheduler-node kube-controller-manager-node dockerd
 stop_components containerd
 mapfile -t shims < <(shim_pids)
 ((${#shims[@]})) && say "stopping containerd shims (pids ${shims[*]})" && stop_pids 5 "${shims[@]}"

@@ -33,7 +33,7 @@ BUSYBOX_IMAGE=$REGISTRY/lab/busybox:1.35.0
 DOCKER=/usr/bin/docker
 # Every component (pidfile name), in start order.
 COMPONENTS=(etcd-node etcd-target kube-apiserver-node kube-apiserver-target registry containerd dockerd
-    kube-controller-manager-node kube-scheduler-node kube-controller-manager-target kubelet)
+    kube-controller-manager-node kube-scheduler-node kube-controller-manager-target kube-scheduler-target kubelet)
 
 say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { say "ERROR: $*" >&2; exit 1; }

@@ -45,9 +45,12 @@ say "API servers ready"
 start_controller_manager node 20257
 start_scheduler node 20259
 start_controller_manager target 20357
+# Users' targets schedule pods: npm run measure loads the target through the scheduler, not by nodeName.
+start_scheduler target 20359
 start_kubelet
 wait_for kube-controller-manager-node 60 kube-controller-manager-node curl -fsSk https://127.0.0.1:20257/healthz
 wait_for kube-scheduler-node 60 kube-scheduler-node curl -fsSk https://127.0.0.1:20259/healthz
+wait_for kube-scheduler-target 60 kube-scheduler-target curl -fsSk https://127.0.0.1:20359/healthz
 wait_for kube-controller-manager-target 60 kube-controller-manager-target curl -fsSk https://127.0.0.1:20357/healthz
 # Ready as reported by the running kubelet: a Node object kept in etcd still says Ready from before a down.
 node_ready() {
