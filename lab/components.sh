@@ -157,8 +157,8 @@ evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available:
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 serializeImagePulls: false
-# Up to the pod CIDR's size: on 2 cores, CPU requests (hollow pods ask 60m) are the limit long before this.
-maxPods: 250
+# Up to the pod CIDR's size (a /23): 300 hollow nodes at one per pod need more than the kubelet's 110.
+maxPods: 330
 YML
     running kubelet || start_bg kubelet "$TC_BIN/kubelet" --config="$k/config.yaml" \
         --kubeconfig="$d/kubelet.kubeconfig" --root-dir="$k/root" --cert-dir="$k/pki" \

@@ -18,7 +18,7 @@ NETNS=kmlab NETNS_FILE=/run/netns/kmlab
 # The target API server has .1; the node cluster (API server, worker's node IP) .2: a loopback advertise address
 # would make the API server fail to publish its `kubernetes` Endpoints every 10s.
 LAB_IP=10.245.0.1 NODE_IP=10.245.0.2
-CNI_BR=kmcni0 POD_CIDR=10.244.0.0/24 POD_GW=10.244.0.1
+CNI_BR=kmcni0 POD_CIDR=10.244.0.0/23 POD_GW=10.244.0.1
 # The bridge in the root namespace of labs from before the network namespace (down.sh still removes it).
 OLD_LAB_IF=kmlab0
 NODE_NAME=lab-worker
