@@ -22,6 +22,9 @@ export const RETRY_ADVICE = "Check that the API server is up and the kubeconfig 
  */
 export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
+/** The engine routes this type prefix to the Node.js dynamic provider host (as `pulumi.dynamic.Resource` names it). */
+export const DYNAMIC_TYPE_PREFIX = "pulumi-nodejs:dynamic/kubemark:";
+
 /** The input under which the engine stores a dynamic provider's serialized code; it is never an input of ours. */
 export const PROVIDER_CODE_KEY = "__provider";
 

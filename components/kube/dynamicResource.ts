@@ -5,10 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { defaultCacheDir } from "../config/defaults";
-import { PROVIDER_CODE_KEY } from "./dynamic";
-
-/** The engine routes this type prefix to the Node.js dynamic provider host (as `pulumi.dynamic.Resource` does). */
-const DYNAMIC_TYPE_PREFIX = "pulumi-nodejs:dynamic/kubemark:";
+import { DYNAMIC_TYPE_PREFIX, PROVIDER_CODE_KEY } from "./dynamic";
 
 /**
  * What decides the serialized code: the program's own modules as loaded (every file under the project, not its
