@@ -3,9 +3,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { CertificateApi, CertificateApiFactory, kubernetesCertificateApi } from "./certificateApi";
 import { csrName, needsRenewal, NodeCertificate } from "./csr";
 import { kubeletKeyAndCsr } from "./csr";
-import { cancellable, Clock, forEachLimited, Log, PROGRESS_EVERY_MS, realClock, someNames } from "../kube/async";
+import { cancellable, Clock, forEachLimited, Log, patientLook, POLL_MS, PROGRESS_EVERY_MS, realClock, someNames } from "../kube/async";
 import { EngineCancel, engineCancel, providerLog, REQUEST_MS, RETRY_ADVICE, waitAdvice } from "../kube/dynamic";
-import { isCancelled } from "../kube/errors";
+import { isCancelled, isUnreachable } from "../kube/errors";
 
 /**
  * Destroy runs the copy stored in state; a new version makes the next `up` store new code
@@ -193,21 +193,45 @@ export class HollowCredentialsProvider implements pulumi.dynamic.ResourceProvide
     }
 
     /**
-     * Deletes every CSR of the stack. A certificate cannot be revoked: it works until its notAfter for its own Node
-     * only.
+     * Deletes every CSR of the stack, patient with a target busy with the hollow pods' stop (within `timeoutSeconds`).
+     * A certificate cannot be revoked: it works until its notAfter for its own Node only.
      */
     async delete(_id: string, props: HollowCredentialsOutputs): Promise<void> {
-        const api = (this.makeApi ?? kubernetesCertificateApi)(props.targetKubeconfig, REQUEST_MS);
-        let names: string[];
+        const cancel = this.cancel ?? engineCancel();
+        const clock = cancellable(this.clock ?? realClock, cancel.signal);
+        const log = this.log ?? providerLog;
+        const api = (this.makeApi ?? kubernetesCertificateApi)(props.targetKubeconfig, REQUEST_MS, cancel.signal);
+        const deadline = clock.now() + props.timeoutSeconds * 1000;
+        const selector = `${props.stackLabelKey}=${props.stackLabelValue}`;
+        const look = patientLook<string[]>("destroy", deadline, clock, log);
         try {
-            names = await api.listCsrs(`${props.stackLabelKey}=${props.stackLabelValue}`);
+            for (;;) {
+                const names = await look(() => api.listCsrs(selector));
+                const failures = await forEachLimited(names, ISSUE_CONCURRENCY, (n) => api.deleteCsr(n));
+                if (failures.length === 0) {
+                    return;
+                }
+                const cancelled = failures.find(isCancelled);
+                if (cancelled) {
+                    throw cancelled;
+                }
+                if (!failures.every(isUnreachable) || clock.now() >= deadline) {
+                    throw new Error(`${failures.length} CertificateSigningRequest(s) of ${props.stackLabelValue} could not be deleted on ` +
+                        `${api.server}: ${(failures[0] as Error).message}`);
+                }
+                log(`destroy: ${failures.length} CertificateSigningRequest delete(s) without an answer; trying them again`);
+                await clock.sleep(POLL_MS);
+            }
         } catch (e) {
-            throw new Error(`cannot reach the target cluster's API server ${api.server} (${(e as Error).message}); the CertificateSigningRequests ` +
-                `of ${props.stackLabelValue} were not deleted. ${RETRY_ADVICE}`);
-        }
-        const failures = await forEachLimited(names, ISSUE_CONCURRENCY, (n) => api.deleteCsr(n));
-        if (failures.length > 0) {
-            throw new Error(`${failures.length} CertificateSigningRequest(s) of ${props.stackLabelValue} could not be deleted on ${api.server}: ${(failures[0] as Error).message}`);
+            if (isCancelled(e)) {
+                throw new Error(`destroy cancelled (Ctrl-C) before every CertificateSigningRequest of ${props.stackLabelValue} was deleted: ` +
+                    "run `pulumi destroy` again to finish");
+            }
+            if (isUnreachable(e)) {
+                throw new Error(`cannot reach the target cluster's API server ${api.server} (${e.message}); the CertificateSigningRequests ` +
+                    `of ${props.stackLabelValue} were not deleted. ${RETRY_ADVICE}`);
+            }
+            throw e;
         }
     }
 }

@@ -34,12 +34,16 @@ export function cancellable(clock: Clock, signal: AbortSignal): Clock {
 export const POLL_MS = 2000;
 export const PROGRESS_EVERY_MS = 10000;
 /**
- * Looks in a row that a long wait forgives when an API server gives no answer: hundreds of hollow kubelets starting
- * at once on a small node cluster can keep it from answering a list in time. A server that is down still fails.
+ * Refused looks in a row that a long wait forgives: an API server restarting comes back within a few; one that is
+ * down fails the wait after these. A server that answers nothing within a request's bound (hundreds of hollow
+ * kubelets starting or stopping at once on a small cluster keep it that busy) is waited for until the wait's bound.
  */
 export const MISSED_LOOKS = 4;
 
-/** A look of a long wait: no answer is logged and looked again, up to MISSED_LOOKS in a row or the deadline. */
+/**
+ * A look of a long wait: a look without an answer is logged and looked again, a refused one up to MISSED_LOOKS in a
+ * row, a slow one (no answer within the request's bound) until the deadline.
+ */
 export function patientLook<T>(what: string, deadline: number, clock: Clock, log: Log): (look: () => Promise<T>) => Promise<T> {
     let missed = 0;
     return async (look) => {
@@ -49,10 +53,12 @@ export function patientLook<T>(what: string, deadline: number, clock: Clock, log
                 missed = 0;
                 return found;
             } catch (e) {
-                if (!isUnreachable(e) || ++missed >= MISSED_LOOKS || clock.now() >= deadline) {
+                if (!isUnreachable(e) || clock.now() >= deadline || (++missed >= MISSED_LOOKS && !e.slow)) {
                     throw e;
                 }
-                log(`${what}: ${(e as Error).message}; looking again (${missed} of ${MISSED_LOOKS - 1} missed looks forgiven)`);
+                log(`${what}: ${(e as Error).message}; looking again (${e.slow
+                    ? `${missed} without an answer in a row: the server is busy, so until the bound`
+                    : `${missed} of ${MISSED_LOOKS - 1} missed looks forgiven`})`);
                 await clock.sleep(POLL_MS);
             }
         }

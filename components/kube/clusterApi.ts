@@ -1,7 +1,7 @@
 // The few Kubernetes calls the node reaper and sync make, behind an interface tests can fake.
 import type * as k8sClient from "@kubernetes/client-node";
 import { connect, jsonOf, withTimeout } from "./http";
-import { isCancelled, unreachableError } from "./errors";
+import { isCancelled, isTimedOut, unreachableError } from "./errors";
 import { podNodesOf } from "../hollow/names";
 
 export interface NodeInfo { readonly name: string; readonly ready: boolean }
@@ -140,7 +140,7 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
             return await withTimeout(p, requestTimeoutMs, what, signal);
         } catch (e) {
             if (statusCode(e) === undefined && !isCancelled(e)) {
-                throw unreachableError(server, (e as Error).message);
+                throw unreachableError(server, (e as Error).message, isTimedOut(e));
             }
             throw e;
         }

@@ -4,10 +4,21 @@
 export interface UnreachableError extends Error {
     readonly unreachable: true;
     readonly server: string;
+    /** No answer within the request's bound: a server too busy to answer, not one that is down (refused, DNS). */
+    readonly slow: boolean;
 }
 
-export function unreachableError(server: string, cause: string): UnreachableError {
-    return Object.assign(new Error(`no answer from ${server}: ${cause}`), { unreachable: true as const, server });
+export function unreachableError(server: string, cause: string, slow = false): UnreachableError {
+    return Object.assign(new Error(`no answer from ${server}: ${cause}`), { unreachable: true as const, server, slow });
+}
+
+/** A request that ran out of its bound; marked so callers can tell a busy server from one that is down. */
+export function timedOutError(what: string, ms: number): Error {
+    return Object.assign(new Error(`${what}: no answer within ${Math.round(ms / 1000)}s`), { timedOut: true as const });
+}
+
+export function isTimedOut(e: unknown): boolean {
+    return (e as { timedOut?: unknown })?.timedOut === true;
 }
 
 export function isUnreachable(e: unknown): e is UnreachableError {

@@ -1,6 +1,6 @@
 // Raw JSON requests to one API server over a single keep-alive connection pool, with the kubeconfig's auth.
 import type * as k8sClient from "@kubernetes/client-node";
-import { cancelledError, isCancelled, unreachableError } from "./errors";
+import { cancelledError, isCancelled, isTimedOut, timedOutError, unreachableError } from "./errors";
 
 /**
  * Sockets kept open to one API server. @kubernetes/client-node 1.x builds a new Agent for every request, so each
@@ -18,7 +18,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string, signal?:
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${Math.round(ms / 1000)}s`)), ms);
+        timer = setTimeout(() => reject(timedOutError(what, ms)), ms);
         if (signal) {
             onAbort = () => reject(cancelledError());
             signal.addEventListener("abort", onAbort, { once: true });
@@ -65,7 +65,7 @@ export function connect(kubeconfig: string, requestTimeoutMs: number, signal?: A
             try {
                 return await withTimeout(request(method, path, accept, body), requestTimeoutMs, `${method} ${path.split("?")[0]}`, signal);
             } catch (e) {
-                throw isCancelled(e) ? e : unreachableError(server, (e as Error).message);
+                throw isCancelled(e) ? e : unreachableError(server, (e as Error).message, isTimedOut(e));
             }
         },
     };

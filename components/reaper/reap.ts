@@ -62,8 +62,9 @@ export async function deleteAndWait(target: ClusterApi, selector: string, refs: 
         }
         const unreachable = failures.find(isUnreachable);
         // Deletes without an answer are tried again after a re-list, as a missed look is; a server that keeps
-        // not answering still fails the call.
-        if (unreachable && failures.every(isUnreachable) && ++unanswered < MISSED_LOOKS && clock.now() < deadline) {
+        // refusing still fails the call, a busy one is waited for until the deadline.
+        const busy = failures.every((f) => isUnreachable(f) && f.slow);
+        if (unreachable && failures.every(isUnreachable) && (++unanswered < MISSED_LOOKS || busy) && clock.now() < deadline) {
             log(`${what}: ${failures.length} delete(s) without an answer (${unreachable.message}); trying them again`);
             await clock.sleep(POLL_MS);
             pending = (await lookRefs(() => target.listNodeRefs(selector))).filter((r) => wanted.has(r.name));

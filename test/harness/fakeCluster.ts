@@ -15,6 +15,8 @@ export class FakeCluster implements ClusterApi {
     down = false;
     /** The next this many calls get no answer within their bound, as from an overloaded API server. */
     missNext = 0;
+    /** The next this many calls are refused, as by an API server restarting or down. */
+    refuseNext = 0;
     /** The next this many Node deletes get no answer (and are not applied). */
     missDeletes = 0;
     /** Deletes of these Nodes fail with a 500, as an overloaded or broken API server answers. */
@@ -56,7 +58,11 @@ export class FakeCluster implements ClusterApi {
         }
         if (this.missNext > 0) {
             this.missNext--;
-            throw unreachableError(this.server, `${call}: no answer within 15s`);
+            throw unreachableError(this.server, `${call}: no answer within 15s`, true);
+        }
+        if (this.refuseNext > 0) {
+            this.refuseNext--;
+            throw unreachableError(this.server, "connect ECONNREFUSED");
         }
     }
 
@@ -103,7 +109,7 @@ export class FakeCluster implements ClusterApi {
         this.check(`deleteNode ${name}`);
         if (this.missDeletes > 0) {
             this.missDeletes--;
-            throw unreachableError(this.server, `deleteNode ${name}: no answer within 15s`);
+            throw unreachableError(this.server, `deleteNode ${name}: no answer within 15s`, true);
         }
         this.beforeDelete?.(name);
         this.inFlight++;

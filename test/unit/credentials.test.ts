@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { unreachableError } from "../../components/kube/errors";
 import * as yaml from "js-yaml";
 import { CertificateApi } from "../../components/credentials/certificateApi";
 import { certificateShards, kubeletKubeconfig, shardCount, tokenKubeconfig } from "../../components/credentials/kubeconfigs";
@@ -256,8 +257,25 @@ describe("HollowCredentialsProvider", () => {
     it("delete with the target unreachable says which server and what to do", async () => {
         const { signer, provider, inputs } = setup();
         const olds = (await provider.create(inputs)).outs as HollowCredentialsOutputs;
-        signer.listCsrs = async () => { throw new Error("no answer from https://target.test:6443: connect ECONNREFUSED"); };
+        // As the real API's calls fail with no answer at all: refused, every look.
+        signer.listCsrs = async () => { throw unreachableError("https://target.test:6443", "connect ECONNREFUSED"); };
         await assert.rejects(provider.delete("id", olds), /cannot reach the target cluster's API server https:\/\/target\.test:6443 .*were not deleted.*run the command again/);
+    });
+
+    it("delete rides out a target too busy to answer (a destroy's pod stop storm): its CSR deletes are tried again", async () => {
+        const { signer, provider, inputs, logs } = setup();
+        const olds = (await provider.create(inputs)).outs as HollowCredentialsOutputs;
+        const deleteCsr = signer.deleteCsr.bind(signer);
+        let unanswered = 4;
+        signer.deleteCsr = async (name: string) => {
+            if (unanswered-- > 0) {
+                throw unreachableError("https://target.test:6443", `DELETE ${name}: no answer within 15s`, true);
+            }
+            await deleteCsr(name);
+        };
+        await provider.delete("id", olds);
+        assert.equal(signer.csrs.size, 0);
+        assert.ok(logs.some((l) => /CertificateSigningRequest delete\(s\) without an answer; trying them again/.test(l)), logs.join("\n"));
     });
 
     it("delete removes every CSR of the stack and nothing else; twice is fine", async () => {

@@ -311,17 +311,40 @@ describe("HollowNodeSync", () => {
         assert.ok(w.logs.some((l) => /^sweep: no answer from https:\/\/target\.test:6443/.test(l)), w.logs.join("\n"));
     });
 
-    it("still fails when the API server misses MISSED_LOOKS looks in a row", async () => {
+    it("still fails when the API server refuses MISSED_LOOKS looks in a row (it is down)", async () => {
+        const w = world();
+        w.target.addNode("a", MINE, false);
+        w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
+        w.clock.onSleep = () => {
+            w.target.refuseNext = 1;
+        };
+        await assert.rejects(new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1 })),
+            /no answer from https:\/\/target\.test:6443: connect ECONNREFUSED/);
+        const forgiven = w.logs.filter((l) => /^readiness: .*looking again/.test(l)).length;
+        assert.equal(forgiven, MISSED_LOOKS - 1, w.logs.join("\n"));
+    });
+
+    it("waits out an API server too busy to answer until the readiness bound, then fails saying so", async () => {
         const w = world();
         w.target.addNode("a", MINE, false);
         w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
         w.clock.onSleep = () => {
             w.target.missNext = 1;
         };
-        await assert.rejects(new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1 })),
-            /no answer from https:\/\/target\.test:6443/);
-        const forgiven = w.logs.filter((l) => /^readiness: .*looking again/.test(l)).length;
-        assert.equal(forgiven, MISSED_LOOKS - 1, w.logs.join("\n"));
+        await assert.rejects(new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1, readyTimeoutSeconds: 60 })),
+            /no answer from https:\/\/target\.test:6443: .*no answer within 15s/);
+        const waited = w.logs.filter((l) => /^readiness: .*the server is busy, so until the bound/.test(l)).length;
+        assert.ok(waited > MISSED_LOOKS, `${waited} busy looks forgiven:\n${w.logs.join("\n")}`);
+        assert.ok(w.clock.t - 1_000_000 >= 60_000, "the wait ran to its bound");
+    });
+
+    it("a busy server that answers again before the bound is only a delay", async () => {
+        const w = world();
+        w.target.addNode("a", MINE);
+        w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
+        w.target.missNext = 3 * MISSED_LOOKS;
+        const { outs } = await new HollowNodeSyncProvider(w.factory, w.clock, w.log).create(syncInputs({ replicas: 1 }));
+        assert.equal(outs.readyNodes, 1);
     });
 
     it("fails at the ready deadline with the count it saw", async () => {
