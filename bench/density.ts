@@ -31,6 +31,8 @@ const HOLD_S = env("DENSITY_HOLD_S", 600);
 const PODS_PER_NODE = env("DENSITY_PODS_PER_NODE", 10);
 const ALL = "layouts,knobs,density";
 const ONLY = process.env.DENSITY_ONLY ?? ALL;
+/** More stack config for the density step, as JSON, to try a setting: `DENSITY_CONFIG='{"logVerbosity":"0"}'`. */
+const EXTRA_CONFIG = JSON.parse(process.env.DENSITY_CONFIG ?? "{}") as Record<string, string>;
 
 const log = (m: string) => console.log(`[density ${new Date().toISOString().slice(11, 19)}] ${m}`);
 /** DENSITY_TIMELINE=0 leaves out the watches and log reading that break the density run's up and destroy down. */
@@ -117,7 +119,7 @@ async function configure(values: Record<string, string>) {
     }
 }
 
-/** Binds `perNode` pods to every hollow Node (the target has no scheduler) and waits until they all run. */
+/** Binds `perNode` pods to every hollow Node (by nodeName: exactly that many each) and waits until they all run. */
 async function bindPods(perNode: number): Promise<number> {
     const { core } = clientsOf("target");
     const names = (await nodes()).map((n) => n.metadata!.name!);
@@ -238,7 +240,9 @@ async function layoutRows(): Promise<LayoutRow[]> {
 
 /** Up to TARGET Nodes, held HOLD_S with a look every 10 s, then destroy; what it saw, flaps included. */
 async function densityRun(requests: Record<string, string>): Promise<DensityRun> {
-    await configure({ replicas: String(TARGET), nodesPerPod: String(PER_POD), hollowProxy: "true", readyTimeoutSeconds: "1800", ...requests });
+    await configure({
+        replicas: String(TARGET), nodesPerPod: String(PER_POD), hollowProxy: "true", readyTimeoutSeconds: "1800", ...requests, ...EXTRA_CONFIG,
+    });
     const timeline = TIMELINE ? new Timeline(NS, SELECTOR, `hollow-node-${STACK}-`) : undefined;
     timeline?.start();
     const upBusy0 = machineBusySeconds();

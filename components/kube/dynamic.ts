@@ -72,6 +72,9 @@ export function engineCancel(): EngineCancel {
         return existing;
     }
     const controller = new AbortController();
+    // Every request in flight listens on this one signal (up to MAX_SOCKETS per server, several servers): Node's
+    // default of 10 listeners would print a leak warning that is not one.
+    (require("events") as typeof import("events")).setMaxListeners(0, controller.signal);
     const fire = () => controller.abort();
     let hooked = false;
     const cache = require.cache as Record<string, { exports?: { Server?: { prototype?: Record<string, unknown> } } } | undefined>;
