@@ -92,6 +92,63 @@ export function playLoadKubelets(target: ControlPlane, namespacePrefix: string):
     };
 }
 
+/**
+ * Plays the hollow kubelets' heartbeats: while a hollow pod is Running, its Node's Lease is renewed and its Ready
+ * condition kept True every second; a killed pod's Node goes silent, as a real one does. Its Lease must exist.
+ */
+export function playHeartbeats(nodeCluster: ControlPlane, target: ControlPlane, namespace: string): () => Promise<void> {
+    let running = true;
+    const node = clients(nodeCluster).core;
+    const { core, coordination } = clients(target);
+    const loop = (async () => {
+        while (running) {
+            try {
+                const pods = (await node.listNamespacedPod({ namespace })).items.filter((p) => !p.metadata!.deletionTimestamp && p.status?.phase === "Running");
+                for (const name of pods.map((p) => p.metadata!.name!)) {
+                    const lease = await coordination.readNamespacedLease({ name, namespace: "kube-node-lease" });
+                    lease.spec = { ...lease.spec, renewTime: new k8s.V1MicroTime(), leaseDurationSeconds: 40 };
+                    await coordination.replaceNamespacedLease({ name, namespace: "kube-node-lease", body: lease });
+                    const n = await core.readNode({ name });
+                    const ready = n.status?.conditions?.find((c) => c.type === "Ready");
+                    if (ready?.status !== "True") {
+                        const now = new Date();
+                        n.status!.conditions = [...(n.status?.conditions ?? []).filter((c) => c.type !== "Ready"),
+                            { type: "Ready", status: "True", reason: "KubeletReady", message: "test", lastHeartbeatTime: now, lastTransitionTime: now }];
+                        await core.replaceNodeStatus({ name, body: n });
+                    }
+                }
+            } catch {
+                // A Node or Lease replaced meanwhile: the next round takes it.
+            }
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    })();
+    return async () => {
+        running = false;
+        await loop;
+    };
+}
+
+/**
+ * The target's node lifecycle and taint eviction controllers, with a short grace period so that a test sees a silent
+ * Node marked NotReady within seconds instead of v1.31's 40 s.
+ */
+export function startNodeLifecycle(target: ControlPlane, dir: string, graceSeconds: number): () => Promise<void> {
+    const log = fs.openSync(path.join(dir, "node-lifecycle.log"), "a");
+    const p = spawn(path.join(toolchainDir(), "bin", "kube-controller-manager"), [`--kubeconfig=${target.kubeconfigFile}`, "--leader-elect=false",
+        "--secure-port=0", "--controllers=node-lifecycle-controller,taint-eviction-controller",
+        `--node-monitor-grace-period=${graceSeconds}s`, "--node-monitor-period=1s"], { stdio: ["ignore", log, log] });
+    return () => new Promise<void>((resolve) => {
+        if (p.exitCode !== null) {
+            resolve();
+            return;
+        }
+        p.once("exit", () => resolve());
+        p.kill("SIGTERM");
+        setTimeout(() => p.kill("SIGKILL"), 10_000).unref();
+    });
+}
+
 export interface MeasureRun {
     readonly done: Promise<{ code: number; out: string }>;
     output(): string;

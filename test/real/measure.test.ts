@@ -8,7 +8,9 @@ import { loadNamespace } from "../../measure/plan";
 import { ControlPlane, missingTools } from "../harness/controlPlane";
 import { clients, fakeKubelets as playKubelets } from "../harness/fakeKubelets";
 import { startPair, stopPair } from "../harness/clusterPair";
-import { giveCapacity, measure, playLoadKubelets, startMeasure, startWorkloadControllers, tempDir, waitForOutput } from "../harness/measureLoad";
+import {
+    giveCapacity, measure, playHeartbeats, playLoadKubelets, startMeasure, startNodeLifecycle, startWorkloadControllers, tempDir, waitForOutput,
+} from "../harness/measureLoad";
 import { pulumi } from "../harness/pulumiCli";
 
 const skip = missingTools();
@@ -19,6 +21,8 @@ const NS = loadNamespace(STACK);
 const small = (hold = 3) => ["--stack", STACK, "--pods-per-node", "4", "--hold-seconds", String(hold), "--metrics-every-seconds", "2",
     "--phase-timeout-seconds", "120"];
 const SMALL = small();
+/** The test target's node-monitor-grace-period: v1.31's 40 s would make the churn test slow. */
+const GRACE_SECONDS = 8;
 
 describe("npm run measure against real API servers", { skip }, () => {
     let nodeCluster: ControlPlane;
@@ -165,5 +169,48 @@ describe("npm run measure against real API servers", { skip }, () => {
         assert.deepEqual(deployments.items.map((d) => d.metadata!.name), []);
         console.log(`leftovers of a killed run (${left} pods) removed first; next run exit ${next.code}, ${left} pods gone`);
         fs.rmSync(out, { recursive: true, force: true });
+    });
+
+    it("churn beside a load: killed hollow Nodes go NotReady, the load's pods there are evicted, all come back, none orphaned", { timeout: 600_000 }, async () => {
+        const stopBeats = playHeartbeats(nodeCluster, target, `kubemark-${STACK}`);
+        // Fresh Leases first: the node lifecycle controller would find the registration's heartbeats long stale.
+        await new Promise((r) => setTimeout(r, 4000));
+        const stopLifecycle = startNodeLifecycle(target, logs, GRACE_SECONDS);
+        try {
+            const load = startMeasure(project, [...small(300), "--toleration-seconds", "2", "--output", tempDir("measure-beside")]);
+            await waitForOutput(load, /hold: 12 pods/, 180_000);
+            const out = tempDir("measure-churn");
+            const run = await measure(project, ["--stack", STACK, "--scenario", "churn", "--kills", "2", "--kills-per-minute", "20",
+                "--down-seconds", String(GRACE_SECONDS + 7), "--recover-timeout-seconds", "90", "--node-poll-seconds", "1", "--output", out]);
+            load.signal("SIGINT");
+            assert.equal((await load.done).code, 130);
+            assert.equal(run.code, 0, run.out);
+            console.log(run.out.split("\n").filter((l) => /killed|NotReady|taint|deleting its replacement|Ready again/.test(l)).join("\n"));
+            assert.match(run.out, new RegExp(`a load run \\([^)]+\\) is using namespace ${NS}: its pods' evictions are recorded`));
+            const churn = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")).churn;
+            assert.equal(churn.workloadKind, "StatefulSet");
+            assert.deepEqual(churn.killed.map((k: { node: string }) => k.node), [`hollow-node-${STACK}-0`, `hollow-node-${STACK}-2`]);
+            for (const k of churn.killed) {
+                assert.ok(k.notReadySeconds > GRACE_SECONDS - 3 && k.notReadySeconds < GRACE_SECONDS + 7, `${k.node}: NotReady after ${k.notReadySeconds}s`);
+                assert.ok(k.taints.some((t: { key: string; effect: string }) => t.key === "node.kubernetes.io/unreachable" && t.effect === "NoExecute"),
+                    JSON.stringify(k.taints));
+                assert.ok(k.readySeconds > GRACE_SECONDS + 7, `${k.node}: Ready again after ${k.readySeconds}s, before its down window ended`);
+                assert.ok(k.leaseGapSeconds > GRACE_SECONDS + 7, `${k.node}: Lease gap ${k.leaseGapSeconds}s`);
+                console.log(`churn ${k.node}: NotReady after ${k.notReadySeconds}s (API ${k.notReadyApiSeconds}s), ` +
+                    `taints ${k.taints.map((t: { key: string; effect: string; seconds: number }) => `${t.key}:${t.effect}@${t.seconds}s`).join(" ")}, ` +
+                    `${k.evictions.length} evicted, Lease gap ${k.leaseGapSeconds}s, Ready after ${k.readySeconds}s`);
+            }
+            assert.ok(churn.killed.some((k: { evictions: unknown[] }) => k.evictions.length > 0), "the load's pods on a killed Node were evicted");
+            assert.ok(churn.replacementsDeleted >= 2, `${churn.replacementsDeleted} replacements deleted`);
+            assert.deepEqual(churn.final, { registered: 3, ready: 3, replicas: 3, stale: [] });
+            assert.match(fs.readFileSync(path.join(out, "report.md"), "utf8"), /None orphaned/);
+            assert.deepEqual(await waitGone(), [], "the load's namespace is removed after its Ctrl-C");
+        } catch (e) {
+            console.log(`node lifecycle controller's log:\n${fs.readFileSync(path.join(logs, "node-lifecycle.log"), "utf8").split("\n").slice(-40).join("\n")}`);
+            throw e;
+        } finally {
+            await stopLifecycle();
+            await stopBeats();
+        }
     });
 });
