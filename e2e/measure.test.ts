@@ -1,0 +1,93 @@
+// End to end in the lab: npm run measure loads 10 real hollow Nodes and churns two of them, reporting every figure.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { STACK_LABEL_KEY } from "../components/config/settings";
+import { buildImage } from "../lab/buildImage";
+import { loadNamespace } from "../measure/plan";
+import { measure, tempDir } from "../test/harness/measureLoad";
+import { copyProject, pulumi } from "../test/harness/pulumiCli";
+import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, labMissing, REGISTRY } from "./lab";
+
+const skip = labMissing();
+const STACK = "lab";
+const SELECTOR = `${STACK_LABEL_KEY}=kubemark.${STACK}`;
+const figures: string[] = [];
+const report = (line: string) => {
+    figures.push(line);
+    console.log(`[e2e] ${line}`);
+};
+
+interface Row { sli: string; value?: number; atMost?: number; verdict: string; note?: string }
+
+describe("npm run measure in the lab: load and churn on real hollow kubelets", { skip }, () => {
+    let project: string;
+    const cli = (args: string[]) => pulumi(project, STACK, args);
+
+    before(async () => {
+        const started = await lab("up");
+        assert.equal(started.code, 0, started.out);
+        const image = await buildImage("v1.31.0", REGISTRY, { ...process.env, ...DOCKER_ENV });
+        project = copyProject(["Pulumi.lab.yaml"]);
+        assert.equal((await cli(["stack", "init"])).code, 0);
+        for (const [k, v] of [["nodeKubeconfig", kubeconfigFile("node")], ["targetKubeconfig", kubeconfigFile("target")], ["image", image.digestRef]]) {
+            assert.equal((await cli(["config", "set", k, v])).code, 0, `config set ${k}`);
+        }
+        const up = await cli(["up", "--yes", "--skip-preview"]);
+        assert.equal(up.code, 0, up.out);
+        report(`pulumi up, 10 hollow nodes: ${up.seconds.toFixed(1)}s`);
+    });
+
+    after(async () => {
+        console.log(`\n[e2e] figures:\n${figures.map((f) => `  ${f}`).join("\n")}`);
+        if (project) {
+            await cli(["destroy", "--yes", "--skip-preview"]);
+            fs.rmSync(project, { recursive: true, force: true });
+        }
+        await lab("down");
+    });
+
+    it("load at 10 hollow Nodes × 10 pods prints every SLI beside its SLO, and leaves nothing", { timeout: 1_200_000 }, async () => {
+        const out = tempDir("measure-load");
+        const run = await measure(project, ["--stack", STACK, "--output", out]);
+        assert.ok(run.code === 0 || run.code === 3, `exit ${run.code} (3: an SLO failed, which is a finding):\n${run.out}`);
+        const rows: Row[] = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")).rows;
+        for (const sli of [/^pod startup latency p99/, /^pod startup latency p90/, /^pod startup latency p50/, /^scheduling throughput, average/,
+            /^scheduling throughput, max/, /^pods created \+ deleted per second/, /^API call latency p99: POST pods \(resource\)/,
+            /^hollow Nodes seen NotReady/, /^hollow pods' CPU/, /^hollow pods' memory/, /^load generator's own CPU/]) {
+            const row = rows.find((r) => sli.test(r.sli));
+            assert.ok(row && row.value !== undefined, `${sli} missing or without a value: ${JSON.stringify(row)}`);
+            assert.match(run.out, new RegExp(row.sli.replace(/[()+.*?[\]^$|\\]/g, "\\$&")), "printed too");
+        }
+        for (const r of rows.filter((x) => x.verdict !== "n/a" || /startup|throughput|CPU|memory/.test(x.sli))) {
+            report(`load 10x10: ${r.sli}: ${r.value} ${r.atMost === undefined ? "" : `(SLO <= ${r.atMost}) ${r.verdict}`}`);
+        }
+        assert.equal(rows.find((r) => /^hollow Nodes seen NotReady/.test(r.sli))!.value, 0);
+        for (const svg of ["pod-startup-latency.svg", "pods-over-time.svg", "scheduling-throughput.svg", "api-latency.svg"]) {
+            assert.ok(fs.existsSync(path.join(out, svg)), svg);
+        }
+        const namespaces = (await clientsOf("target").core.listNamespace()).items.map((n) => n.metadata!.name);
+        assert.ok(!namespaces.includes(loadNamespace(STACK)), "the load's namespace is removed");
+    });
+
+    it("churn of 2 hollow nodes: each goes NotReady and comes back; exactly 10 Nodes, none orphaned", { timeout: 1_200_000 }, async () => {
+        const out = tempDir("measure-churn");
+        const run = await measure(project, ["--stack", STACK, "--scenario", "churn", "--output", out]);
+        assert.equal(run.code, 0, run.out);
+        const churn = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")).churn;
+        assert.equal(churn.killed.length, 2);
+        for (const k of churn.killed) {
+            assert.ok(k.notReadySeconds !== undefined, `${k.node} never seen NotReady: ${k.outcome}`);
+            assert.ok(k.readySeconds !== undefined, `${k.node} not back: ${k.outcome}`);
+            report(`churn: ${k.node} NotReady after ${k.notReadySeconds}s (API ${k.notReadyApiSeconds}s), taints ` +
+                `${k.taints.map((t: { key: string; seconds: number }) => `${t.key}@${t.seconds}s`).join(" ") || "none"}, ` +
+                `Lease gap ${k.leaseGapSeconds}s, Ready again after ${k.readySeconds}s`);
+        }
+        assert.deepEqual(churn.final.stale, [], "a StatefulSet stack has no orphan");
+        assert.equal(churn.final.ready, 10);
+        const nodes = (await clientsOf("target").core.listNode({ labelSelector: SELECTOR })).items;
+        assert.equal(nodes.length, 10);
+        assert.equal((await clientsOf("node").core.listNamespacedPod({ namespace: `kubemark-${STACK}` })).items.length, 10);
+    });
+});
