@@ -14,6 +14,7 @@ import { cliEnv, copyProject, pulumi, Run } from "../test/harness/pulumiCli";
 import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "./cgroups";
 import { densityMarkdown, DensityRun, LayoutRow, Usage, writeDensityRun, writeDensitySection } from "./densityReport";
 import { firstLine, patient } from "./patient";
+import { densitySvgs, PLOTS } from "./plots";
 import { breakdown, TimedLine, Timeline } from "./timeline";
 
 const STACK = "density";
@@ -365,6 +366,14 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
             fs.writeFileSync(path.join(OUT, `density-${name}.log`), r.lines.map((l) => `${new Date(l.at).toISOString()} ${l.text}`).join("\n"));
         }
         fs.writeFileSync(path.join(OUT, "density-timeline.md"), `${run.timeline.join("\n")}\n`);
+        const charts = densitySvgs(timeline, upStart, destroyStart, `${TARGET} hollow Nodes, ${PER_POD} per pod`);
+        fs.mkdirSync(PLOTS, { recursive: true });
+        run.charts = [];
+        for (const [step, svg] of Object.entries(charts)) {
+            const file = `density-${PER_POD}-per-pod-${step}.svg`;
+            fs.writeFileSync(path.join(PLOTS, file), svg);
+            run.charts.push(`plots/${file}`);
+        }
         log(`where the time went:\n${run.timeline.join("\n")}`);
     }
     return run;

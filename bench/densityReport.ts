@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { RESULTS, sectionEnd, writeSection } from "./sections";
 
 export interface LayoutRow { perPod: number; proxy: boolean; load: string; usage: Usage; upSeconds: number }
 export interface DensityRun {
@@ -19,13 +20,14 @@ export interface DensityRun {
     missedLooks?: number;
     /** Where up's and destroy's time went (bench/timeline.ts), markdown lines. */
     timeline?: string[];
+    /** Its up and destroy over time, SVG files relative to bench/. */
+    charts?: string[];
 }
 
 /** What the hollow pods of one run used, summed over their containers. */
 export interface Usage { pods: number; kubeletCpuM: number; proxyCpuM: number; kubeletRssMiB: number; proxyRssMiB: number; kubelets: number; proxies: number }
 
 export const DENSITY_MARKER = "<!-- density: written by npm run bench:density; npm run bench keeps it -->";
-export const RESULTS = path.join(__dirname, "..", "..", "bench", "results.md");
 
 const f1 = (n: number) => n.toFixed(1);
 const per = (total: number, count: number) => total / Math.max(1, count);
@@ -85,6 +87,7 @@ export function densityMarkdown(o: { layouts: LayoutRow[]; density?: DensityRun;
         if (d.upError) {
             lines.push("up's last output:", "", "```", d.upError, "```", "");
         }
+        lines.push(...(d.charts ?? []).flatMap((c) => [`![${path.basename(c, ".svg")}](${c})`, ""]));
         if (d.timeline) {
             lines.push(...d.timeline);
         }
@@ -94,11 +97,7 @@ export function densityMarkdown(o: { layouts: LayoutRow[]; density?: DensityRun;
 
 /** Replaces the density section of bench/results.md (or appends it), leaving the rest as `npm run bench` wrote it. */
 export function writeDensitySection(md: string, file = RESULTS): string {
-    const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
-    const at = old.indexOf(DENSITY_MARKER);
-    const head = at < 0 ? old : old.slice(0, at);
-    fs.writeFileSync(file, `${head.trimEnd()}\n\n${md}\n`);
-    return file;
+    return writeSection(DENSITY_MARKER, md, file);
 }
 
 /** A density-only run: replaces the `### ` table of the committed section (or appends one), keeping the rows above. */
@@ -109,14 +108,8 @@ export function writeDensityRun(md: string, file = RESULTS): string {
     if (section < 0) {
         return writeDensitySection(md, file);
     }
+    const end = sectionEnd(old, section);
     const at = old.indexOf("\n### ", section);
-    fs.writeFileSync(file, `${(at < 0 ? old : old.slice(0, at)).trimEnd()}\n\n${run.trimEnd()}\n`);
-    return file;
-}
-
-/** The density section of the current results, for `npm run bench` to carry over; "" when there is none. */
-export function densitySection(file = RESULTS): string {
-    const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
-    const at = old.indexOf(DENSITY_MARKER);
-    return at < 0 ? "" : old.slice(at);
+    const keep = at < 0 || at > end ? old.slice(section, end) : old.slice(section, at);
+    return writeSection(DENSITY_MARKER, `${keep.trimEnd()}\n\n${run.trimEnd()}\n`, file);
 }

@@ -10,7 +10,10 @@ import { kubectlDelete, kubectlNodesThenRawLeases, rawConcurrent, rawDelete, run
 import { allGone, createPods, createPopulation, foreignFingerprint, setReady } from "./population";
 import { apiserverPid, openWindow, Window } from "./probe";
 import type { Task } from "./worker";
-import { densitySection } from "./densityReport";
+import { PLOTS, reapSvg } from "./plots";
+import { labSections } from "./sections";
+
+const REAP_CHART = "![Reap time against N](plots/reap.svg)";
 
 interface Row { n: number; op: string; w: Window; rssMb?: number; touched?: number; note?: string }
 
@@ -192,15 +195,18 @@ async function main(): Promise<void> {
         `- populations: N=${NS.join(", ")} hollow Nodes with Leases, + 3 foreign Nodes; fresh control plane per row group; run took ${minutes} min\n` +
         "- requests: apiserver_request_total delta minus the bench's own probe requests (the API server's own background " +
         "requests, a few per 10 s, stay in); CPU: kube-apiserver utime+stime; bytes: apiserver_response_sizes_sum deltas\n\n" +
-        table(rows, idle.vmHwmKb / 1024) + (skipped.length > 0 ? `\nSkipped: ${skipped.join("; ")}.\n` : "") + noop;
+        table(rows, idle.vmHwmKb / 1024) + `\n${REAP_CHART}\n` + (skipped.length > 0 ? `\nSkipped: ${skipped.join("; ")}.\n` : "") + noop;
     console.log(md);
     // Only a full run replaces the committed table; partial runs (BENCH_ONLY, BENCH_N, BENCH_QUICK) stay beside the
     // build.
     const full = !ONLY && !quick && !process.env.BENCH_N;
     const out = full ? path.join(__dirname, "..", "..", "bench", "results.md") : path.join(__dirname, "..", "results-partial.md");
-    // The density section comes from npm run bench:density (the lab), which this run does not repeat.
-    const density = full ? densitySection() : "";
-    fs.writeFileSync(out, density ? `${md.trimEnd()}\n\n${density}` : md);
+    // The lab's sections come from npm run bench:density and bench:measure, which this run does not repeat.
+    const lab = full ? labSections() : "";
+    fs.writeFileSync(out, lab ? `${md.trimEnd()}\n\n${lab}` : md);
+    const chart = path.join(full ? PLOTS : path.dirname(out), "reap.svg");
+    fs.mkdirSync(path.dirname(chart), { recursive: true });
+    fs.writeFileSync(chart, reapSvg(md));
     say(`wrote ${out}`);
 }
 

@@ -91,3 +91,14 @@ export function apiLatencySvg(title: string, points: readonly { t: number; call:
         ],
     }, [...new Set(positive.map((p) => p.call))]);
 }
+
+/** One figure against a size (seconds against N), a line with dots per series, optionally on a log scale. */
+export function scalingSvg(title: string, points: readonly { x: number; series: string; y: number }[], xLabel: string, yLabel: string,
+    logY = false): string {
+    return renderSvg(title, {
+        x: { label: xLabel, grid: true },
+        y: { label: yLabel, grid: true, ...(logY ? { type: "log" as const, tickFormat: "~g" } : {}) },
+        color: { type: "categorical" },
+        marks: [Plot.lineY(points, { x: "x", y: "y", stroke: "series", marker: "dot" })],
+    }, [...new Set(points.map((p) => p.series))]);
+}

@@ -11,7 +11,11 @@ import { parseMicroTime, round } from "./stats";
 
 /** Looks at each killed Node, its Lease and the load's pods on it once a second: the figures are seconds. */
 const TRACK_EVERY_MS = 1000;
-/** A workload recreates a deleted pod at once; two deletions a second per kill is more than any controller needs. */
+/**
+ * Replacements deleted per second per workload: a workload recreates a deleted pod at once (an unbound one, or one
+ * deleted with no grace, in the same second), and a replacement needs seconds before its hollow kubelet can
+ * heartbeat, so deleting more often only loads both clusters.
+ */
 const DELETES_PER_DOWN_SECOND = 2;
 
 export interface KilledNode {
@@ -69,8 +73,14 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
     let replacementsDeleted = 0;
     const gaveUp: string[] = [];
     const budget = kills.length * (options.downSeconds * DELETES_PER_DOWN_SECOND + 10);
+    const lastDelete = new Map<string, number>();
     const enforce = () => {
-        for (const p of replacementsToDelete([...live.values()], baseline, downs, Date.now(), deleting)) {
+        const now = Date.now();
+        for (const p of replacementsToDelete([...live.values()], baseline, downs, now, deleting)) {
+            if (now - (lastDelete.get(p.owner) ?? 0) < 1000 / DELETES_PER_DOWN_SECOND) {
+                continue;
+            }
+            lastDelete.set(p.owner, now);
             if (replacementsDeleted >= budget) {
                 if (gaveUp.length === 0) {
                     gaveUp.push(`stopped after ${budget} deletions of replacement pods; the workload recreated them faster than expected`);

@@ -92,6 +92,9 @@ export function playLoadKubelets(target: ControlPlane, namespacePrefix: string):
     };
 }
 
+/** How long a played hollow kubelet takes from its pod's creation to its first heartbeat. */
+const STARTUP_MS = 3000;
+
 /**
  * Plays the hollow kubelets' heartbeats: while a hollow pod is Running, its Node's Lease is renewed and its Ready
  * condition kept True every second; a killed pod's Node goes silent, as a real one does. Its Lease must exist.
@@ -103,7 +106,10 @@ export function playHeartbeats(nodeCluster: ControlPlane, target: ControlPlane, 
     const loop = (async () => {
         while (running) {
             try {
-                const pods = (await node.listNamespacedPod({ namespace })).items.filter((p) => !p.metadata!.deletionTimestamp && p.status?.phase === "Running");
+                // A real hollow kubelet takes seconds to start: a replacement the churn deletes at once never beats.
+                const started = Date.now() - STARTUP_MS;
+                const pods = (await node.listNamespacedPod({ namespace })).items.filter((p) => !p.metadata!.deletionTimestamp
+                    && p.status?.phase === "Running" && new Date(p.metadata!.creationTimestamp!).getTime() <= started);
                 for (const name of pods.map((p) => p.metadata!.name!)) {
                     const lease = await coordination.readNamespacedLease({ name, namespace: "kube-node-lease" });
                     lease.spec = { ...lease.spec, renewTime: new k8s.V1MicroTime(), leaseDurationSeconds: 40 };
