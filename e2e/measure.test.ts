@@ -74,6 +74,7 @@ describe("npm run measure in the lab: load and churn on real hollow kubelets", {
     it("churn of 2 hollow nodes: each goes NotReady and comes back; exactly 10 Nodes, none orphaned", { timeout: 1_200_000 }, async () => {
         const out = tempDir("measure-churn");
         const run = await measure(project, ["--stack", STACK, "--scenario", "churn", "--output", out]);
+        console.log(run.out.split("\n").filter((l) => !/deleting its replacement/.test(l)).join("\n"));
         assert.equal(run.code, 0, run.out);
         const churn = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")).churn;
         assert.equal(churn.killed.length, 2);

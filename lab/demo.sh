@@ -45,6 +45,8 @@ cat <<EOF
   source $envfile; export PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE; cd $project
   $ROOT/lab/exec.sh kubectl --kubeconfig $LAB/target.kubeconfig get nodes        # the hollow Nodes
   $ROOT/lab/exec.sh kubectl --kubeconfig $LAB/node.kubeconfig -n kubemark-lab get pods -o wide   # the hollow pods on the real worker
+  cd $ROOT && npm run measure:lab     # load the target through the hollow Nodes: the SLIs against their SLOs
+  cd $project
   $ROOT/lab/exec.sh pulumi destroy --yes -s lab    # removes the pods, then every hollow Node and Lease
   cd $ROOT && npm run lab:down   # stops the lab, removes its network namespace
 EOF

@@ -4,7 +4,7 @@ import { isCancelled } from "../components/kube/errors";
 import { staleNodes } from "../components/reaper/sync";
 import { RunContext, since, sleepUntil, waitUntil } from "./context";
 import { deletePod, enc, listAll, NodeLike, nodeReady, PodLike, watch } from "./kube";
-import { Downtime, HollowPod, hollowPodOf, replacementsToDelete } from "./downtime";
+import { Downtime, firstSeenMs, HollowPod, hollowPodOf, replacementsToDelete } from "./downtime";
 import { NodeHealth, NodeWatch } from "./observe";
 import { churnPlan, loadNamespace } from "./plan";
 import { parseMicroTime, round } from "./stats";
@@ -57,6 +57,7 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
     const podsPath = `/api/v1/namespaces/${enc(stack.namespace)}/pods`;
     const initial = (await listAll<PodLike>(nodeCluster, podsPath, { labelSelector: stack.podSelector })).filter((p) => !p.metadata?.deletionTimestamp);
     const startPods = initial.map((p) => hollowPodOf(p, 0)).filter((p): p is HollowPod => !!p);
+    const startUids = new Set(startPods.map((p) => p.uid));
     const kinds = [...new Set(startPods.map((p) => p.ownerKind))];
     const workloadKind = kinds.join("/") || "unknown";
     const kills = churnPlan(options, startPods.map((p) => p.name));
@@ -76,11 +77,11 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
     const lastDelete = new Map<string, number>();
     const enforce = () => {
         const now = Date.now();
-        for (const p of replacementsToDelete([...live.values()], baseline, downs, now, deleting)) {
-            if (now - (lastDelete.get(p.owner) ?? 0) < 1000 / DELETES_PER_DOWN_SECOND) {
-                continue;
-            }
-            lastDelete.set(p.owner, now);
+        // A workload's excess goes all at once (one replacement per open kill), then it waits its turn.
+        const due = replacementsToDelete([...live.values()], baseline, downs, now, deleting)
+            .filter((p) => now - (lastDelete.get(p.owner) ?? 0) >= 1000 / DELETES_PER_DOWN_SECOND);
+        due.forEach((p) => lastDelete.set(p.owner, now));
+        for (const p of due) {
             if (replacementsDeleted >= budget) {
                 if (gaveUp.length === 0) {
                     gaveUp.push(`stopped after ${budget} deletions of replacement pods; the workload recreated them faster than expected`);
@@ -102,7 +103,7 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
         if (type === "DELETED") {
             live.delete(pod.uid);
         } else {
-            live.set(pod.uid, { ...pod, seenMs: live.get(pod.uid)?.seenMs ?? at });
+            live.set(pod.uid, { ...pod, seenMs: firstSeenMs(pod.uid, at, live.get(pod.uid)?.seenMs, startUids) });
         }
         enforce();
     }, log);

@@ -30,6 +30,14 @@ export function hollowPodOf(pod: PodLike, seenMs: number): HollowPod | undefined
     };
 }
 
+/**
+ * When the churn first saw a pod: a pod that ran before the churn counts as seen at 0 however late the watch
+ * delivers it (its first events can arrive after the first kill), so it is never taken for a replacement.
+ */
+export function firstSeenMs(uid: string, atMs: number, known: number | undefined, before: ReadonlySet<string>): number {
+    return known ?? (before.has(uid) ? 0 : atMs);
+}
+
 /** One kill's down window: the owner runs one pod fewer until `untilMs`. */
 export interface Downtime { readonly owner: string; readonly killedUid: string; readonly fromMs: number; readonly untilMs: number }
 

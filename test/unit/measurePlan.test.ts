@@ -5,7 +5,7 @@ import { DEFAULT_NODE_TAINT } from "../../components/config/defaults";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { apiLatencySvg, countsOverTimeSvg, latencyDistributionSvg, throughputSvg } from "../../measure/charts";
 import { holderAlive } from "../../measure/cleanup";
-import { HollowPod, replacementsToDelete } from "../../measure/downtime";
+import { firstSeenMs, HollowPod, replacementsToDelete } from "../../measure/downtime";
 import { defaultOptions, Options } from "../../measure/options";
 import { churnPlan, deploymentObject, loadNamespace, loadPlan, tolerations } from "../../measure/plan";
 import { podStartup, PodTracker } from "../../measure/pods";
@@ -107,6 +107,15 @@ describe("keeping killed pods down", () => {
     for (const [name, live, downs, now, want] of cases) {
         it(name, () => assert.deepEqual(replacementsToDelete(live, base, downs, now, new Set()).map((p) => p.uid), want));
     }
+
+    it("a pod that ran before the churn is never a replacement, however late the watch delivers it", () => {
+        const before = new Set(["a", "b", "c"]);
+        const seen = (uid: string, at: number) => pod(uid, "sts", firstSeenMs(uid, at, undefined, before));
+        // The watch's first events came 300 ms after the kill of c: a and b are not replacements, c2 is.
+        const live = [seen("a", 1300), seen("b", 1300), seen("c2", 1500)];
+        assert.deepEqual(replacementsToDelete(live, base, [down("sts", "c", 1000)], 2000, new Set()).map((p) => p.uid), ["c2"]);
+        assert.equal(firstSeenMs("c2", 1800, 1500, before), 1500, "a pod keeps the time it was first seen");
+    });
 });
 
 describe("a run's heartbeat", () => {

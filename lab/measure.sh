@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# npm run measure:lab: npm run measure against the lab stack npm run demo brought up, from the lab's network namespace
+# (where its API servers are), with the toolchain's Pulumi CLI and the demo's passphrase. Extra arguments pass on.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+envfile=${KUBEMARK_TOOLCHAIN_DIR:-$HOME/.cache/kubemark-toolchain}/env.sh
+[ -f "$envfile" ] || { echo "measure:lab: no toolchain at $envfile: run npm run demo first" >&2; exit 1; }
+# shellcheck source=/dev/null
+source "$envfile"
+export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-kubemark-lab}
+exec bash lab/exec.sh node build/measure/cli.js --stack lab "$@"
