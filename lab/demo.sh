@@ -35,7 +35,8 @@ cd "$project"
 pulumi stack select lab --non-interactive 2>/dev/null || pulumi stack init lab --non-interactive
 pulumi config set image "$ref" --non-interactive
 # Inside the lab's network namespace, where its API servers are (and the address pods use for the target).
-bash "$ROOT/lab/exec.sh" pulumi up --yes --non-interactive --skip-preview
+# --refresh: a lab started again (npm run lab:down --wipe, a new machine) no longer holds what an old state says.
+bash "$ROOT/lab/exec.sh" pulumi up --refresh --yes --non-interactive --skip-preview
 cd "$ROOT"
 
 say "5/5 the target cluster's Nodes"
