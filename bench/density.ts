@@ -7,12 +7,12 @@ import { performance } from "node:perf_hooks";
 import { STACK_LABEL_KEY } from "../components/config/settings";
 import { TERMINATION_GRACE_SECONDS } from "../components/hollow/podspec";
 import { inLabNetns, NETNS } from "../e2e/hostNet";
-import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, REGISTRY } from "../e2e/lab";
-import { buildImage } from "../lab/buildImage";
+import { clientsOf, kubeconfigFile, lab, LAB, labMissing } from "../e2e/lab";
 import { toolchainDir } from "../test/harness/controlPlane";
-import { cliEnv, copyProject, pulumi, Run } from "../test/harness/pulumiCli";
+import { cliEnv, pulumi, Run } from "../test/harness/pulumiCli";
 import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "./cgroups";
 import { densityMarkdown, DensityRun, LayoutRow, Usage, writeDensityRun, writeDensitySection } from "./densityReport";
+import { freshLab, labStack } from "./labStack";
 import { firstLine, patient } from "./patient";
 import { densitySvgs, PLOTS } from "./plots";
 import { breakdown, TimedLine, Timeline } from "./timeline";
@@ -26,7 +26,8 @@ const LAYOUT_PODS = env("DENSITY_LAYOUT_PODS", 3);
 const SETTLE_S = env("DENSITY_SETTLE_S", 30);
 const WINDOW_S = env("DENSITY_WINDOW_S", 60);
 const TARGET = env("DENSITY_N", 300);
-const PER_POD = env("DENSITY_PER_POD", 10);
+/** Layouts of the density step, one run each: `DENSITY_PER_POD=1,3,5,10` compares them. */
+const PER_POD = (process.env.DENSITY_PER_POD ?? "10").split(",").map(Number);
 const HOLD_S = env("DENSITY_HOLD_S", 600);
 /** Pods bound to each hollow Node for the "with pods" rows: a busy hollow kubelet syncs them every 10 s. */
 const PODS_PER_NODE = env("DENSITY_PODS_PER_NODE", 10);
@@ -240,9 +241,9 @@ async function layoutRows(): Promise<LayoutRow[]> {
 }
 
 /** Up to TARGET Nodes, held HOLD_S with a look every 10 s, then destroy; what it saw, flaps included. */
-async function densityRun(requests: Record<string, string>): Promise<DensityRun> {
+async function densityRun(requests: Record<string, string>, perPod: number): Promise<DensityRun> {
     await configure({
-        replicas: String(TARGET), nodesPerPod: String(PER_POD), hollowProxy: "true", readyTimeoutSeconds: "1800", ...requests, ...EXTRA_CONFIG,
+        replicas: String(TARGET), nodesPerPod: String(perPod), hollowProxy: "true", readyTimeoutSeconds: "1800", ...requests, ...EXTRA_CONFIG,
     });
     const timeline = TIMELINE ? new Timeline(NS, SELECTOR, `hollow-node-${STACK}-`) : undefined;
     timeline?.start();
@@ -256,7 +257,7 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
     const readyAtUp = registered.filter((n) => readyOf(n)?.status === "True").length;
     log(`up to ${TARGET}: exit ${up.code} after ${up.seconds.toFixed(1)}s, ${readyAtUp} Ready${up.code === 0 ? "" : `; its last output:\n${up.out.slice(-1500)}`}`);
     const run: DensityRun = {
-        target: TARGET, perPod: PER_POD, requests, upSeconds: up.seconds, upOk: up.code === 0, readyAtUp,
+        target: TARGET, perPod, requests, upSeconds: up.seconds, upOk: up.code === 0, readyAtUp,
         holdSeconds: 0, minReady: readyAtUp, flaps: 0, flapped: [], samples: 0, endReady: 0,
         allReadySeconds: readyAtUp >= TARGET ? up.seconds : undefined,
         hollowCpuCores: 0, hollowRssGiB: 0, machineBusyCores: 0, daemons: {}, memAvailableMiB: memAvailableMiB(),
@@ -366,11 +367,11 @@ async function densityRun(requests: Record<string, string>): Promise<DensityRun>
             fs.writeFileSync(path.join(OUT, `density-${name}.log`), r.lines.map((l) => `${new Date(l.at).toISOString()} ${l.text}`).join("\n"));
         }
         fs.writeFileSync(path.join(OUT, "density-timeline.md"), `${run.timeline.join("\n")}\n`);
-        const charts = densitySvgs(timeline, upStart, destroyStart, `${TARGET} hollow Nodes, ${PER_POD} per pod`);
+        const charts = densitySvgs(timeline, upStart, destroyStart, `${TARGET} hollow Nodes, ${perPod} per pod`);
         fs.mkdirSync(PLOTS, { recursive: true });
         run.charts = [];
         for (const [step, svg] of Object.entries(charts)) {
-            const file = `density-${PER_POD}-per-pod-${step}.svg`;
+            const file = `density-${perPod}-per-pod-${step}.svg`;
             fs.writeFileSync(path.join(PLOTS, file), svg);
             run.charts.push(`plots/${file}`);
         }
@@ -391,22 +392,14 @@ async function main(): Promise<void> {
     stopOn("SIGINT");
     stopOn("SIGTERM");
     const started = performance.now();
-    await lab("down", "--wipe");
-    const upLab = await lab("up");
+    const upLab = await freshLab();
     let layouts: LayoutRow[] = [];
-    let density: DensityRun | undefined;
+    const densities: DensityRun[] = [];
     let image = "";
     // Whatever fails from here on, the stack is destroyed before the lab stops: a lab stopped under a live stack
     // would leave its Nodes, Leases and CSRs in the target's etcd.
     try {
-        if (upLab.code !== 0) {
-            throw new Error(`lab up failed:\n${upLab.out.slice(-2000)}`);
-        }
-        image = (await buildImage("v1.31.0", REGISTRY, { ...process.env, ...DOCKER_ENV })).digestRef;
-        project = copyProject(["Pulumi.lab.yaml"]);
-        fs.copyFileSync(path.join(project, "Pulumi.lab.yaml"), path.join(project, `Pulumi.${STACK}.yaml`));
-        await cli(["stack", "init"]);
-        await configure({ nodeKubeconfig: kubeconfigFile("node"), targetKubeconfig: kubeconfigFile("target"), image });
+        ({ project, image } = await labStack(STACK, upLab));
         if (ONLY.includes("layouts")) {
             layouts = await layoutRows();
         }
@@ -417,7 +410,9 @@ async function main(): Promise<void> {
             await cli(["destroy", "--yes", "--skip-preview"]);
         }
         if (ONLY.includes("density")) {
-            density = await densityRun(densityRequests(layouts));
+            for (const perPod of PER_POD) {
+                densities.push(await densityRun(densityRequests(layouts), perPod));
+            }
         }
     } finally {
         if (project) {
@@ -425,7 +420,7 @@ async function main(): Promise<void> {
         }
         await lab("down");
     }
-    const md = densityMarkdown({ layouts, density, minutes: (performance.now() - started) / 60000, image });
+    const md = densityMarkdown({ layouts, densities, minutes: (performance.now() - started) / 60000, image });
     // A density-only run replaces just its own table in the committed section; other partial runs stay beside the
     // build.
     const out = ONLY === ALL ? writeDensitySection(md) : ONLY === "density" ? writeDensityRun(md)

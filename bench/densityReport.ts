@@ -32,7 +32,7 @@ export const DENSITY_MARKER = "<!-- density: written by npm run bench:density; n
 const f1 = (n: number) => n.toFixed(1);
 const per = (total: number, count: number) => total / Math.max(1, count);
 
-export function densityMarkdown(o: { layouts: LayoutRow[]; density?: DensityRun; minutes: number; image: string }): string {
+export function densityMarkdown(o: { layouts: LayoutRow[]; densities: readonly DensityRun[]; minutes: number; image: string }): string {
     const lines = [
         DENSITY_MARKER,
         "## Density: hollow nodes on the lab's one real worker",
@@ -55,8 +55,22 @@ export function densityMarkdown(o: { layouts: LayoutRow[]; density?: DensityRun;
         }
         lines.push("");
     }
-    const d = o.density;
-    if (d) {
+    if (o.densities.length > 1) {
+        const d0 = o.densities[0];
+        lines.push(
+            `### ${d0.target} hollow Nodes by layout`,
+            "",
+            `run ${new Date().toISOString()}; one run per layout, each held ${Math.round(d0.holdSeconds)} s; details below`,
+            "",
+            "| nodes per pod | pods | up to all Ready s | whole machine busy during up | pulumi destroy s | left after destroy | hollow pods CPU (hold) | machine busy (hold) |",
+            "|---:|---:|---:|---:|---:|---|---:|---:|",
+            ...o.densities.map((d) => `| ${d.perPod} | ${Math.ceil(d.target / d.perPod)} | ${d.allReadySeconds === undefined ? "never" : f1(d.allReadySeconds)} | ` +
+                `${(d.upBusyCores ?? 0).toFixed(2)} | ${f1(d.destroySeconds)} | ${d.left.length === 0 ? "nothing" : `${d.left.length} things`} | ` +
+                `${d.hollowCpuCores.toFixed(2)} | ${d.machineBusyCores.toFixed(2)} |`),
+            "",
+        );
+    }
+    for (const d of o.densities) {
         const daemons = Object.entries(d.daemons).filter(([, v]) => v >= 0.005).sort((a, b) => b[1] - a[1])
             .map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
         lines.push(

@@ -4,11 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { inLabNetns, NETNS } from "../e2e/hostNet";
-import { DOCKER_ENV, kubeconfigFile, lab, labMissing, REGISTRY } from "../e2e/lab";
-import { buildImage } from "../lab/buildImage";
+import { lab, labMissing } from "../e2e/lab";
 import { startMeasure } from "../test/harness/measureLoad";
-import { copyProject, pulumi } from "../test/harness/pulumiCli";
+import { pulumi } from "../test/harness/pulumiCli";
 import { machineBusySeconds } from "./cgroups";
+import { freshLab, labStack, stackCli } from "./labStack";
 import { writeSection } from "./sections";
 
 const STACK = "measure";
@@ -26,13 +26,7 @@ const OUT = path.join(__dirname, "..", "..", "bench", "measure");
 const log = (m: string) => console.log(`[bench:measure ${new Date().toISOString().slice(11, 19)}] ${m}`);
 let project = "";
 
-async function cli(args: string[]) {
-    const run = await pulumi(project, STACK, args);
-    if (run.code !== 0) {
-        throw new Error(`pulumi ${args.join(" ")} failed after ${run.seconds.toFixed(0)}s:\n${run.out.slice(-4000)}`);
-    }
-    return run;
-}
+const cli = (args: string[]) => stackCli(project, STACK, args);
 
 interface Step { name: string; code: number; seconds: number; busyCores: number; out: string }
 
@@ -77,28 +71,16 @@ async function main(): Promise<void> {
         throw new Error(`not inside network namespace ${NETNS}: run through lab/exec.sh (npm run bench:measure does)`);
     }
     const started = performance.now();
-    await lab("down", "--wipe");
-    const upLab = await lab("up");
+    const upLab = await freshLab();
     const steps: Step[] = [];
     let up = { seconds: 0, busyCores: 0 };
     let destroySeconds = 0;
     let image = "";
     // Whatever fails, the stack is destroyed before the lab stops (its Nodes, Leases and CSRs would stay in etcd).
     try {
-        if (upLab.code !== 0) {
-            throw new Error(`lab up failed:\n${upLab.out.slice(-2000)}`);
-        }
-        image = (await buildImage("v1.31.0", REGISTRY, { ...process.env, ...DOCKER_ENV })).digestRef;
-        project = copyProject(["Pulumi.lab.yaml"]);
-        fs.copyFileSync(path.join(project, "Pulumi.lab.yaml"), path.join(project, `Pulumi.${STACK}.yaml`));
-        await cli(["stack", "init"]);
-        const config = {
-            nodeKubeconfig: kubeconfigFile("node"), targetKubeconfig: kubeconfigFile("target"), image,
+        ({ project, image } = await labStack(STACK, upLab, {
             replicas: String(N), nodesPerPod: String(PER_POD), hollowProxy: "true", readyTimeoutSeconds: "1800", ...REQUESTS,
-        };
-        for (const [k, v] of Object.entries(config)) {
-            await cli(["config", "set", k, v]);
-        }
+        }));
         log(`pulumi up: ${N} hollow Nodes, ${PER_POD} per pod`);
         const busy0 = machineBusySeconds();
         const run = await cli(["up", "--yes", "--skip-preview"]);

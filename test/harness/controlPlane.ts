@@ -154,7 +154,8 @@ export class ControlPlane {
     }
 }
 
-async function stop(p?: ChildProcess): Promise<void> {
+/** Stops a process the harness started: SIGTERM, then SIGKILL after 10 s. */
+export async function stop(p?: ChildProcess): Promise<void> {
     if (!p || p.exitCode !== null) {
         return;
     }

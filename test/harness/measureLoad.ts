@@ -4,7 +4,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ControlPlane, toolchainDir } from "./controlPlane";
+import { ControlPlane, stop, toolchainDir } from "./controlPlane";
 import { clients } from "./fakeKubelets";
 import { BUILD } from "./paths";
 
@@ -25,15 +25,7 @@ export function startWorkloadControllers(target: ControlPlane, dir: string): () 
         run("kube-controller-manager", [...common, "--controllers=deployment,replicaset,serviceaccount"]),
     ];
     return async () => {
-        await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
-            if (p.exitCode !== null) {
-                resolve();
-                return;
-            }
-            p.once("exit", () => resolve());
-            p.kill("SIGTERM");
-            setTimeout(() => p.kill("SIGKILL"), 10_000).unref();
-        })));
+        await Promise.all(procs.map(stop));
     };
 }
 
@@ -144,15 +136,7 @@ export function startNodeLifecycle(target: ControlPlane, dir: string, graceSecon
     const p = spawn(path.join(toolchainDir(), "bin", "kube-controller-manager"), [`--kubeconfig=${target.kubeconfigFile}`, "--leader-elect=false",
         "--secure-port=0", "--controllers=node-lifecycle-controller,taint-eviction-controller",
         `--node-monitor-grace-period=${graceSeconds}s`, "--node-monitor-period=1s"], { stdio: ["ignore", log, log] });
-    return () => new Promise<void>((resolve) => {
-        if (p.exitCode !== null) {
-            resolve();
-            return;
-        }
-        p.once("exit", () => resolve());
-        p.kill("SIGTERM");
-        setTimeout(() => p.kill("SIGKILL"), 10_000).unref();
-    });
+    return () => stop(p);
 }
 
 export interface MeasureRun {

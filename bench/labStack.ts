@@ -1,0 +1,40 @@
+// The lab benches' start: a wiped lab, the v1.31.0 image in its registry, a stack of this program configured for it.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DOCKER_ENV, kubeconfigFile, lab, REGISTRY } from "../e2e/lab";
+import { buildImage } from "../lab/buildImage";
+import { copyProject, pulumi } from "../test/harness/pulumiCli";
+
+/** `pulumi <args>` on the stack, failing with the end of its output. */
+export async function stackCli(project: string, stack: string, args: string[]) {
+    const run = await pulumi(project, stack, args);
+    if (run.code !== 0) {
+        throw new Error(`pulumi ${args.join(" ")} failed after ${run.seconds.toFixed(0)}s:\n${run.out.slice(-4000)}`);
+    }
+    return run;
+}
+
+/** Wipes and starts the lab; the lab's result, to check inside the caller's try (which destroys what it made). */
+export async function freshLab() {
+    await lab("down", "--wipe");
+    return lab("up");
+}
+
+/**
+ * Builds and pushes the image, copies the project and inits `stack` on the lab's clusters with `config` (set one key
+ * at a time, as a user would); returns the project folder and the image's digest reference.
+ */
+export async function labStack(stack: string, upLab: { code: number; out: string }, config: Record<string, string> = {}) {
+    if (upLab.code !== 0) {
+        throw new Error(`lab up failed:\n${upLab.out.slice(-2000)}`);
+    }
+    const image = (await buildImage("v1.31.0", REGISTRY, { ...process.env, ...DOCKER_ENV })).digestRef;
+    const project = copyProject(["Pulumi.lab.yaml"]);
+    fs.copyFileSync(path.join(project, "Pulumi.lab.yaml"), path.join(project, `Pulumi.${stack}.yaml`));
+    await stackCli(project, stack, ["stack", "init"]);
+    const all = { nodeKubeconfig: kubeconfigFile("node"), targetKubeconfig: kubeconfigFile("target"), image, ...config };
+    for (const [k, v] of Object.entries(all)) {
+        await stackCli(project, stack, ["config", "set", k, v]);
+    }
+    return { project, image };
+}
