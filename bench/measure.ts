@@ -20,8 +20,9 @@ const HOLD_S = env("MEASURE_HOLD_S", 60);
 const KILLS = env("MEASURE_KILLS", 3);
 /** Requests per hollow node that place 300 at 10 per pod on the lab's 2-CPU worker (bench:density's figures). */
 const REQUESTS = { kubeletCpu: "5m", kubeletMemory: "24Mi", proxyCpu: "1m", proxyMemory: "20Mi" };
-export const MEASURE_MARKER = "<!-- measure: written by npm run bench:measure; npm run bench keeps it -->";
-const OUT = path.join(__dirname, "..", "..", "bench", "measure");
+/** One section per N, so that a smaller run beside the 300 one (what holds) keeps both. */
+const MEASURE_MARKER = `<!-- measure N=${N}: written by npm run bench:measure; npm run bench keeps it -->`;
+const OUT = path.join(__dirname, "..", "..", "bench", "measure", String(N));
 
 const log = (m: string) => console.log(`[bench:measure ${new Date().toISOString().slice(11, 19)}] ${m}`);
 let project = "";
@@ -59,7 +60,7 @@ function embedded(step: Step): string {
     }
     return fs.readFileSync(file, "utf8")
         .replace(/^# /m, "### ").replace(/^## /gm, "#### ")
-        .replace(/\]\(([^)/]+\.svg)\)/g, `](measure/${step.name}/$1)`);
+        .replace(/\]\(([^)/]+\.svg)\)/g, `](measure/${N}/${step.name}/$1)`);
 }
 
 async function main(): Promise<void> {
