@@ -121,7 +121,7 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
             const names = podNodeNames(victim.name, victim.nodes);
             const before = await Promise.all(names.map((n) => baselineOf(cx, n)));
             const killMs = Date.now();
-            downs.push({ owner: victim.owner, killedUid: victim.uid, fromMs: killMs, untilMs: killMs + options.downSeconds * 1000 });
+            downs.push({ owner: victim.owner, killedUid: victim.uid, killedName: victim.name, fromMs: killMs, untilMs: killMs + options.downSeconds * 1000 });
             const gone = await deletePod(nodeCluster, stack.namespace, victim.name, victim.uid, 0);
             log(`killed hollow pod ${victim.name} (${names.join(", ")})${gone ? "" : " — it was already gone"}; ` +
                 `kept down until ${since(cx, killMs + options.downSeconds * 1000)}s (${since(cx, killMs)}s)`);

@@ -39,13 +39,22 @@ export function firstSeenMs(uid: string, atMs: number, known: number | undefined
 }
 
 /** One kill's down window: the owner runs one pod fewer until `untilMs`. */
-export interface Downtime { readonly owner: string; readonly killedUid: string; readonly fromMs: number; readonly untilMs: number }
+export interface Downtime {
+    readonly owner: string;
+    readonly killedUid: string;
+    /** A StatefulSet brings the pod back under this name, and only that pod's absence keeps the killed Nodes down. */
+    readonly killedName: string;
+    readonly fromMs: number;
+    readonly untilMs: number;
+}
 
 /**
  * Pods to delete now: for each workload with killed pods inside their down window, it may run its pods at the
  * start (`baseline`) less those; the newest pods above that, and only pods first seen after the earliest of its open
- * kills (never a pod that ran before the churn), are the replacements to delete. StatefulSets (same name back) and
- * ReplicaSets or ReplicationControllers (new names) are the same case here.
+ * kills (never a pod that ran before the churn), are the replacements to delete. A pod bearing the name of a pod
+ * still kept down goes first: a StatefulSet brings each pod back under its own name, and deleting another kill's
+ * replacement instead (whose window has closed, or which merely came later) would keep the wrong Node down. New-named
+ * replacements (ReplicaSets, ReplicationControllers) stand for no kill in particular, so the newest go.
  */
 export function replacementsToDelete(live: readonly HollowPod[], baseline: ReadonlyMap<string, number>, downs: readonly Downtime[],
     nowMs: number, deleting: ReadonlySet<string>): HollowPod[] {
@@ -60,8 +69,10 @@ export function replacementsToDelete(live: readonly HollowPod[], baseline: Reado
             continue;
         }
         const since = Math.min(...mine.map((d) => d.fromMs));
+        const keptDown = new Set(mine.map((d) => d.killedName));
+        const named = (p: HollowPod) => (keptDown.has(p.name) ? 1 : 0);
         const newest = running.filter((p) => p.seenMs >= since && !mine.some((d) => d.killedUid === p.uid))
-            .sort((a, b) => b.seenMs - a.seenMs || b.createdMs - a.createdMs);
+            .sort((a, b) => named(b) - named(a) || b.seenMs - a.seenMs || b.createdMs - a.createdMs);
         out.push(...newest.slice(0, excess));
     }
     return out;

@@ -58,7 +58,7 @@ export const NUMBER_OPTIONS: readonly NumberSpec[] = [
     { key: "tolerationSeconds", flag: "toleration-seconds", default: 30, min: 0, max: 3600, integer: true, scenario: "load", help: "how long pods stay on a NotReady or unreachable hollow Node" },
     { key: "kills", flag: "kills", default: 2, min: 1, max: 20, integer: true, scenario: "churn", help: "hollow pods killed, each once" },
     { key: "killsPerMinute", flag: "kills-per-minute", default: 2, min: 0.1, max: 30, integer: false, scenario: "churn", help: "rate of the kills" },
-    { key: "downSeconds", flag: "down-seconds", default: 60, min: 0, max: 900, integer: true, scenario: "churn", help: "how long a killed pod's replacement is kept from starting" },
+    { key: "downSeconds", flag: "down-seconds", default: 75, min: 0, max: 900, integer: true, scenario: "churn", help: "how long a killed pod's replacement is kept from starting" },
     { key: "recoverTimeoutSeconds", flag: "recover-timeout-seconds", default: 300, min: 10, max: 3600, integer: true, scenario: "churn", help: "bound on each wait for a killed hollow Node to be Ready again" },
 ];
 

@@ -85,7 +85,9 @@ describe("keeping killed pods down", () => {
     const pod = (uid: string, owner: string, seenMs: number, over: Partial<HollowPod> = {}): HollowPod =>
         ({ uid, name: uid, owner, ownerKind: "StatefulSet", createdMs: seenMs, seenMs, terminating: false, ...over });
     const base = new Map([["sts", 3], ["rs", 2]]);
-    const down = (owner: string, killedUid: string, fromMs: number) => ({ owner, killedUid, fromMs, untilMs: fromMs + 60_000 });
+    const down = (owner: string, killedUid: string, fromMs: number, killedName = killedUid) =>
+        ({ owner, killedUid, killedName, fromMs, untilMs: fromMs + 60_000 });
+    const back = (name: string, uid: string, seenMs: number) => pod(uid, "sts", seenMs, { name });
     const cases: [string, HollowPod[], ReturnType<typeof down>[], number, string[]][] = [
         ["a StatefulSet's pod back under its name is deleted", [pod("a", "sts", 0), pod("b", "sts", 0), pod("c2", "sts", 1500)],
             [down("sts", "c", 1000)], 2000, ["c2"]],
@@ -99,6 +101,10 @@ describe("keeping killed pods down", () => {
             [down("rs", "x1", 1000), down("rs", "x2", 1200)], 3000, ["x4", "x3"]],
         ["one window closed: one replacement may stay", [pod("x3", "rs", 2000), pod("x4", "rs", 2500)],
             [down("rs", "x1", 1000), { ...down("rs", "x2", 1200), untilMs: 2800 }], 3000, ["x4"]],
+        ["two StatefulSet kills, the first window closed: the pod under the open kill's name goes, though older",
+            [pod("a", "sts", 0), back("c", "c2", 32_000), back("b", "b3", 61_500)], [down("sts", "b", 1000), down("sts", "c", 31_000)], 62_000, ["c2"]],
+        ["two StatefulSet kills, both open: both pods back under their names go",
+            [pod("a", "sts", 0), back("b", "b2", 31_900), back("c", "c2", 31_800)], [down("sts", "b", 1000), down("sts", "c", 31_000)], 32_000, ["b2", "c2"]],
         ["other workloads are not touched", [pod("a", "sts", 0), pod("b", "sts", 0), pod("c", "sts", 0), pod("y", "rs", 0), pod("z", "rs", 0), pod("n", "rs", 1500)],
             [down("sts", "c", 1000)], 2000, []],
         ["a terminating replacement does not count; the next one goes", [pod("a", "sts", 0), pod("b", "sts", 0), pod("c2", "sts", 1500, { terminating: true }),
