@@ -41,7 +41,7 @@ export interface Started {
     output(): string;
     /** One SIGINT to the CLI alone, as a terminal's Ctrl-C: the CLI starts its plugins in their own process groups. */
     interrupt(): void;
-    /** Kills the CLI and everything it started (language host, providers), as a crash or a closed terminal would. */
+    /** Kills the CLI and everything it started (language host, providers), as a crash of the machine would. */
     kill(): void;
 }
 
@@ -64,14 +64,54 @@ export function pulumiStart(dir: string, stack: string, args: string[], env: Rec
         interrupt: () => {
             child.kill("SIGINT");
         },
-        kill: () => {
-            try {
-                process.kill(-(child.pid as number), "SIGKILL");
-            } catch {
-                // Already gone.
-            }
-        },
+        kill: () => killTree(child.pid as number),
     };
+}
+
+/** Every process below `root`, read from /proc (Linux, as the lab and its tests are). */
+function descendants(root: number): number[] {
+    const children = new Map<number, number[]>();
+    for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+        let stat: string;
+        try {
+            stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+        } catch {
+            continue;
+        }
+        // After the command name (in parentheses, which may hold spaces or parentheses itself) come state, then ppid.
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        children.set(ppid, [...children.get(ppid) ?? [], Number(entry)]);
+    }
+    const out: number[] = [];
+    for (let queue = [root]; queue.length > 0;) {
+        const next = children.get(queue.shift() as number) ?? [];
+        out.push(...next);
+        queue.push(...next);
+    }
+    return out;
+}
+
+/**
+ * SIGKILL for the CLI and all it started. The CLI starts each plugin (kubernetes, the dynamic-provider host) in a
+ * process group of its own, so killing the CLI's group alone leaves them running, orphaned. The tree is stopped
+ * first, until no new process appears, so nothing forks away between the look and the kill.
+ */
+function killTree(root: number): void {
+    const signal = (pid: number, sig: NodeJS.Signals) => {
+        try {
+            process.kill(pid, sig);
+        } catch {
+            // Already gone.
+        }
+    };
+    const tree = new Set([root]);
+    for (let grew = true; grew;) {
+        [...tree].forEach((pid) => signal(pid, "SIGSTOP"));
+        const found = descendants(root).filter((pid) => !tree.has(pid));
+        found.forEach((pid) => tree.add(pid));
+        grew = found.length > 0;
+    }
+    tree.forEach((pid) => signal(pid, "SIGKILL"));
 }
 
 export function pulumi(dir: string, stack: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
