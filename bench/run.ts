@@ -204,10 +204,14 @@ async function main(): Promise<void> {
     // The lab's sections come from npm run bench:density and bench:measure, which this run does not repeat.
     const lab = full ? labSections() : "";
     fs.writeFileSync(out, lab ? `${md.trimEnd()}\n\n${lab}` : md);
-    const chart = path.join(full ? PLOTS : path.dirname(out), "reap.svg");
-    fs.mkdirSync(path.dirname(chart), { recursive: true });
-    fs.writeFileSync(chart, reapSvg(md));
     say(`wrote ${out}`);
+    // A run of other rows only (BENCH_ONLY=^noop) has no reap figures to draw.
+    if (rows.some((r) => r.op.startsWith("reap"))) {
+        const chart = path.join(full ? PLOTS : path.dirname(out), "reap.svg");
+        fs.mkdirSync(path.dirname(chart), { recursive: true });
+        fs.writeFileSync(chart, reapSvg(md));
+        say(`wrote ${chart}`);
+    }
 }
 
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
