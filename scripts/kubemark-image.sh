@@ -7,6 +7,8 @@ step=${1:?usage: kubemark-image.sh preflight|fetch|patch|build}
 : "${KM_VERSION:?}" "${KM_SOURCE:?}" "${KM_CACHE:?}"
 KM_NODE=${KM_NODE:-node}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=staging-twins.sh
+source "$here/staging-twins.sh"
 
 say() { echo "[kubemark-image ${KM_VERSION}] $*" >&2; }
 fail() { echo "error: $*" >&2; exit 1; }
@@ -91,12 +93,12 @@ fetch)
         else
             rm -rf "$dir"
             mkdir -p "$dir"
-            staging=v0.${KM_VERSION#v1.}
             goline=$(grep -m1 '^go ' "$src/go.mod")
+            say "resolving the staging modules' published twins"
+            replaces=$(staging_replaces "$src/go.mod" "$KM_VERSION") || fail "k8s.io/kubernetes@$KM_VERSION cannot be built from the Go module proxy"
             {
                 printf 'module kubemark.local/build\n\n%s\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$goline" "$KM_VERSION"
-                # k8s.io/kubernetes builds its staging modules from ./staging; outside it, their published twins.
-                sed -n 's#^\s*\(k8s\.io/[a-z0-9-]*\) => \./staging/.*#\t\1 => \1 '"$staging"'#p' "$src/go.mod"
+                printf '%s\n' "$replaces" | sed 's/^/\t/'
                 printf ')\n'
             } >"$dir/go.mod"
             printf '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kubemark/app"\n' >"$dir/tools.go"

@@ -53,7 +53,7 @@ export interface ImageBuild {
     readonly cacheDir?: string;
     /** The binary dials cri-o's socket (criSocket) instead of containerd's. */
     readonly patchCrio: boolean;
-    /** Guard the hollow proxy's nil health server (v1.30+). */
+    /** Guard the hollow proxy's nil health server where the release needs it (PROXY_HEALTH_MINORS: v1.30–v1.33). */
     readonly patchProxyHealth: boolean;
     readonly baseImage: string;
     readonly registryUsername?: string;

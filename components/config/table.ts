@@ -11,6 +11,7 @@ import {
     CONFIG_KEYS, ConfigKey, CONTAINER_RUNTIMES, IMAGE_SERVICES, IMAGE_SOURCES, MAX_NODES_PER_POD, MAX_REPLICAS,
     MIN_MINOR, PATCH_CRIO_CHOICES, WORKLOAD_KINDS,
 } from "./settings";
+import { minorsText, PROXY_HEALTH_MINORS } from "../image/patches";
 
 const code = (v: unknown) => `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
 const either = (choices: readonly string[]) => choices.map(code).join(", ");
@@ -68,7 +69,7 @@ export const KEY_DOCS: Readonly<Record<ConfigKey, { readonly default: string; re
     gitRepository: { default: code(DEFAULT_GIT_REPOSITORY), accepted: "git URL, `file://` path or absolute path" },
     sourceCache: { default: "`~/.cache/kubemark-pulumi`", accepted: "absolute path (or `~/...`)" },
     patchCrio: { default: "`auto`: on for cri-o with a built image", accepted: `${either(PATCH_CRIO_CHOICES)}: build kubemark dialing \`criSocket\`` },
-    patchProxyHealth: { default: code(DEFAULT_PATCH_PROXY_HEALTH), accepted: "guard the hollow proxy's nil health server (v1.30+)" },
+    patchProxyHealth: { default: code(DEFAULT_PATCH_PROXY_HEALTH), accepted: `guard the hollow proxy's nil health server (${minorsText(PROXY_HEALTH_MINORS)})` },
     baseImage: { default: code(DEFAULT_BASE_IMAGE), accepted: "image reference or `scratch`" },
     registryUsername: { default: "—", accepted: "with `registryPassword`" },
     registryPassword: { default: "—", accepted: "with `registryUsername`, **secret only**" },

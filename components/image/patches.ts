@@ -24,7 +24,7 @@ export function crioEndpointPatch(socket: string): SourcePatch {
 /**
  * The hollow proxy builds a ProxyServer without HealthzServer, and Run() hands that nil to
  * NodeEligibleHandler, whose OnNodeAdd dereferences it (KubeProxyDrainingTerminatingNodes: beta and
- * on in v1.30, GA in v1.31, gate gone and the handler unconditional in v1.33). Guard on nil.
+ * on in v1.30, GA in v1.31, gate gone and the handler unconditional in v1.33). Guard on nil; PROXY_HEALTH_MINORS.
  */
 export const PROXY_HEALTH_PATCH: SourcePatch = {
     id: "proxyfix",
@@ -49,8 +49,26 @@ export const PROXY_HEALTH_PATCH: SourcePatch = {
     ],
 };
 
-/** First minor whose hollow proxy panics: the gate defaults on from v1.30. */
-export const PROXY_PANIC_FROM_MINOR = 30;
+/** The minors a patch is for, both ends included; no `through`: every later minor too. */
+export interface MinorRange { readonly from: number; readonly through?: number }
+
+/** kubemark hard-codes containerd's image endpoint from v1.27 on (no flag), in every release since. */
+export const CRIO_MINORS: MinorRange = { from: 27 };
+/**
+ * The hollow proxy panics from v1.30 (the gate defaults on) through v1.33. v1.34 removed NodeEligibleHandler: Run()
+ * skips node handlers when the ProxyServer has no NodeManager, which the hollow proxy never sets, so the nil health
+ * server is never reached, and the patch's anchor is gone with it.
+ */
+export const PROXY_HEALTH_MINORS: MinorRange = { from: 30, through: 33 };
+
+export function inMinors(minor: number, range: MinorRange): boolean {
+    return minor >= range.from && (range.through === undefined || minor <= range.through);
+}
+
+/** `v1.30–v1.33`, `v1.27 and later`: a range as users read it. */
+export function minorsText(range: MinorRange, major = 1): string {
+    return range.through === undefined ? `v${major}.${range.from} and later` : `v${major}.${range.from}–v${major}.${range.through}`;
+}
 
 export interface PatchChoice {
     /** Patch the image endpoint to this cri-o socket; undefined leaves containerd's. */
@@ -59,13 +77,16 @@ export interface PatchChoice {
     readonly proxyHealth: boolean;
 }
 
-/** The patches a release gets for a choice, in a fixed order. */
+/**
+ * The patches a release gets for a choice, in a fixed order. A patch is added only for the minors it is written
+ * for, so a release that does not need it never looks for its anchor.
+ */
 export function patchesFor(version: KubernetesVersion, choice: PatchChoice): SourcePatch[] {
     const patches: SourcePatch[] = [];
-    if (choice.crioSocket !== undefined) {
+    if (choice.crioSocket !== undefined && inMinors(version.minor, CRIO_MINORS)) {
         patches.push(crioEndpointPatch(choice.crioSocket));
     }
-    if (choice.proxyHealth && version.minor >= PROXY_PANIC_FROM_MINOR) {
+    if (choice.proxyHealth && inMinors(version.minor, PROXY_HEALTH_MINORS)) {
         patches.push(PROXY_HEALTH_PATCH);
     }
     return patches;

@@ -1,9 +1,6 @@
 // Real upstream Kubernetes sources from the Go module proxy, cached in the Go module cache.
 import { execFileSync } from "node:child_process";
 
-/** The latest patch release of each minor the patches are tested on. */
-export const TESTED_RELEASES = ["v1.29.15", "v1.30.14", "v1.31.14", "v1.32.13", "v1.33.13"] as const;
-
 /** Downloads (once; the Go module cache keeps it) k8s.io/kubernetes@release and returns its source folder. */
 export function upstreamSource(release: string): string {
     const out = execFileSync("go", ["mod", "download", "-json", `k8s.io/kubernetes@${release}`], {
