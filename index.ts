@@ -34,6 +34,7 @@ const hollow = new HollowNodes("hollow-nodes", {
     targetClusterProvider: targetCluster,
     nodeKubeconfig: clusters.node.kubeconfig,
     targetKubeconfig: clusters.target.kubeconfig,
+    kubernetesVersion: settings.kubernetesVersion,
 });
 
 export const kubernetesVersion = settings.kubernetesVersion.text;

@@ -22,6 +22,8 @@ import {
     TargetRef, WORKLOAD_KINDS,
 } from "./settings";
 import { configSecretCheck } from "../kube/dynamic";
+import { lookupRelease, ReleaseLookup } from "../image/release";
+import { untestedWarning } from "./releases";
 import { DNS1123_LABEL, labelValueProblem, qualifiedNameProblem } from "./validate";
 
 
@@ -88,17 +90,25 @@ export function parseSettings(raw: RawConfig): Settings {
 
 /**
  * Reads and validates raw config and both clusters' kubeconfigs (files through `readFile`); throws ConfigError
- * listing every problem of either, so one preview shows them all.
+ * listing every problem of either, so one preview shows them all. With `lookup`, a stack that builds its image
+ * also has its release looked up where the build will fetch it, so a release the source lacks stops here.
  */
-export function parseConfig(raw: RawConfig, readFile: ReadFile): { settings: Settings; clusters: Clusters } {
-    const { settings, clusters } = read(raw, readFile);
+export function parseConfig(raw: RawConfig, readFile: ReadFile, lookup?: ReleaseLookup): { settings: Settings; clusters: Clusters } {
+    const { settings, clusters } = read(raw, readFile, lookup);
     return { settings, clusters: clusters as Clusters };
 }
 
-function read(raw: RawConfig, readFile?: ReadFile): { settings: Settings; clusters?: Clusters } {
+function read(raw: RawConfig, readFile?: ReadFile, lookup?: ReleaseLookup): { settings: Settings; clusters?: Clusters } {
     const cx = startReading(raw);
     checkKeys(cx);
     const v = readTable(cx, READERS);
+    // Only once the release and the source are known good: a typo elsewhere needs no network round trip.
+    if (lookup !== undefined && cx.problems.length === 0 && v.image.kind === "registry") {
+        const missing = lookup({ version: v.kubernetesVersion.text, source: v.imageSource, gitRepository: v.gitRepository });
+        if (missing !== undefined) {
+            cx.problems.push(`${cx.full("kubernetesVersion")} = ${v.kubernetesVersion.text}: ${missing}`);
+        }
+    }
     let clusters: Clusters | undefined;
     if (readFile !== undefined) {
         try {
@@ -325,9 +335,13 @@ export function readConfig(): { settings: Settings; clusters: Clusters } {
     let read: { settings: Settings; clusters: Clusters };
     try {
         read = parseConfig({ values, secretKeys, project: pulumi.getProject(), stack: pulumi.getStack(), env: process.env },
-            (file) => fs.readFileSync(file));
+            (file) => fs.readFileSync(file), lookupRelease);
     } catch (e) {
         throw e instanceof ConfigError ? new pulumi.RunError(e.message) : e;
+    }
+    const untested = untestedWarning(read.settings.kubernetesVersion);
+    if (untested !== undefined) {
+        pulumi.log.warn(untested);
     }
     if (isLoopbackServer(read.clusters.target.server)) {
         pulumi.log.warn(`the target cluster's API server is ${read.clusters.target.server}: hollow pods reach it only if ` +

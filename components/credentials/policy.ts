@@ -10,22 +10,38 @@ export const PROXY_SERVICE_ACCOUNT = "hollow-proxy";
 export const KUBELET_SERVICE_ACCOUNT = "hollow-kubelet";
 export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 
+export interface PolicyRule { readonly apiGroups: string[]; readonly resources: string[]; readonly verbs: string[] }
+
+/** First minor whose kubelet deletes a CSINode left by an earlier Node object of its name (ensureNodeOwnsCSINode). */
+export const CSINODE_DELETE_FROM_MINOR = 35;
+/** First minor whose kubelet watches PodCertificateRequests at start (the gate GA and on; beta and off before). */
+export const POD_CERTIFICATES_FROM_MINOR = 37;
+
 /**
- * What a hollow kubelet without a per-node certificate is allowed, cluster-wide: the Node authorizer's node
- * rules less secrets, configmaps, volumes and CSRs. RBAC cannot tell one Node from another, so such a kubelet
- * could write any Node's status: the README says so. Leases are granted only in kube-node-lease (a RoleBinding).
+ * What a hollow kubelet of a minor does in the target without a per-node certificate, granted cluster-wide, as read
+ * on each release's source (pkg/kubemark builds it with a fake event recorder, no auth, a stub container manager):
+ * register and watch its Node and patch its status; watch its pods, patch their status and delete them once they
+ * have terminated; list Services (pod env); set up its CSINode and watch CSIDrivers; list RuntimeClasses; from
+ * v1.35 replace a CSINode of an earlier Node object; from v1.37 watch its PodCertificateRequests. Nothing else: no
+ * events (never sent), no Secrets, ConfigMaps or ServiceAccount tokens (pods that mount them need a per-node
+ * certificate: RBAC could grant them only for every pod of the cluster). RBAC cannot tell one Node from another:
+ * kubeletConfinement confines the writes to this stack's own. Leases are granted only in kube-node-lease.
  */
-export const HOLLOW_KUBELET_RULES = [
-    { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
-    { apiGroups: [""], resources: ["nodes/status"], verbs: ["patch", "update"] },
-    { apiGroups: [""], resources: ["pods", "services", "endpoints"], verbs: ["get", "list", "watch"] },
-    { apiGroups: [""], resources: ["pods/status"], verbs: ["patch", "update"] },
-    { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch", "update"] },
-    { apiGroups: ["storage.k8s.io"], resources: ["csinodes"], verbs: ["get", "create", "update", "patch"] },
-    { apiGroups: ["node.k8s.io"], resources: ["runtimeclasses"], verbs: ["get", "list", "watch"] },
-];
-export const HOLLOW_KUBELET_LEASE_RULES = [
-    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update", "patch"] },
+export function hollowKubeletRules(minor: number): PolicyRule[] {
+    return [
+        { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch", "create"] },
+        { apiGroups: [""], resources: ["nodes/status"], verbs: ["patch"] },
+        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "delete"] },
+        { apiGroups: [""], resources: ["pods/status"], verbs: ["patch"] },
+        { apiGroups: [""], resources: ["services"], verbs: ["list", "watch"] },
+        { apiGroups: ["storage.k8s.io"], resources: ["csinodes"], verbs: ["get", "create", "update", ...(minor >= CSINODE_DELETE_FROM_MINOR ? ["delete"] : [])] },
+        { apiGroups: ["storage.k8s.io"], resources: ["csidrivers"], verbs: ["list", "watch"] },
+        { apiGroups: ["node.k8s.io"], resources: ["runtimeclasses"], verbs: ["list", "watch"] },
+        ...(minor >= POD_CERTIFICATES_FROM_MINOR ? [{ apiGroups: ["certificates.k8s.io"], resources: ["podcertificaterequests"], verbs: ["list", "watch"] }] : []),
+    ];
+}
+export const HOLLOW_KUBELET_LEASE_RULES: PolicyRule[] = [
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
 ];
 
 /** Cluster-wide names carry the stack's label value, so stacks side by side never share one. */
@@ -66,8 +82,9 @@ export function targetCredentialObjects(o: IdentityOptions): ObjectRef[] {
 
 /**
  * The admission policy that confines a shared kubelet identity to this stack, where RBAC cannot: it may write
- * only Nodes carrying the stack's label (before and after the write), and Leases, CSINodes and pod statuses of
- * Nodes named with the workload's prefix. CEL over the request; needs admissionregistration.k8s.io/v1 (v1.30+).
+ * only Nodes carrying the stack's label (before and after the write), and Leases, CSINodes, pod statuses and pod
+ * deletions of Nodes named with the workload's prefix. CEL over the request; needs admissionregistration.k8s.io/v1
+ * (v1.30+).
  */
 export function kubeletConfinement(o: { stackLabelKey: string; stackLabelValue: string; user: string; nodeNamePrefix: string }): Record<string, unknown> {
     const q = (text: string) => `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
@@ -79,6 +96,7 @@ export function kubeletConfinement(o: { stackLabelKey: string; stackLabelValue: 
         matchConstraints: {
             resourceRules: [
                 { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["nodes", "nodes/status", "pods/status"] },
+                { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE"], resources: ["pods"] },
                 { apiGroups: ["coordination.k8s.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["leases"] },
                 { apiGroups: ["storage.k8s.io"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE", "DELETE"], resources: ["csinodes"] },
             ],
@@ -98,7 +116,7 @@ export function kubeletConfinement(o: { stackLabelKey: string; stackLabelValue: 
             },
             {
                 expression: `request.resource.resource != 'pods' || (has(oldObject.spec.nodeName) && oldObject.spec.nodeName.startsWith(${q(o.nodeNamePrefix)}))`,
-                message: `hollow kubelets of ${o.stackLabelValue} may write only the status of pods on Nodes named ${o.nodeNamePrefix}*`,
+                message: `hollow kubelets of ${o.stackLabelValue} may write the status of, or delete, only pods on Nodes named ${o.nodeNamePrefix}*`,
                 reason: "Forbidden",
             },
         ],

@@ -11,7 +11,7 @@ import { MIN_LIFETIME_SECONDS, NodeCertificate } from "./csr";
 import { HollowCredentials } from "./hollowCredentials";
 import { certificateShards, kubeletKubeconfig, tokenKubeconfig } from "./kubeconfigs";
 import {
-    clusterScopedName, HOLLOW_KUBELET_LEASE_RULES, HOLLOW_KUBELET_RULES, KUBELET_SERVICE_ACCOUNT, kubeletConfinement,
+    clusterScopedName, HOLLOW_KUBELET_LEASE_RULES, hollowKubeletRules, KUBELET_SERVICE_ACCOUNT, kubeletConfinement,
     NODE_LEASE_NAMESPACE, policyName, PROXY_CLUSTER_ROLE, PROXY_SERVICE_ACCOUNT,
 } from "./policy";
 import type { ServiceAccountToken } from "./provider";
@@ -40,6 +40,8 @@ export interface TargetCredentialsArgs {
      * Required.
      */
     nodeNamePrefix: string;
+    /** Minor of the hollow kubelets' release: the shared identity carries what that kubelet uses. Required. */
+    kubeletMinor: number;
     /** Issue the hollow proxy's ServiceAccount token. Defaults to DEFAULT_HOLLOW_PROXY. */
     hollowProxy?: boolean;
     /**
@@ -174,7 +176,7 @@ class Identities {
         const { stackLabelValue, namespace, nodeNamePrefix } = this.args;
         const roleName = clusterScopedName(stackLabelValue, KUBELET_SERVICE_ACCOUNT);
         this.account("kubelet", KUBELET_SERVICE_ACCOUNT);
-        const role = new k8s.rbac.v1.ClusterRole(`${this.name}-kubelet-role`, { metadata: this.metadata({ name: roleName }), rules: HOLLOW_KUBELET_RULES }, this.opts);
+        const role = new k8s.rbac.v1.ClusterRole(`${this.name}-kubelet-role`, { metadata: this.metadata({ name: roleName }), rules: hollowKubeletRules(this.args.kubeletMinor) }, this.opts);
         this.bind("kubelet", role.metadata.name, KUBELET_SERVICE_ACCOUNT, roleName);
         const leases = new k8s.rbac.v1.ClusterRole(`${this.name}-kubelet-lease-role`, {
             metadata: this.metadata({ name: `${roleName}:leases` }), rules: HOLLOW_KUBELET_LEASE_RULES,

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { workloadSettings } from "../config/defaults";
-import { STACK_LABEL_KEY, WorkloadSettings } from "../config/settings";
+import { KubernetesVersion, STACK_LABEL_KEY, WorkloadSettings } from "../config/settings";
 import { KUBELET_KUBECONFIG_KEY, PROXY_KUBECONFIG_KEY, shardCount } from "../credentials/kubeconfigs";
 import { targetCredentialObjects } from "../credentials/policy";
 import { TargetCredentials } from "../credentials/targetCredentials";
@@ -36,6 +36,11 @@ export interface HollowNodesArgs extends Partial<WorkloadSettings> {
     identityNamespace: string;
     /** Kubeconfig of the node cluster, for the reaper's and sync's pod checks. Required; stored as a secret. */
     nodeKubeconfig: pulumi.Input<string>;
+    /**
+     * The release the image's hollow kubelets run, vMAJOR.MINOR.PATCH: their shared identity carries what that
+     * release's kubelet uses, and `up` waits until every Node reports it. Required.
+     */
+    kubernetesVersion: KubernetesVersion;
 }
 
 /** The pod template annotation whose change restarts the hollow nodes on renewed credentials. */
@@ -115,6 +120,7 @@ export class HollowNodes extends pulumi.ComponentResource {
             targetProvider: args.targetClusterProvider, targetKubeconfig, namespace: args.identityNamespace,
             stackLabelValue: args.stackLabelValue, nodeNames: perNodeCertificates ? certNodeNames : undefined, hollowProxy: o.hollowProxy,
             nodeNamePrefix: nodeNames.prefix, lifetimeHours: o.credentialLifetimeHours, after: [guard],
+            kubeletMinor: args.kubernetesVersion.minor,
         }, { parent: this });
         const secretMetadata = (secret: string) => ({
             name: secret, namespace, labels: podLabels(args), annotations: { ...APPLY_ANNOTATIONS },
@@ -163,6 +169,7 @@ export class HollowNodes extends pulumi.ComponentResource {
             readyTimeoutSeconds: o.readyTimeoutSeconds,
             sweepTimeoutSeconds: o.reaperTimeoutSeconds,
             workloadFingerprint: pulumi.all(manifests).apply((ms) => fingerprint(JSON.stringify(ms))),
+            kubeletVersion: args.kubernetesVersion.text,
         }, { parent: this, dependsOn: workloads });
 
         this.namespace = namespace;

@@ -4,7 +4,12 @@ import { connect, jsonOf, withTimeout } from "./http";
 import { isCancelled, isTimedOut, unreachableError } from "./errors";
 import { podNodesOf } from "../hollow/names";
 
-export interface NodeInfo { readonly name: string; readonly ready: boolean }
+export interface NodeInfo {
+    readonly name: string;
+    readonly ready: boolean;
+    /** The kubelet version the Node reports (its VERSION column); undefined where the table has none. */
+    readonly kubeletVersion?: string;
+}
 /** A Node as listed for deletion: the delete applies only if it is still this very object, unchanged. */
 export interface NodeRef { readonly name: string; readonly uid: string; readonly resourceVersion: string }
 /** A precondition failed (409): the Node was changed or replaced since it was listed. */
@@ -72,19 +77,21 @@ interface NodeTable {
 }
 
 /**
- * Names and readiness from a Node table page; the STATUS cell is "Ready", "NotReady" or "Unknown", plus
- * ",SchedulingDisabled".
+ * Names, readiness and kubelet versions from a Node table page; the STATUS cell is "Ready", "NotReady" or "Unknown",
+ * plus ",SchedulingDisabled"; VERSION is the Node's `status.nodeInfo.kubeletVersion`.
  */
 export function nodesFromTable(table: NodeTable): NodeInfo[] {
     const columns = (table.columnDefinitions ?? []).map((c) => c.name.toLowerCase());
     const name = columns.indexOf("name");
     const status = columns.indexOf("status");
+    const version = columns.indexOf("version");
     if (table.kind !== "Table" || name < 0 || status < 0) {
         throw new Error(`the API server answered a Node list without the table columns NAME and STATUS (kind ${table.kind})`);
     }
     return (table.rows ?? []).map((row) => ({
         name: String(row.cells[name]),
         ready: String(row.cells[status]).split(",").includes("Ready"),
+        ...(version < 0 ? {} : { kubeletVersion: String(row.cells[version]) }),
     }));
 }
 

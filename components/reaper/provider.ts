@@ -11,7 +11,7 @@ import { staleNodes, sweepStaleNodes, waitForReady } from "./sync";
  * Destroy runs the provider copy stored in state; a new version makes the next `up` store the new code before any
  * destroy needs it. test/unit/providerDigests.json holds the digest of each version's code.
  */
-export const PROVIDER_VERSION = "5";
+export const PROVIDER_VERSION = "6";
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */
 const DIFF_REQUEST_MS = 5000;
 
@@ -48,6 +48,8 @@ export interface HollowNodeSyncInputs extends HollowNodeTarget {
     readonly sweepTimeoutSeconds: number;
     /** Changes whenever the workload's spec does, so a rollout re-runs sweep and readiness. */
     readonly workloadFingerprint: string;
+    /** The release every Node must report before it counts as Ready; absent in state from before (any counts). */
+    readonly kubeletVersion?: string;
 }
 
 export interface HollowNodeSyncOutputs extends HollowNodeSyncInputs {
@@ -149,8 +151,9 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
         cx.log(`bringing this stack's hollow Nodes to ${inputs.replicas} Ready ${waitAdvice(cx.cancel, bound, "up")}`);
         try {
             const swept = await sweepStaleNodes(target, nodeCluster, request, cx.clock, cx.log);
-            const counted = await waitForReady(target, nodeCluster, { ...request, readyDeadline: cx.clock.now() + inputs.readyTimeoutSeconds * 1000 },
-                cx.clock, cx.log);
+            const counted = await waitForReady(target, nodeCluster, {
+                ...request, readyDeadline: cx.clock.now() + inputs.readyTimeoutSeconds * 1000, kubeletVersion: inputs.kubeletVersion,
+            }, cx.clock, cx.log);
             return { ...inputs, readyNodes: counted.ready, registeredNodes: counted.registered, sweptNodes: swept.length };
         } catch (e) {
             if (isCancelled(e)) {

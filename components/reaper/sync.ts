@@ -96,6 +96,29 @@ export interface ReadyCount {
 export interface ReadyRequest extends SyncRequest {
     /** When the wait gives up; one already past counts once. */
     readonly readyDeadline: number;
+    /**
+     * The release the hollow kubelets run: a Node counts once it reports it, so a rollout to another release is done
+     * when every Node runs the new one. Undefined (state from before): any version counts.
+     */
+    readonly kubeletVersion?: string;
+}
+
+/**
+ * Whether a Node's reported kubelet version is the release: the same text, or a build of it (`v1.31.0-dirty`,
+ * `v1.31.0+abc`, as `git describe` stamps images built from a work tree).
+ */
+export function runsRelease(reported: string | undefined, release: string | undefined): boolean {
+    return release === undefined || reported === release || reported?.startsWith(`${release}-`) === true ||
+        reported?.startsWith(`${release}+`) === true;
+}
+
+/** `2 on v1.36.5, 1 on v1.37.2`: the versions Nodes report other than the release, for progress and errors. */
+function otherVersions(nodes: readonly NodeInfo[], release: string | undefined): string {
+    const counts = new Map<string, number>();
+    for (const n of nodes.filter((x) => !runsRelease(x.kubeletVersion, release))) {
+        counts.set(n.kubeletVersion ?? "no version", (counts.get(n.kubeletVersion ?? "no version") ?? 0) + 1);
+    }
+    return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([v, c]) => `${c} on ${v}`).join(", ");
 }
 
 /**
@@ -114,7 +137,7 @@ export async function waitForReady(target: ClusterApi, nodeCluster: ClusterApi, 
     const lookPods = patientLook<PodInfo[]>("readiness", req.readyDeadline, clock, log);
     for (;;) {
         const nodes = await lookNodes(() => target.listNodes(req.selector));
-        const readyNames = nodes.filter((n) => n.ready).map((n) => n.name);
+        const readyNames = nodes.filter((n) => n.ready && runsRelease(n.kubeletVersion, req.kubeletVersion)).map((n) => n.name);
         let ready = Math.min(readyNames.length, req.replicas);
         let extra: string[] = [];
         // The pods say which Nodes count: looked up only when the Node list alone could mislead.
@@ -129,7 +152,9 @@ export async function waitForReady(target: ClusterApi, nodeCluster: ClusterApi, 
                 continue;
             }
         }
-        const extraText = extra.length > 0 ? `; ${extra.length} more registered that no pod stands behind: ${someNames(extra)}` : "";
+        const others = otherVersions(nodes, req.kubeletVersion);
+        const extraText = (extra.length > 0 ? `; ${extra.length} more registered that no pod stands behind: ${someNames(extra)}` : "") +
+            (others ? `; not yet on ${req.kubeletVersion}: ${others}` : "");
         if (ready >= req.replicas && extra.length === 0) {
             log(`${ready}/${req.replicas} hollow Nodes Ready after ${seconds(clock.now() - started)}s`);
             return { ready, registered: nodes.length };
@@ -142,7 +167,8 @@ export async function waitForReady(target: ClusterApi, nodeCluster: ClusterApi, 
             throw new Error(`only ${ready}/${req.replicas} hollow Nodes Ready (${nodes.length} registered${extraText}) on ` +
                 `${target.server} after ${seconds(clock.now() - started)}s. Check the hollow pods ` +
                 "(kubectl -n <namespace> get pods; logs of hollow-kubelet), that pods can reach the target API " +
-                "server, and raise kubemark:readyTimeoutSeconds if they are only slow");
+                "server, and raise kubemark:readyTimeoutSeconds if they are only slow" +
+                (others ? `; Nodes that keep reporting another kubelet version run an image of another release than kubemark:kubernetesVersion` : ""));
         }
         if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
             log(`${ready}/${req.replicas} hollow Nodes Ready, ${nodes.length} registered${extraText} (${seconds(clock.now() - started)}s)`);

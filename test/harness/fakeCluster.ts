@@ -2,7 +2,11 @@
 import { ClusterApi, DeleteOutcome, NodeInfo, NodeRef, ObjectOwnership, ObjectRef, PodInfo } from "../../components/kube/clusterApi";
 import { unreachableError } from "../../components/kube/errors";
 
-export interface FakeNode { name: string; labels: Record<string, string>; ready: boolean; uid: string; resourceVersion: number }
+export interface FakeNode {
+    name: string; labels: Record<string, string>; ready: boolean; uid: string; resourceVersion: number;
+    /** What its kubelet reports; undefined: the Node table has no VERSION column. */
+    kubeletVersion?: string;
+}
 
 export class FakeCluster implements ClusterApi {
     readonly nodes = new Map<string, FakeNode>();
@@ -89,7 +93,7 @@ export class FakeCluster implements ClusterApi {
 
     async listNodes(labelSelector: string): Promise<NodeInfo[]> {
         this.check(`listNodes ${labelSelector}`);
-        return this.selected(labelSelector).map((n) => ({ name: n.name, ready: n.ready }));
+        return this.selected(labelSelector).map((n) => ({ name: n.name, ready: n.ready, ...(n.kubeletVersion === undefined ? {} : { kubeletVersion: n.kubeletVersion }) }));
     }
 
     private selected(labelSelector: string): FakeNode[] {

@@ -1,5 +1,6 @@
 // The whole program under pulumi.runtime.setMocks, once per stack file in the repo.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -28,6 +29,24 @@ fs.writeFileSync(kubeconfigFile, yaml.dump({
 const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
 
 /**
+ * A git remote on disk with a tag for every release the stack files and tests name: the program looks the release
+ * up where its build would fetch it, so the default (GitHub) would put the network into these tests.
+ */
+const gitRemote = path.join(kubeconfigDir, "kubernetes.git");
+const REMOTE_TAGS = ["v1.30.4", "v1.31.0", "v1.37.2"];
+{
+    const work = path.join(kubeconfigDir, "kubernetes-work");
+    const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd, stdio: "ignore" });
+    fs.mkdirSync(work);
+    git(work, "init", "-q");
+    git(work, "commit", "-q", "--allow-empty", "-m", "release");
+    for (const tag of REMOTE_TAGS) {
+        git(work, "tag", tag);
+    }
+    git(kubeconfigDir, "clone", "-q", "--bare", work, gitRemote);
+}
+
+/**
  * What HollowCredentials would issue: a certificate per node and a token per ServiceAccount, marked to be found in
  * Secrets.
  */
@@ -51,6 +70,7 @@ async function runStack(stack: string, overrides: Record<string, string> = {}): 
             config[key] = kubeconfigFile;
         }
     }
+    config["kubemark:gitRepository"] ??= `file://${gitRemote}`;
     Object.assign(config, overrides);
     process.env.KUBECONFIG = kubeconfigFile;
     pulumi.runtime.setAllConfig(config, []);
@@ -235,7 +255,7 @@ describe("program", () => {
         const fetch = byName("kubemark-fetch").inputs;
         assert.equal(fetch.create, "bash scripts/kubemark-image.sh fetch");
         assert.deepEqual(fetch.triggers.slice(0, 2), ["v1.30.4", "git"]);
-        assert.equal(fetch.environment.KM_GIT_URL, "https://github.com/kubernetes/kubernetes.git");
+        assert.equal(fetch.environment.KM_GIT_URL, `file://${gitRemote}`);
         const patch = byName("kubemark-patch").inputs;
         assert.deepEqual(JSON.parse(patch.environment.KUBEMARK_PATCHES).map((p: { id: string }) => p.id), ["proxyfix"]);
         const build = byName("kubemark-build").inputs;
@@ -255,6 +275,17 @@ describe("program", () => {
         const spec = crio.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!.inputs.spec.template.spec;
         const mount = spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "cri-socket");
         assert.equal(mount.mountPath, "/run/crio/crio.sock", "the patched binary dials cri-o's own path");
+    });
+
+    it("stops before registering anything when the source has no such release, naming it and where it looked", async () => {
+        await assert.rejects(runStack("v1-31", { "kubemark:kubernetesVersion": "v1.31.99" }), (e: Error) => {
+            assert.match(e.message, /kubemark:kubernetesVersion = v1\.31\.99: v1\.31\.99 is not a tag of file:\/\/.*kubernetes\.git \(git ls-remote found no refs\/tags\/v1\.31\.99\)/);
+            return true;
+        });
+        // A prebuilt image needs no source: the release is not looked up.
+        const prebuilt = await runStack("v1-31", { "kubemark:kubernetesVersion": "v1.31.99", "kubemark:imageRegistry": undefined as unknown as string,
+            "kubemark:image": "registry.example.com/kubemark:v1.31.99" });
+        assert.equal(prebuilt.outputs.kubernetesVersion, "v1.31.99");
     });
 
     it("with createNamespace false, creates no namespace and claims an existing one instead", async () => {
