@@ -1,7 +1,7 @@
 // The lab benches' start: a wiped lab, the v1.31.0 image in its registry, a stack of this program configured for it.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DOCKER_ENV, kubeconfigFile, lab, REGISTRY } from "../e2e/lab";
+import { DOCKER_ENV, kubeconfigFile, lab, REGISTRY } from "../lab/lab";
 import { buildImage } from "../lab/buildImage";
 import { copyProject, pulumi } from "../test/harness/pulumiCli";
 

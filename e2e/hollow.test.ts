@@ -5,10 +5,10 @@ import { after, before, describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../components/config/settings";
 import { buildImage } from "../lab/buildImage";
 import { copyProject, pulumi, pulumiStart } from "../test/harness/pulumiCli";
-import { inLabNetns, NETNS } from "./hostNet";
+import { inLabNetns, NETNS } from "../lab/hostNet";
 import {
     BUSYBOX_IMAGE, clientsOf, CTRD_SOCK, DOCKER_ENV, kubeconfigFile, lab, LAB, labMissing, podUsage, REGISTRY, sleep, spread, waitUntil, WORKER,
-} from "./lab";
+} from "../lab/lab";
 
 const skip = labMissing();
 const STACK = "lab";

@@ -7,8 +7,8 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { toolchainDir } from "../test/harness/controlPlane";
 import { ROOT } from "../test/harness/paths";
-import { differences, inLabNetns, labMarks, NETNS, snapshot, Snapshot, WHILE_UP_MAY_DIFFER } from "./hostNet";
-import { BUSYBOX_IMAGE, kubeconfigFile, lab, LAB, labMissing, sleep } from "./lab";
+import { differences, inLabNetns, labMarks, NETNS, snapshot, Snapshot, WHILE_UP_MAY_DIFFER } from "../lab/hostNet";
+import { BUSYBOX_IMAGE, kubeconfigFile, lab, LAB, labMissing, sleep } from "../lab/lab";
 
 const skip = labMissing() ?? (inLabNetns() ? `runs outside network namespace ${NETNS} (npm run test:e2e runs it first, from the host)` : undefined);
 const log = (m: string) => console.log(`[host] ${m}`);

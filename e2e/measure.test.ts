@@ -8,7 +8,7 @@ import { buildImage } from "../lab/buildImage";
 import { loadNamespace } from "../measure/plan";
 import { measure, tempDir } from "../test/harness/measureLoad";
 import { copyProject, pulumi } from "../test/harness/pulumiCli";
-import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, labMissing, REGISTRY } from "./lab";
+import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, labMissing, REGISTRY } from "../lab/lab";
 
 const skip = labMissing();
 const STACK = "lab";

@@ -7,7 +7,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImagePlan } from "../components/image/plan";
 import { imageTag, patchesFor } from "../components/image/patches";
-import { hostNetFile } from "../e2e/hostNet";
+import { hostNetFile } from "./hostNet";
 
 import { ROOT } from "../test/harness/paths";
 

@@ -4,10 +4,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { ROOT } from "../test/harness/paths";
+import { LAB_CONSTANTS } from "./constants";
 
-export const NETNS = "kmlab";
-/** The lab's addresses, its bridges (kmlab0: in the root namespace before the lab had its own) and rule comment. */
-export const LAB_MARKS = ["10.245.0.", "10.244.0.", "kmlab0", "kmcni0", "kubemark-lab"];
+export const NETNS = LAB_CONSTANTS.NETNS;
+/** The first three octets of an IPv4 address or range, with the dot: what any address of its /24 starts with. */
+const net24 = (ip: string) => ip.split(".").slice(0, 3).join(".") + ".";
+/**
+ * The lab's addresses, its bridges (OLD_LAB_IF: in the root namespace before the lab had its own) and rule comment:
+ * none may show in the host's own network configuration.
+ */
+export const LAB_MARKS = [net24(LAB_CONSTANTS.LAB_IP), net24(LAB_CONSTANTS.NODE_IP), net24(LAB_CONSTANTS.POD_CIDR),
+    LAB_CONSTANTS.OLD_LAB_IF, LAB_CONSTANTS.CNI_BR, "kubemark-lab"].filter((m, i, all) => all.indexOf(m) === i);
 
 /** The host-wide (not per-namespace) sysctls the lab raises and restores, as lab/host.sh lists them. */
 export function labHostSysctls(): string[] {

@@ -1,17 +1,18 @@
-// The end-to-end tests' view of the lab: its scripts, its clusters' clients, and hollow pods' measured usage.
+// The lab as tests and benches see it: its scripts, its clusters' clients, and hollow pods' measured usage.
 import * as k8s from "@kubernetes/client-node";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { toolchainDir } from "../test/harness/controlPlane";
-
 import { ROOT } from "../test/harness/paths";
+import { LAB_CONSTANTS } from "./constants";
+
 export const LAB = process.env.KUBEMARK_LAB_DIR ?? path.join(os.homedir(), ".cache", "kubemark-lab");
 /** In the lab's network namespace, on its loopback: reached by its dockerd and containerd, and by the tests inside. */
-export const REGISTRY = "127.0.0.1:5000";
-export const BUSYBOX_IMAGE = `${REGISTRY}/lab/busybox:1.35.0`;
-export const WORKER = "lab-worker";
+export const REGISTRY = LAB_CONSTANTS.REGISTRY;
+export const BUSYBOX_IMAGE = LAB_CONSTANTS.BUSYBOX_IMAGE;
+export const WORKER = LAB_CONSTANTS.NODE_NAME;
 /** The lab worker's containerd socket (lab/lib.sh CTRD_SOCK). */
 export const CTRD_SOCK = path.join(LAB, "run", "containerd.sock");
 /** For image builds: the lab's own docker daemon, and Debian's docker client, whose legacy builder needs no buildx. */
