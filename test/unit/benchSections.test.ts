@@ -1,7 +1,7 @@
 // The lab benches' sections of bench/results.md: one bench's run never drops another's.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { labSections, withSection } from "../../bench/sections";
+import { labSections, withSection } from "../../bench/common/sections";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

@@ -4,17 +4,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { STACK_LABEL_KEY } from "../components/config/settings";
-import { TERMINATION_GRACE_SECONDS } from "../components/hollow/podspec";
-import { inLabNetns, NETNS } from "../lab/hostNet";
-import { clientsOf, kubeconfigFile, lab, LAB, labMissing } from "../lab/lab";
-import { toolchainDir } from "../test/harness/controlPlane";
-import { cliEnv, pulumi, Run } from "../test/harness/pulumiCli";
-import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "./cgroups";
+import { STACK_LABEL_KEY } from "../../components/config/settings";
+import { TERMINATION_GRACE_SECONDS } from "../../components/hollow/podspec";
+import { inLabNetns, NETNS } from "../../lab/hostNet";
+import { clientsOf, kubeconfigFile, lab, LAB, labMissing } from "../../lab/lab";
+import { toolchainDir } from "../../test/harness/controlPlane";
+import { cliEnv, pulumi, Run } from "../../test/harness/pulumiCli";
+import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "../common/cgroups";
 import { densityMarkdown, DensityRun, LayoutRow, Usage, writeDensityRun, writeDensitySection } from "./densityReport";
-import { freshLab, labStack } from "./labStack";
-import { firstLine, patient } from "./patient";
-import { densitySvgs, PLOTS } from "./plots";
+import { freshLab, labStack } from "../common/labStack";
+import { firstLine, patient } from "../common/patient";
+import { BENCH_BUILD, resultsLink } from "../common/paths";
+import { DENSITY_CHARTS, densitySvgs } from "../common/plots";
 import { breakdown, TimedLine, Timeline } from "./timeline";
 
 const STACK = "density";
@@ -39,7 +40,7 @@ const EXTRA_CONFIG = JSON.parse(process.env.DENSITY_CONFIG ?? "{}") as Record<st
 const log = (m: string) => console.log(`[density ${new Date().toISOString().slice(11, 19)}] ${m}`);
 /** DENSITY_TIMELINE=0 leaves out the watches and log reading that break the density run's up and destroy down. */
 const TIMELINE = process.env.DENSITY_TIMELINE !== "0";
-const OUT = path.join(__dirname, "..");
+const OUT = BENCH_BUILD;
 
 /** Set by the first Ctrl-C or SIGTERM: the run stops at its next wait, destroys its stack and stops the lab. */
 let interrupted = "";
@@ -62,7 +63,7 @@ async function sleep(ms: number): Promise<void> {
         await new Promise((r) => setTimeout(r, Math.min(1000, until - performance.now())));
     }
 }
-/** An API call of the bench's own, forgiving a busy or briefly unreachable API server (bench/patient.ts). */
+/** An API call of the bench's own, forgiving a busy or briefly unreachable API server (bench/common/patient.ts). */
 const look = <T>(what: string, call: (retried: boolean) => Promise<T>) => patient(what, call, log);
 
 async function podRefs(): Promise<PodRef[]> {
@@ -368,12 +369,12 @@ async function densityRun(requests: Record<string, string>, perPod: number): Pro
         }
         fs.writeFileSync(path.join(OUT, "density-timeline.md"), `${run.timeline.join("\n")}\n`);
         const charts = densitySvgs(timeline, upStart, destroyStart, `${TARGET} hollow Nodes, ${perPod} per pod`);
-        fs.mkdirSync(PLOTS, { recursive: true });
+        fs.mkdirSync(DENSITY_CHARTS, { recursive: true });
         run.charts = [];
         for (const [step, svg] of Object.entries(charts)) {
             const file = `density-${perPod}-per-pod-${step}.svg`;
-            fs.writeFileSync(path.join(PLOTS, file), svg);
-            run.charts.push(`plots/${file}`);
+            fs.writeFileSync(path.join(DENSITY_CHARTS, file), svg);
+            run.charts.push(resultsLink(path.join(DENSITY_CHARTS, file)));
         }
         log(`where the time went:\n${run.timeline.join("\n")}`);
     }
@@ -424,7 +425,7 @@ async function main(): Promise<void> {
     // A density-only run replaces just its own table in the committed section; other partial runs stay beside the
     // build.
     const out = ONLY === ALL ? writeDensitySection(md) : ONLY === "density" ? writeDensityRun(md)
-        : path.join(__dirname, "..", "results-density-partial.md");
+        : path.join(BENCH_BUILD, "results-density-partial.md");
     if (ONLY !== ALL && ONLY !== "density") {
         fs.writeFileSync(out, md);
     }

@@ -1,9 +1,9 @@
 // The lab benches' start: a wiped lab, the v1.31.0 image in its registry, a stack of this program configured for it.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DOCKER_ENV, kubeconfigFile, lab, REGISTRY } from "../lab/lab";
-import { buildImage } from "../lab/buildImage";
-import { copyProject, pulumi } from "../test/harness/pulumiCli";
+import { DOCKER_ENV, kubeconfigFile, lab, REGISTRY } from "../../lab/lab";
+import { buildImage } from "../../lab/buildImage";
+import { copyProject, pulumi } from "../../test/harness/pulumiCli";
 
 /** `pulumi <args>` on the stack, failing with the end of its output. */
 export async function stackCli(project: string, stack: string, args: string[]) {

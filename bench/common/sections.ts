@@ -1,8 +1,7 @@
 // The lab benches' sections of bench/results.md: each starts at its own marker comment and ends at the next one.
 import * as fs from "node:fs";
-import * as path from "node:path";
+import { RESULTS } from "./paths";
 
-export const RESULTS = path.join(__dirname, "..", "..", "bench", "results.md");
 const MARKER_LINE = "\n<!-- ";
 
 /** Where the section that starts at `start` ends: the next section's marker, or the end of the text. */

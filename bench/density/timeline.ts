@@ -4,7 +4,7 @@
 import * as k8s from "@kubernetes/client-node";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { kubeconfigFile, LAB } from "../lab/lab";
+import { kubeconfigFile, LAB } from "../../lab/lab";
 
 type Ms = number;
 interface PodTimes { created?: Ms; ready?: Ms; deleting?: Ms; deleted?: Ms; started: Map<string, Ms> }

@@ -1,6 +1,6 @@
 // Minimal raw HTTPS client for the bench's own traffic, so every request it makes is counted and can be subtracted.
 import * as https from "node:https";
-import { HttpReply, send } from "../components/kube/http";
+import { HttpReply, send } from "../../components/kube/http";
 
 export type Reply = HttpReply;
 

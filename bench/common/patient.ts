@@ -1,6 +1,6 @@
 // The density bench's own looks at the lab's API servers, made to ride out the load the bench itself makes: 300
 // hollow kubelets starting or stopping on 2 cores keep the API servers from answering in time.
-import { REQUEST_MS } from "../components/kube/dynamic";
+import { REQUEST_MS } from "../../components/kube/dynamic";
 
 /** Answers that say "not now" rather than "no": an overloaded or restarting API server, or etcd behind it. */
 const BUSY_STATUS = new Set([429, 500, 502, 503, 504]);

@@ -3,17 +3,18 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ControlPlane, toolchainDir } from "../test/harness/controlPlane";
+import { ControlPlane, toolchainDir } from "../../test/harness/controlPlane";
 import { Kube } from "./kube";
 import { noopTable, noopUps } from "./noop";
 import { kubectlDelete, kubectlNodesThenRawLeases, rawConcurrent, rawDelete, runWorker } from "./methods";
 import { allGone, createPods, createPopulation, foreignFingerprint, setReady } from "./population";
 import { apiserverPid, openWindow, Window } from "./probe";
 import type { Task } from "./worker";
-import { PLOTS, reapSvg } from "./plots";
-import { labSections } from "./sections";
+import { BENCH_BUILD, RESULTS, resultsLink } from "../common/paths";
+import { REAP_SVG, reapSvg } from "../common/plots";
+import { labSections } from "../common/sections";
 
-const REAP_CHART = "![Reap time against N](plots/reap.svg)";
+const REAP_CHART = `![Reap time against N](${resultsLink(REAP_SVG)})`;
 
 interface Row { n: number; op: string; w: Window; rssMb?: number; touched?: number; note?: string }
 
@@ -200,14 +201,14 @@ async function main(): Promise<void> {
     // Only a full run replaces the committed table; partial runs (BENCH_ONLY, BENCH_N, BENCH_QUICK) stay beside the
     // build.
     const full = !ONLY && !quick && !process.env.BENCH_N;
-    const out = full ? path.join(__dirname, "..", "..", "bench", "results.md") : path.join(__dirname, "..", "results-partial.md");
+    const out = full ? RESULTS : path.join(BENCH_BUILD, "results-partial.md");
     // The lab's sections come from npm run bench:density and bench:measure, which this run does not repeat.
     const lab = full ? labSections() : "";
     fs.writeFileSync(out, lab ? `${md.trimEnd()}\n\n${lab}` : md);
     say(`wrote ${out}`);
     // A run of other rows only (BENCH_ONLY=^noop) has no reap figures to draw.
     if (rows.some((r) => r.op.startsWith("reap"))) {
-        const chart = path.join(full ? PLOTS : path.dirname(out), "reap.svg");
+        const chart = full ? REAP_SVG : path.join(path.dirname(out), "reap.svg");
         fs.mkdirSync(path.dirname(chart), { recursive: true });
         fs.writeFileSync(chart, reapSvg(md));
         say(`wrote ${chart}`);

@@ -1,11 +1,11 @@
 // Child process running one provider call with the real client, so its peak RSS is the provider's alone.
 import * as fs from "node:fs";
-import { kubernetesClusterApi } from "../components/kube/clusterApi";
-import { realClock } from "../components/kube/async";
-import { sweepStaleNodes, waitForReady } from "../components/reaper/sync";
-import { CREDENTIALS_PROVIDER_VERSION, HollowCredentialsOutputs, HollowCredentialsProvider } from "../components/credentials/provider";
-import { HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperProvider, PROVIDER_VERSION } from "../components/reaper/provider";
-import { STACK_LABEL_KEY } from "../components/config/settings";
+import { kubernetesClusterApi } from "../../components/kube/clusterApi";
+import { realClock } from "../../components/kube/async";
+import { sweepStaleNodes, waitForReady } from "../../components/reaper/sync";
+import { CREDENTIALS_PROVIDER_VERSION, HollowCredentialsOutputs, HollowCredentialsProvider } from "../../components/credentials/provider";
+import { HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperProvider, PROVIDER_VERSION } from "../../components/reaper/provider";
+import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { POD_NAMESPACE, POD_SELECTOR, SELECTOR } from "./population";
 
 export type Task = "idle" | "reap" | "diff" | "sweep" | "readyOnce" | "readyWait" | "issue";

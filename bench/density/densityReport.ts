@@ -2,7 +2,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { RESULTS, sectionEnd, writeSection } from "./sections";
+import { RESULTS } from "../common/paths";
+import { sectionEnd, writeSection } from "../common/sections";
 
 export interface LayoutRow { perPod: number; proxy: boolean; load: string; usage: Usage; upSeconds: number }
 export interface DensityRun {
@@ -18,9 +19,9 @@ export interface DensityRun {
     upBusyCores?: number; destroyBusyCores?: number; upLoadAverage?: number;
     /** Looks at the Nodes during the hold that failed even after their retries. */
     missedLooks?: number;
-    /** Where up's and destroy's time went (bench/timeline.ts), markdown lines. */
+    /** Where up's and destroy's time went (bench/density/timeline.ts), markdown lines. */
     timeline?: string[];
-    /** Its up and destroy over time, SVG files relative to bench/. */
+    /** Its up and destroy over time, SVG files linked from bench/results.md (relative to it). */
     charts?: string[];
 }
 

@@ -1,9 +1,9 @@
 // A second `pulumi up` with nothing to change: the program (3 hollow nodes) against a bare one-Namespace program.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startPair, stopPair } from "../test/harness/clusterPair";
-import { fakeKubelets } from "../test/harness/fakeKubelets";
-import { pulumi, Run } from "../test/harness/pulumiCli";
+import { startPair, stopPair } from "../../test/harness/clusterPair";
+import { fakeKubelets } from "../../test/harness/fakeKubelets";
+import { pulumi, Run } from "../../test/harness/pulumiCli";
 
 export interface NoopResult { readonly program: string; readonly seconds: number[] }
 

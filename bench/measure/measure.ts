@@ -1,15 +1,16 @@
-// npm run bench:measure: npm run measure's load (and churn) at scale in the lab, its report and charts kept in bench/.
+// npm run bench:measure: npm run measure's load (and churn) at scale in the lab, its reports kept in bench/reports/.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { inLabNetns, NETNS } from "../lab/hostNet";
-import { lab, labMissing } from "../lab/lab";
-import { startMeasure } from "../test/harness/measureLoad";
-import { pulumi } from "../test/harness/pulumiCli";
-import { machineBusySeconds } from "./cgroups";
-import { freshLab, labStack, stackCli } from "./labStack";
-import { writeSection } from "./sections";
+import { inLabNetns, NETNS } from "../../lab/hostNet";
+import { lab, labMissing } from "../../lab/lab";
+import { startMeasure } from "../../test/harness/measureLoad";
+import { pulumi } from "../../test/harness/pulumiCli";
+import { machineBusySeconds } from "../common/cgroups";
+import { freshLab, labStack, stackCli } from "../common/labStack";
+import { reportsOf, resultsLink } from "../common/paths";
+import { writeSection } from "../common/sections";
 
 const STACK = "measure";
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
@@ -22,7 +23,7 @@ const KILLS = env("MEASURE_KILLS", 3);
 const REQUESTS = { kubeletCpu: "5m", kubeletMemory: "24Mi", proxyCpu: "1m", proxyMemory: "20Mi" };
 /** One section per N, so that a smaller run beside the 300 one (what holds) keeps both. */
 const MEASURE_MARKER = `<!-- measure N=${N}: written by npm run bench:measure; npm run bench keeps it -->`;
-const OUT = path.join(__dirname, "..", "..", "bench", "measure", String(N));
+const OUT = path.join(reportsOf("measure"), String(N));
 
 const log = (m: string) => console.log(`[bench:measure ${new Date().toISOString().slice(11, 19)}] ${m}`);
 let project = "";
@@ -31,7 +32,7 @@ const cli = (args: string[]) => stackCli(project, STACK, args);
 
 interface Step { name: string; code: number; seconds: number; busyCores: number; out: string }
 
-/** One `npm run measure` scenario into bench/measure/<name>/, its output streamed with a prefix. */
+/** One `npm run measure` scenario into bench/reports/measure/<N>/<name>/, its output streamed with a prefix. */
 async function scenario(name: string, args: string[]): Promise<Step> {
     const dir = path.join(OUT, name);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -52,7 +53,7 @@ async function scenario(name: string, args: string[]): Promise<Step> {
     return { name, code, seconds, busyCores: (machineBusySeconds() - busy0) / seconds, out };
 }
 
-/** The report's markdown with its chart links pointing into bench/measure/<name>/, its title one level down. */
+/** The report's markdown, its chart links pointing into bench/reports/measure/<N>/<name>/, its title a level down. */
 function embedded(step: Step): string {
     const file = path.join(OUT, step.name, "report.md");
     if (!fs.existsSync(file)) {
@@ -60,7 +61,7 @@ function embedded(step: Step): string {
     }
     return fs.readFileSync(file, "utf8")
         .replace(/^# /m, "### ").replace(/^## /gm, "#### ")
-        .replace(/\]\(([^)/]+\.svg)\)/g, `](measure/${N}/${step.name}/$1)`);
+        .replace(/\]\(([^)/]+\.svg)\)/g, `](${resultsLink(path.join(OUT, step.name))}/$1)`);
 }
 
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 // Builds a population of Nodes shaped like real hollow Nodes (plus Leases, foreign Nodes and, for sweeps, Pods).
-import { forEachLimited } from "../components/kube/async";
-import { STACK_LABEL_KEY } from "../components/config/settings";
-import { METADATA_LIST_ACCEPT } from "../components/kube/clusterApi";
+import { forEachLimited } from "../../components/kube/async";
+import { STACK_LABEL_KEY } from "../../components/config/settings";
+import { METADATA_LIST_ACCEPT } from "../../components/kube/clusterApi";
 import { Kube } from "./kube";
 
 export const SELECTOR = `${STACK_LABEL_KEY}=kubemark.bench`;

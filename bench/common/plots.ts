@@ -1,11 +1,14 @@
 // The benches' charts: reap time against N from the scale table, and a density run's up and destroy over time.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { countsOverTimeSvg, scalingSvg } from "../measure/charts";
-import { RESULTS } from "./sections";
-import type { Timeline } from "./timeline";
+import { countsOverTimeSvg, scalingSvg } from "../../measure/charts";
+import type { Timeline } from "../density/timeline";
+import { reportsOf, RESULTS } from "./paths";
 
-export const PLOTS = path.join(path.dirname(RESULTS), "plots");
+/** The scale bench's reap chart, drawn from its table in bench/results.md. */
+export const REAP_SVG = path.join(reportsOf("scale"), "reap.svg");
+/** The density bench's charts of up and destroy over time, one pair per layout. */
+export const DENSITY_CHARTS = reportsOf("density");
 
 /** Rows of the scale table: `| N | operation | wall s | ...`. */
 export function scaleRows(markdown: string): { n: number; operation: string; seconds: number }[] {
@@ -50,8 +53,7 @@ export function densitySvgs(tl: Timeline, upStart: number, destroyStart: number,
 
 /** `npm run bench:plots`: redraws the reap chart from the committed scale table. */
 if (require.main === module) {
-    fs.mkdirSync(PLOTS, { recursive: true });
-    const file = path.join(PLOTS, "reap.svg");
-    fs.writeFileSync(file, reapSvg(fs.readFileSync(RESULTS, "utf8")));
-    console.log(`wrote ${file}`);
+    fs.mkdirSync(path.dirname(REAP_SVG), { recursive: true });
+    fs.writeFileSync(REAP_SVG, reapSvg(fs.readFileSync(RESULTS, "utf8")));
+    console.log(`wrote ${REAP_SVG}`);
 }
