@@ -7,17 +7,17 @@ api_ready() { # CLUSTER SERVER
         "https://$2/readyz"
 }
 
-start_etcd() { # CLUSTER PORT
+start_etcd() { # CLUSTER PORT ETCD_BINARY
     local n=etcd-$1 p=$2 peer=$(($2 + 1))
-    running "$n" || start_bg "$n" /usr/bin/etcd --name="lab-$1" --data-dir="$LAB/$n" \
+    running "$n" || start_bg "$n" "$3" --name="lab-$1" --data-dir="$LAB/$n" \
         --listen-client-urls="http://127.0.0.1:$p" --advertise-client-urls="http://127.0.0.1:$p" \
         --listen-peer-urls="http://127.0.0.1:$peer" --initial-advertise-peer-urls="http://127.0.0.1:$peer" \
         --initial-cluster="lab-$1=http://127.0.0.1:$peer" --listen-metrics-urls="http://127.0.0.1:$((p + 2))"
 }
 
-start_apiserver() { # CLUSTER ADDR PORT ETCD_PORT SERVICE_CIDR
+start_apiserver() { # CLUSTER ADDR PORT ETCD_PORT SERVICE_CIDR BIN_DIR
     local n=kube-apiserver-$1 d="$PKI/$1"
-    running "$n" || start_bg "$n" "$TC_BIN/kube-apiserver" \
+    running "$n" || start_bg "$n" "$6/kube-apiserver" \
         --etcd-servers="http://127.0.0.1:$4" --bind-address="$2" --advertise-address="$2" --secure-port="$3" \
         --cert-dir="$LAB/$n" --tls-cert-file="$d/apiserver.crt" --tls-private-key-file="$d/apiserver.key" \
         --client-ca-file="$d/ca.crt" --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
@@ -31,10 +31,10 @@ start_apiserver() { # CLUSTER ADDR PORT ETCD_PORT SERVICE_CIDR
         --service-account-key-file="$d/sa.pub" --service-account-signing-key-file="$d/sa.key" --profiling=false
 }
 
-start_controller_manager() { # CLUSTER SECURE_PORT
+start_controller_manager() { # CLUSTER SECURE_PORT BIN_DIR
     local n=kube-controller-manager-$1 d="$PKI/$1"
     # No leader election: after a crash a new instance would wait out the old lease (15s).
-    running "$n" || start_bg "$n" "$TC_BIN/kube-controller-manager" \
+    running "$n" || start_bg "$n" "$3/kube-controller-manager" \
         --kubeconfig="$d/controller-manager.kubeconfig" --authentication-kubeconfig="$d/controller-manager.kubeconfig" \
         --authorization-kubeconfig="$d/controller-manager.kubeconfig" --bind-address=127.0.0.1 --secure-port="$2" \
         --cert-dir="$LAB/$n" --flex-volume-plugin-dir="$LAB/$n/flexvolume" --leader-elect=false \
@@ -43,9 +43,9 @@ start_controller_manager() { # CLUSTER SECURE_PORT
         --cluster-signing-cert-file="$d/ca.crt" --cluster-signing-key-file="$d/ca.key" --profiling=false
 }
 
-start_scheduler() { # CLUSTER SECURE_PORT
+start_scheduler() { # CLUSTER SECURE_PORT BIN_DIR
     local n=kube-scheduler-$1 d="$PKI/$1"
-    running "$n" || start_bg "$n" "$TC_BIN/kube-scheduler" \
+    running "$n" || start_bg "$n" "$3/kube-scheduler" \
         --kubeconfig="$d/scheduler.kubeconfig" --authentication-kubeconfig="$d/scheduler.kubeconfig" \
         --authorization-kubeconfig="$d/scheduler.kubeconfig" --bind-address=127.0.0.1 --secure-port="$2" \
         --cert-dir="$LAB/$n" --leader-elect=false --profiling=false
@@ -72,7 +72,7 @@ containerd_config() {
     # No ipMasq: pods only talk to the lab's own addresses (API servers), so no NAT rules; the namespace has no
     # route out, so nothing a pod sends leaves it.
     write_if_changed "$LAB/cni/net.d/10-kmlab.conflist" <<JSON || true
-{"cniVersion": "0.4.0", "name": "kmlab", "plugins": [
+{"cniVersion": "0.4.0", "name": "$NETNS", "plugins": [
   {"type": "bridge", "bridge": "$CNI_BR", "isGateway": true, "ipMasq": false, "hairpinMode": true,
    "ipam": {"type": "host-local", "dataDir": "$LAB/cni/ipam",
             "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$POD_GW"}]], "routes": [{"dst": "0.0.0.0/0"}]}}]}
@@ -163,4 +163,44 @@ YML
     running kubelet || start_bg kubelet "$TC_BIN/kubelet" --config="$k/config.yaml" \
         --kubeconfig="$d/kubelet.kubeconfig" --root-dir="$k/root" --cert-dir="$k/pki" \
         --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --v=1
+}
+
+# The target's control plane runs the release asked for (its binaries and etcd from the toolchain, built on first
+# use). Its cluster state belongs to the release that wrote it: another release starts from an empty target (an etcd
+# data dir is not readable by an older etcd, and an API server does not downgrade what a newer one stored).
+TARGET_COMPONENTS=(kube-scheduler-target kube-controller-manager-target kube-apiserver-target etcd-target)
+TARGET_STATE=("$LAB/etcd-target" "$LAB/kube-apiserver-target" "$LAB/kube-controller-manager-target" "$LAB/kube-scheduler-target")
+
+target_binaries() { # RELEASE: builds the release's control plane into the toolchain if it is missing
+    local d b missing=()
+    d=$(target_bin_dir "$1")
+    for b in etcd kube-apiserver kube-controller-manager kube-scheduler; do [ -x "$d/$b" ] || missing+=("$b"); done
+    ((${#missing[@]} == 0)) && return 0
+    say "target $1: building its control plane (${missing[*]}) into $d; about 10 min the first time"
+    # The Go module proxy is reached from the host's network namespace, whichever the caller is in.
+    root_net bash "$LAB_SRC/../toolchain/build.sh" --control-plane "$1" 9>&- | sed -u 's/^/    /' >&2 ||
+        die "building the $1 control plane failed (npm run toolchain -- --control-plane $1 shows why)"
+    for b in etcd kube-apiserver kube-controller-manager kube-scheduler; do [ -x "$d/$b" ] || die "no $d/$b after the build"; done
+}
+
+# Stops a target of another release (or one started from other binaries) and clears its state when the release
+# changes; records the release the target's state belongs to.
+target_switch() { # RELEASE
+    local want=$1 had c d stale=()
+    had=$(cat "$LAB/target-version" 2>/dev/null || true)
+    d=$(target_bin_dir "$want")
+    for c in "${TARGET_COMPONENTS[@]}"; do
+        alive "$c" || continue
+        # etcd-target runs $d/etcd (a link to the etcd build), kube-apiserver-target $d/kube-apiserver, ...
+        [ "$had" = "$want" ] && [ "$(readlink "/proc/$(pid_of "$c")/exe")" = "$(readlink -f "$d/${c%-target}")" ] || stale+=("$c")
+    done
+    if ((${#stale[@]})); then
+        say "target: stopping ${stale[*]} (release ${had:-unknown}, not $want)"
+        stop_components "${TARGET_COMPONENTS[@]}"
+    fi
+    if [ "$had" != "$want" ]; then
+        [ -n "$had" ] && say "target: $had -> $want: the target cluster starts empty"
+        rm -rf "${TARGET_STATE[@]}"
+        echo "$want" >"$LAB/target-version"
+    fi
 }

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# npm run demo: toolchain (built on first use), lab up, the v1.31.0 kubemark image, `pulumi up` of the lab stack, its Nodes.
+# npm run demo: toolchain (built on first use), lab up, the newest release's kubemark image, `pulumi up` of the lab
+# stack against a target of that release, its Nodes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 LAB=${KUBEMARK_LAB_DIR:-$HOME/.cache/kubemark-lab}
-VERSION=v1.31.0
+# The newest tested release (components/config/tested-releases.json), for both the hollow nodes and the target.
+VERSION=$(grep -o '"v[0-9]*\.[0-9]*\.[0-9]*"' components/config/tested-releases.json | tail -n1 | tr -d '"')
+grep -q "kubemark:kubernetesVersion: $VERSION\$" Pulumi.lab.yaml ||
+    { echo "demo: Pulumi.lab.yaml does not say kubernetesVersion $VERSION, the newest release" >&2; exit 1; }
 t0=$SECONDS
 say() { printf '[demo %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
-say "1/5 toolchain (Pulumi CLI, plugins, Kubernetes binaries from Go modules; about 45 min the first time, seconds after)"
+say "1/5 toolchain (Pulumi CLI, plugins, Kubernetes binaries and the $VERSION control plane from Go modules; about 40 min the first time, seconds after)"
 envfile=$(bash toolchain/build.sh | tee /dev/stderr | tail -n1)
 # shellcheck disable=SC1090
 source "$envfile"
 
-say "2/5 lab: node cluster with one real worker, target cluster, registry, dockerd"
-bash lab/up.sh
+say "2/5 lab: node cluster with one real worker, a $VERSION target cluster, registry, dockerd"
+bash lab/up.sh --target "$VERSION"
 
 say "3/5 kubemark $VERSION image, built from the Go module source with its patches and pushed to the lab registry"
 npx tsc -p tsconfig.test.json

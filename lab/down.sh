@@ -46,13 +46,13 @@ for i in 1 2 3; do
 done
 rm -rf "$LAB/containerd/state/io.containerd.grpc.v1.cri/netns"
 # Every pod network is gone, so are their addresses.
-rm -rf "$LAB/cni/ipam/kmlab"
+rm -rf "$LAB/cni/ipam/$NETNS"
 for d in /sys/fs/cgroup/*/kubepods; do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
 host_down
 
 case "$mode" in
 --wipe) say "wiping cluster state (keeping pki, registry, docker, images)"
-    rm -rf "$LAB"/etcd-* "$LAB/kubelet" "$LAB/containerd" "$LAB/cni" "$LAB/logs" "$LAB"/kube-* ;;
+    rm -rf "$LAB"/etcd-* "$LAB/kubelet" "$LAB/containerd" "$LAB/cni" "$LAB/logs" "$LAB"/kube-* "$LAB/target-version" ;;
 --purge) say "removing $LAB"; rm -rf "$LAB"; exit 0 ;;
 esac
 

@@ -32,7 +32,7 @@ pod_logs_up() {
 host_paths_down() {
     while findmnt -no SOURCE /var/log/pods 2>/dev/null | grep -qF "$LAB/kubelet/pod-logs"; do umount /var/log/pods; done
     [ -e "$RUN/made-var-log-pods" ] && { rmdir /var/log/pods 2>/dev/null || true; rm -f "$RUN/made-var-log-pods"; }
-    rm -f /var/lib/cni/results/kmlab-* /var/lib/kubelet/device-plugins/kubelet.sock
+    rm -f /var/lib/cni/results/"$NETNS"-* /var/lib/kubelet/device-plugins/kubelet.sock
     local f id; for f in /var/lib/cni/results/cni-loopback-*-lo; do
         id=${f#*/cni-loopback-}; id=${id%-lo}
         [ -d "$LAB/containerd/root/io.containerd.grpc.v1.cri/sandboxes/$id" ] && rm -f "$f"

@@ -107,3 +107,33 @@ export function spread(values: number[]): { mean: number; min: number; max: numb
         max: Math.max(...values),
     };
 }
+
+/**
+ * Log lines in which a hollow kubelet or proxy was refused (403) or asked for a resource the target does not serve:
+ * what a release's kubelet or proxy needs and its identity or target lacks. `pod/container: line`, every container
+ * of every pod of the namespace.
+ */
+export const REFUSAL = /\bis forbidden\b|\bForbidden\b|the server could not find the requested resource/;
+
+export async function hollowLogRefusals(namespace: string): Promise<{ lines: string[]; containers: number }> {
+    const { core } = clientsOf("node");
+    const lines: string[] = [];
+    let containers = 0;
+    for (const pod of (await core.listNamespacedPod({ namespace })).items) {
+        for (const c of pod.spec?.containers ?? []) {
+            containers++;
+            const log = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container: c.name });
+            lines.push(...String(log).split("\n").filter((l) => REFUSAL.test(l)).map((l) => `${pod.metadata!.name}/${c.name}: ${l}`));
+        }
+    }
+    return { lines, containers };
+}
+
+/** The release the lab's target runs (lab/up.sh --target), as its state records it. */
+export function labTargetVersion(): string | undefined {
+    try {
+        return fs.readFileSync(path.join(LAB, "target-version"), "utf8").trim();
+    } catch {
+        return undefined;
+    }
+}

@@ -3,37 +3,35 @@ set -euo pipefail
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB=${KUBEMARK_LAB_DIR:-$HOME/.cache/kubemark-lab}
-TC_BIN=${KUBEMARK_TOOLCHAIN_DIR:-$HOME/.cache/kubemark-toolchain}/bin
+TC_DIR=${KUBEMARK_TOOLCHAIN_DIR:-$HOME/.cache/kubemark-toolchain}
+# The node cluster's binaries (its control plane, the worker's kubelet, kubectl).
+TC_BIN=$TC_DIR/bin
 RUN=$LAB/run LOGS=$LAB/logs PKI=$LAB/pki
 # down --purge removes $LAB and down unmounts everything under it: it must be a folder of its own.
 case "$(realpath -m "$LAB")" in
 / | /root | /home | /tmp | /var | /usr | /etc | "$(realpath -m "$HOME")") echo "refusing KUBEMARK_LAB_DIR=$LAB" >&2; exit 1 ;;
 esac
 
-# The lab's network namespace: every lab daemon runs in it, the lab's addresses, the pod bridge and the registry
-# are there, and clients join it (lab/exec.sh). The root namespace gets no address, route, rule or net.* sysctl,
-# and nothing in the namespace routes anywhere but to itself and its pods.
-NETNS=kmlab NETNS_FILE=/run/netns/kmlab
-# Both API server addresses are on the namespace's loopback device; pods reach them through the CNI gateway.
-# The target API server has .1; the node cluster (API server, worker's node IP) .2: a loopback advertise address
-# would make the API server fail to publish its `kubernetes` Endpoints every 10s.
-LAB_IP=10.245.0.1 NODE_IP=10.245.0.2
-CNI_BR=kmcni0 POD_CIDR=10.244.0.0/23 POD_GW=10.244.0.1
-# The bridge in the root namespace of labs from before the network namespace (down.sh still removes it).
-OLD_LAB_IF=kmlab0
-NODE_NAME=lab-worker
-# Ports away from the defaults so the lab can coexist with the repo's loopback test clusters.
-NODE_API=$NODE_IP:26443 TARGET_API=$LAB_IP:6443
-NODE_ETCD=22379 TARGET_ETCD=22479
-REGISTRY=127.0.0.1:5000
+# The lab's network namespace, addresses, ports and images (lab/constants.env, which the TypeScript reads too). Every
+# lab daemon runs in the namespace, the lab's addresses, the pod bridge and the registry are there, and clients join
+# it (lab/exec.sh). The root namespace gets no address, route, rule or net.* sysctl, and nothing in the namespace
+# routes anywhere but to itself and its pods.
+# shellcheck source=constants.env
+source "$LAB_SRC/constants.env"
+NETNS_FILE=/run/netns/$NETNS
+NODE_API=$NODE_IP:$NODE_API_PORT TARGET_API=$LAB_IP:$TARGET_API_PORT
 CTRD_SOCK=$RUN/containerd.sock DOCKER_SOCK=$RUN/docker.sock
-PAUSE_IMAGE=$REGISTRY/lab/pause:1.0
-BUSYBOX_IMAGE=$REGISTRY/lab/busybox:1.35.0
 # Debian's docker.io client, the daemon's own version: the newer /usr/local/bin/docker only nags about buildx.
 DOCKER=/usr/bin/docker
 # Every component (pidfile name), in start order.
 COMPONENTS=(etcd-node etcd-target kube-apiserver-node kube-apiserver-target registry containerd dockerd
     kube-controller-manager-node kube-scheduler-node kube-controller-manager-target kube-scheduler-target kubelet)
+
+# The releases the program is tested on (components/config/tested-releases.json); the newest is the target's default.
+RELEASES_FILE=$LAB_SRC/../components/config/tested-releases.json
+newest_release() { grep -o '"v[0-9]*\.[0-9]*\.[0-9]*"' "$RELEASES_FILE" | tail -n1 | tr -d '"'; }
+# A target release's control plane and etcd, as toolchain/build.sh --control-plane lays them out.
+target_bin_dir() { echo "$TC_DIR/k8s/$1/bin"; }
 
 say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { say "ERROR: $*" >&2; exit 1; }

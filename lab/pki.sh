@@ -79,8 +79,8 @@ pki_cluster() {
 }
 
 pki_all() {
-    pki_cluster node 10.96.0.1 "$NODE_API"
-    pki_cluster target 10.97.0.1 "$TARGET_API"
+    pki_cluster node "$NODE_SERVICE_IP" "$NODE_API"
+    pki_cluster target "$TARGET_SERVICE_IP" "$TARGET_API"
     pki_cert "$PKI/node" kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
     write_kubeconfig "$PKI/node/kubelet.kubeconfig" "$NODE_API" "$PKI/node" kubelet lab-node
 }

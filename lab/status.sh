@@ -4,7 +4,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 enter_netns "$@"
 set +e
 
-echo "lab dir: $LAB"
+echo "lab dir: $LAB (target: Kubernetes $(cat "$LAB/target-version" 2>/dev/null || echo "not started yet"))"
 n_up=0
 for c in "${COMPONENTS[@]}"; do
     if alive "$c"; then printf '  %-32s up    pid %s\n' "$c" "$(pid_of "$c")"; n_up=$((n_up + 1))

@@ -143,6 +143,15 @@ build)
     mv "$KM_CONTEXT/kubemark.tmp" "$KM_CONTEXT/kubemark"
     # Upstream's cluster/images/kubemark Dockerfile, with the base image configurable.
     printf 'FROM %s\nCOPY kubemark /kubemark\n' "$KM_BASE_IMAGE" >"$KM_CONTEXT/Dockerfile"
+    rm -f "$KM_CONTEXT/passwd" "$KM_CONTEXT/group"
+    if [ "$KM_BASE_IMAGE" = scratch ]; then
+        # The account files upstream's base (distroless) has. From v1.33 (UserNamespacesSupport on) the kubelet looks
+        # its "kubelet" user up in /etc/passwd at start: a missing user means default mappings, a missing file a fatal
+        # "create user namespace manager: kubelet mappings: open /etc/passwd".
+        printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >"$KM_CONTEXT/passwd"
+        printf 'root:x:0:\nnobody:x:65534:\n' >"$KM_CONTEXT/group"
+        printf 'COPY passwd /etc/passwd\nCOPY group /etc/group\n' >>"$KM_CONTEXT/Dockerfile"
+    fi
     echo "kubemark $(sha256sum "$KM_CONTEXT/kubemark" | cut -c1-64)"
     ;;
 

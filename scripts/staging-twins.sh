@@ -4,17 +4,20 @@
 # every patch release (k8s.io/kube-proxy has no v0.31.14, for one); then the newest twin of the same minor below
 # that patch that it serves stands in, and the substitution is said on stderr.
 
+# go list -m outside any module: inside the wrapper module, k8s.io/kubernetes's v0.0.0 requirements would be loaded.
+module_query() { (cd / && GOFLAGS=-mod=mod GOWORK=off go list -m "$@"); }
+
 # staging_twin MODULE RELEASE: the twin version to use for MODULE with k8s.io/kubernetes@RELEASE.
 staging_twin() {
     local mod=$1 release=$2 want v
     want=v0.${release#v1.}
-    if GOFLAGS=-mod=mod go list -m -json "$mod@$want" >/dev/null 2>&1; then
+    if module_query -json "$mod@$want" >/dev/null 2>&1; then
         echo "$want"
         return 0
     fi
     local minor=${want%.*} patch=${want##*.}
-    for v in $(GOFLAGS=-mod=mod go list -m -versions "$mod" 2>/dev/null | tr ' ' '\n' | grep -E "^${minor//./\\.}\.[0-9]+$" | sort -t. -k3,3nr); do
-        if ((${v##*.} < patch)) && GOFLAGS=-mod=mod go list -m -json "$mod@$v" >/dev/null 2>&1; then
+    for v in $(module_query -versions "$mod" 2>/dev/null | tr ' ' '\n' | grep -E "^${minor//./\\.}\.[0-9]+$" | sort -t. -k3,3nr); do
+        if ((${v##*.} < patch)) && module_query -json "$mod@$v" >/dev/null 2>&1; then
             echo "staging twin $mod@$want is not served by $(go env GOPROXY): using $v" >&2
             echo "$v"
             return 0

@@ -3,16 +3,25 @@
 #
 #   npm run toolchain            # or: bash toolchain/build.sh
 #   source "$(bash toolchain/build.sh | tail -n1)"
+#   bash toolchain/build.sh --control-plane v1.30.14     # also that release's target control plane
+#
+# Besides the Pulumi CLI, its plugins and the node cluster's Kubernetes, it builds a target control plane
+# (kube-apiserver, kube-controller-manager, kube-scheduler, and the etcd that release names in its
+# build/dependencies.yaml) for the newest release of components/config/tested-releases.json, and for every
+# --control-plane asked for: k8s/<release>/bin/, etcd/<etcd version>/bin/, side by side, each built once.
 #
 # Pins: toolchain/versions.env (override with KUBEMARK_TOOLCHAIN_MANIFEST).
 # Cache: ${KUBEMARK_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubemark-toolchain}
-#   bin/ binaries (PATH)   work/<piece>/ wrapper modules   logs/<piece>.log
+#   bin/ binaries (PATH)   k8s/<release>/bin/ control planes   etcd/<version>/bin/etcd
+#   work/<piece>/ wrapper modules   logs/<piece>.log
 #   stamps/<piece> key (pinned versions + recipe hash + go version)   pulumi-home/  state/
 #   env.sh  the file to source; its path is the LAST line this script prints.
 # KUBEMARK_TOOLCHAIN_JOBS=N builds N pieces at once (default 1: one go build keeps
 # both cores busy; the longest piece, kubernetes, bounds the total).
 # KUBEMARK_TOOLCHAIN_SKIP_APT=1 skips the Debian package step.
 # Go module and build caches are the ordinary shared ones (go env GOMODCACHE / GOCACHE).
+# The whole script is one block, read before it runs: editing the file while a build runs cannot change that run.
+{
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +29,22 @@ PROJECT=$(cd "$HERE/.." && pwd)
 MANIFEST=${KUBEMARK_TOOLCHAIN_MANIFEST:-$HERE/versions.env}
 # shellcheck source=versions.env
 source "$MANIFEST"
+# shellcheck source=../scripts/staging-twins.sh
+source "$PROJECT/scripts/staging-twins.sh"
+
+# The releases the program is tested on; the newest is the lab target's default.
+RELEASES_FILE=$PROJECT/components/config/tested-releases.json
+NEWEST_RELEASE=$(grep -o '"v[0-9]*\.[0-9]*\.[0-9]*"' "$RELEASES_FILE" | tail -n1 | tr -d '"')
+CONTROL_PLANES=("$NEWEST_RELEASE")
+while (($# > 0)); do
+    case "$1" in
+    --control-plane)
+        [[ "${2:-}" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || { echo "toolchain: --control-plane needs a release vMAJOR.MINOR.PATCH, got '${2:-}'" >&2; exit 2; }
+        [[ " ${CONTROL_PLANES[*]} " == *" $2 "* ]] || CONTROL_PLANES+=("$2")
+        shift 2 ;;
+    *) echo "toolchain: unknown argument '$1' (usage: build.sh [--control-plane vX.Y.Z]...)" >&2; exit 2 ;;
+    esac
+done
 
 DIR=${KUBEMARK_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubemark-toolchain}
 BIN=$DIR/bin WORK=$DIR/work LOGS=$DIR/logs STAMPS=$DIR/stamps
@@ -107,31 +132,54 @@ piece_pulumi_resource_docker() {
   return 1
 }
 
-piece_kubernetes() {
-  local gomod m v o cmd ld="-s -w" p pkgs=()
+build_kubernetes() { # RELEASE BUILD_DATE COMMAND...: a wrapper module around k8s.io/kubernetes, its commands in out/
+  local release=$1 date=$2 gomod cmd ld="-s -w" p pkgs=(); shift 2
   gomod_init local/k8s-wrapper
-  go mod edit -require "k8s.io/kubernetes@$KUBERNETES_VERSION"
-  gomod=$(mod_field "k8s.io/kubernetes@$KUBERNETES_VERSION" GoMod)
+  go mod edit -require "k8s.io/kubernetes@$release"
+  gomod=$(mod_field "k8s.io/kubernetes@$release" GoMod)
   # k8s.io/kubernetes replaces its staging modules with ./staging/...: use the published twins.
-  for m in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod"); do
-    v=$KUBERNETES_STAGING_VERSION
-    for o in $KUBERNETES_STAGING_OVERRIDES; do [ "${o%%=*}" = "$m" ] && v=${o#*=}; done
-    go mod edit -replace "$m=$m@$v"
-  done
+  staging_replaces "$gomod" "$release" > replaces.txt
+  local m n v
+  while read -r m _ n v; do go mod edit -replace "$m=$n@$v"; done < replaces.txt
   { echo '//go:build tools'; echo 'package tools'; echo 'import ('
-    for cmd in $KUBERNETES_COMMANDS; do echo "	_ \"k8s.io/kubernetes/cmd/$cmd\""; pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
+    for cmd in "$@"; do echo "	_ \"k8s.io/kubernetes/cmd/$cmd\""; pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
     echo ')'; } > tools.go
   go mod tidy
-  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
+  local minor=${release#v1.}; minor=${minor%%.*}
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld="$ld -X $p.gitVersion=$KUBERNETES_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
-    ld="$ld -X $p.gitTreeState=clean -X $p.buildDate=$KUBERNETES_BUILD_DATE"
+    ld="$ld -X $p.gitVersion=$release -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+    ld="$ld -X $p.gitTreeState=clean -X $p.buildDate=$date"
   done
   gobuild -ldflags "$ld" -o out/ "${pkgs[@]}"
 }
 
-# piece name -> manifest variables in its key, and files it installs into bin/
-declare -A VARS OUTS
+piece_kubernetes() {
+  # The node cluster's binaries, with this machine's Go.
+  # shellcheck disable=SC2086
+  build_kubernetes "$KUBERNETES_VERSION" "$KUBERNETES_BUILD_DATE" $KUBERNETES_COMMANDS
+}
+
+piece_control_plane() { # RELEASE: a target control plane, built with the Go the release names (.go-version)
+  local release=$1 src date
+  src=$(mod_field "k8s.io/kubernetes@$release" Dir)
+  # The release's own date: its tag's commit time, as the module proxy records it.
+  date=$(module_query -json "k8s.io/kubernetes@$release" | sed -n 's/^[[:space:]]*"Time": "\(.*\)",\{0,1\}$/\1/p')
+  GOTOOLCHAIN=go$(tr -d '[:space:]' < "$src/.go-version") build_kubernetes "$release" "$date" $CONTROL_PLANE_COMMANDS
+}
+
+piece_etcd() { # VERSION: etcd's server from go.etcd.io/etcd/server/v3, behind a main of our own
+  local version=$1
+  gomod_init local/etcd
+  # etcd's own main.go (module go.etcd.io/etcd/v3) is served for a few releases only; its server module for all.
+  printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' > main.go
+  go get "go.etcd.io/etcd/server/v3@$version"
+  go mod tidy
+  gobuild -ldflags "-s -w" -o out/etcd .
+}
+
+# piece name -> manifest variables in its key, files it installs, where (DEST, default bin/), the recipe (RECIPE,
+# default piece_<name>) and the shared functions its recipe calls (HELPERS), whose text is part of its key.
+declare -A VARS OUTS DEST RECIPE HELPERS
 VARS[pulumi]="PULUMI_GO_VERSION PULUMI_CLIPBOARD_REPLACE";          OUTS[pulumi]="pulumi"
 VARS[pulumi-language-nodejs]="LANGHOST_SDK_VERSION";                OUTS[pulumi-language-nodejs]="pulumi-language-nodejs"
 VARS[pulumi-resource-pulumi-nodejs]="PULUMI_GO_VERSION";            OUTS[pulumi-resource-pulumi-nodejs]="pulumi-resource-pulumi-nodejs"
@@ -141,16 +189,54 @@ VARS[pulumi-resource-command]="COMMAND_PROVIDER_MODULE COMMAND_PROVIDER_MODULE_V
 OUTS[pulumi-resource-command]="pulumi-resource-command"
 VARS[pulumi-resource-docker]="DOCKER_PROVIDER_MODULE DOCKER_PROVIDER_MODULE_VERSION"
 OUTS[pulumi-resource-docker]="pulumi-resource-docker"
-VARS[kubernetes]="KUBERNETES_VERSION KUBERNETES_STAGING_VERSION KUBERNETES_STAGING_OVERRIDES KUBERNETES_BUILD_DATE KUBERNETES_COMMANDS"
+VARS[kubernetes]="KUBERNETES_VERSION KUBERNETES_BUILD_DATE KUBERNETES_COMMANDS"
 OUTS[kubernetes]="$KUBERNETES_COMMANDS"
+HELPERS[kubernetes]="build_kubernetes staging_replaces staging_twin module_query"
 # longest first, so that with JOBS>1 the short ones fill the other slot
 ORDER="kubernetes pulumi pulumi-resource-kubernetes pulumi-language-nodejs pulumi-resource-pulumi-nodejs pulumi-resource-command pulumi-resource-docker"
 
+# The etcd a release is built and tested against (its build/dependencies.yaml), as the module proxy serves it:
+# that version, else the newest served patch of its minor line.
+etcd_for() { # RELEASE
+  local src want line v
+  src=$(mod_field "k8s.io/kubernetes@$1" Dir) || return 1
+  want=v$(awk '/^  - name: "etcd"$/ {f = 1; next} f && /version:/ {print $2; exit}' "$src/build/dependencies.yaml")
+  [[ "$want" =~ ^v3\.[0-9]+\.[0-9]+$ ]] || { echo "no etcd version in $src/build/dependencies.yaml" >&2; return 1; }
+  if module_query -json "go.etcd.io/etcd/server/v3@$want" >/dev/null 2>&1; then echo "$want"; return 0; fi
+  line=${want%.*}
+  v=$(module_query -versions go.etcd.io/etcd/server/v3 | tr ' ' '\n' | grep -E "^${line//./\\.}\.[0-9]+$" | sort -t. -k3,3n | tail -n1)
+  [ -n "$v" ] || { echo "the module proxy serves no go.etcd.io/etcd/server/v3 $line.x (release $1 names $want)" >&2; return 1; }
+  echo "etcd $want (named by $1) is not served: using $v" >&2
+  echo "$v"
+}
+
+# Target control planes: one piece for each release's binaries, one for each etcd version (shared by releases).
+CONTROL_PLANE_PIECES=""
+plan_control_planes() {
+  local r e cp
+  for r in "${CONTROL_PLANES[@]}"; do
+    e=$(etcd_for "$r") || die "cannot tell which etcd $r needs"
+    cp=control-plane-$r
+    VARS[$cp]="CONTROL_PLANE_COMMANDS"; OUTS[$cp]="$CONTROL_PLANE_COMMANDS"; DEST[$cp]=$DIR/k8s/$r/bin
+    RECIPE[$cp]="piece_control_plane $r"; HELPERS[$cp]="build_kubernetes staging_replaces staging_twin module_query"
+    if [ -z "${RECIPE[etcd-$e]:-}" ]; then
+      OUTS[etcd-$e]="etcd"; DEST[etcd-$e]=$DIR/etcd/$e/bin; RECIPE[etcd-$e]="piece_etcd $e"
+      CONTROL_PLANE_PIECES+=" etcd-$e"
+    fi
+    CONTROL_PLANE_PIECES+=" $cp"
+    # The lab starts the release's etcd from beside its control plane.
+    mkdir -p "$DIR/k8s/$r/bin"
+    ln -sfn "../../../etcd/$e/bin/etcd" "$DIR/k8s/$r/bin/etcd"
+    say "control plane $r: etcd $e"
+  done
+}
+
 GOVERSION=$(go version)
 piece_key() {
-  local p=$1 v
-  { declare -f "piece_${p//-/_}" gomod_init mod_field gobuild
-    for v in ${VARS[$p]}; do echo "$v=${!v}"; done
+  local p=$1 v recipe=${RECIPE[$1]:-piece_${1//-/_}}
+  { declare -f "${recipe%% *}" gomod_init mod_field gobuild ${HELPERS[$p]:-}
+    echo "$recipe"
+    for v in ${VARS[$p]:-}; do echo "$v=${!v}"; done
     echo "$GOVERSION"; } | sha256sum | cut -c1-16
 }
 is_optional() { case " $TOOLCHAIN_OPTIONAL_PIECES " in *" $1 "*) return 0;; esac; return 1; }
@@ -205,10 +291,11 @@ declare -A PID=() START=() KEY=()
 FAILED=() FAILED_OPT=() BUILT=()
 say "toolchain dir: $DIR   ($GOVERSION, jobs=$JOBS)"
 
+dest() { echo "${DEST[$1]:-$BIN}"; }
 stamp_ok() { # stamp_ok piece key
   local f
   [ -f "$STAMPS/$1" ] && [ "$(sed -n 1p "$STAMPS/$1")" = "$2" ] || return 1
-  for f in ${OUTS[$1]}; do [ -x "$BIN/$f" ] || return 1; done
+  for f in ${OUTS[$1]}; do [ -x "$(dest "$1")/$f" ] || return 1; done
 }
 launch() {
   local p=$1
@@ -218,7 +305,8 @@ launch() {
   fi
   say "$p: building (key ${KEY[$p]}, log: $LOGS/$p.log)"
   mkdir -p "$WORK/$p"; rm -rf "$WORK/$p/out"
-  ( cd "$WORK/$p" && "piece_${p//-/_}" ) > "$LOGS/$p.log" 2>&1 &
+  # shellcheck disable=SC2086 # the recipe is a function name and its arguments
+  ( cd "$WORK/$p" && ${RECIPE[$p]:-piece_${p//-/_}} ) > "$LOGS/$p.log" 2>&1 &
   PID[$p]=$!; START[$p]=$(date +%s)
 }
 finish() {
@@ -231,7 +319,8 @@ finish() {
     done
   fi
   if [ $rc = 0 ]; then
-    for f in ${OUTS[$p]}; do mv -f "$WORK/$p/out/$f" "$BIN/$f"; done
+    mkdir -p "$(dest "$p")"
+    for f in ${OUTS[$p]}; do mv -f "$WORK/$p/out/$f" "$(dest "$p")/$f"; done
     printf '%s\nbuilt in %ss on %s\n' "${KEY[$p]}" "$secs" "$(date -u +%FT%TZ)" > "$STAMPS/$p"
     BUILT+=("$p"); say "$p: built in ${secs}s"
   else
@@ -249,7 +338,9 @@ heartbeat() {
   done
 }
 
-queue=($ORDER) last_beat=$(date +%s)
+plan_control_planes
+# shellcheck disable=SC2206
+queue=($ORDER $CONTROL_PLANE_PIECES) last_beat=$(date +%s)
 while [ ${#queue[@]} -gt 0 ] || [ ${#PID[@]} -gt 0 ]; do
   while [ ${#queue[@]} -gt 0 ] && [ ${#PID[@]} -lt "$JOBS" ]; do
     launch "${queue[0]}"; queue=("${queue[@]:1}")
@@ -291,10 +382,16 @@ for c in $KUBERNETES_COMMANDS; do
   if [ "$c" = kubectl ]; then echo "  kubectl                        $(v "$BIN/kubectl" version --client)"
   else printf '  %-30s %s\n' "$c" "$(v "$BIN/$c" --version)"; fi
 done
-for p in $ORDER; do [ -f "$STAMPS/$p" ] && printf '  %-30s %s\n' "[$p]" "$(sed -n 2p "$STAMPS/$p")"; done
+for r in "${CONTROL_PLANES[@]}"; do
+  d=$DIR/k8s/$r/bin
+  [ -x "$d/kube-apiserver" ] && printf '  %-30s %s, etcd %s (%s)\n' "control plane $r" "$(v "$d/kube-apiserver" --version)" \
+    "$(v "$d/etcd" --version | sed 's/^etcd Version: //')" "$d"
+done
+for p in $ORDER $CONTROL_PLANE_PIECES; do [ -f "$STAMPS/$p" ] && printf '  %-30s %s\n' "[$p]" "$(sed -n 2p "$STAMPS/$p")"; done
 say "built now: ${BUILT[*]:-nothing}; total $(( $(date +%s) - T0 ))s; cache: $(du -sh "$DIR" 2>/dev/null | cut -f1)"
 [ ${#FAILED_OPT[@]} = 0 ] || say "WARNING: optional pieces not built: ${FAILED_OPT[*]} (see logs in $LOGS)"
 rc=0
 [ ${#FAILED[@]} = 0 ] || { say "ERROR: pieces not built: ${FAILED[*]} (see logs in $LOGS)"; rc=1; }
 echo "$ENVF"
 exit $rc
+}

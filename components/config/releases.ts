@@ -1,7 +1,8 @@
 // The Kubernetes releases this program is tested on: the newest patch of every supported minor, oldest first.
-// The list is JSON so that the lab's shell scripts read it too (its newest entry is the lab target's default).
+// The list is JSON so the lab's shell scripts read it too (its newest entry is the lab target's default); not named
+// releases.json: ts-node, which Pulumi runs the program with, would resolve "./releases" to it before this file.
 // A new upstream minor is one more entry: the patch tests, the lab, bench:versions and the warning follow.
-import releases from "./releases.json";
+import releases from "./tested-releases.json";
 import type { KubernetesVersion } from "./settings";
 
 export const TESTED_RELEASES: readonly string[] = Object.freeze([...releases]);
@@ -14,7 +15,7 @@ export function parseRelease(text: string): KubernetesVersion | undefined {
 const parsed = TESTED_RELEASES.map((r) => {
     const v = parseRelease(r);
     if (v === undefined) {
-        throw new Error(`components/config/releases.json: ${JSON.stringify(r)} is not vMAJOR.MINOR.PATCH`);
+        throw new Error(`components/config/tested-releases.json: ${JSON.stringify(r)} is not vMAJOR.MINOR.PATCH`);
     }
     return v;
 });

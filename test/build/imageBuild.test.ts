@@ -32,7 +32,11 @@ describe("kubemark build from the Go module proxy", () => {
         assert.match(step("build"), /^kubemark [0-9a-f]{64}$/m);
         const version = execFileSync(path.join(context, "kubemark"), ["--version"], { encoding: "utf8" }).trim();
         assert.equal(version, "Kubernetes v1.31.0");
-        assert.equal(fs.readFileSync(path.join(context, "Dockerfile"), "utf8"), "FROM scratch\nCOPY kubemark /kubemark\n");
+        assert.equal(fs.readFileSync(path.join(context, "Dockerfile"), "utf8"),
+            "FROM scratch\nCOPY kubemark /kubemark\nCOPY passwd /etc/passwd\nCOPY group /etc/group\n");
+        // The kubelet's user lookup (v1.33 on) needs the file, and no "kubelet" user in it.
+        assert.match(fs.readFileSync(path.join(context, "passwd"), "utf8"), /^root:x:0:0:/);
+        assert.doesNotMatch(fs.readFileSync(path.join(context, "passwd"), "utf8"), /^kubelet:/m);
         // The build read the guarded server.go through this overlay (the module cache itself stays pristine).
         const overlay = JSON.parse(fs.readFileSync(path.join(cache, "patched", `${RELEASE.text}-proxyfix`, "overlay.json"), "utf8"));
         assert.ok(Object.keys(overlay.Replace).some((f) => f.endsWith("cmd/kube-proxy/app/server.go")));
