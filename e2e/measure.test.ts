@@ -1,14 +1,17 @@
-// End to end in the lab: npm run measure loads 10 real hollow Nodes and churns two of them, reporting every figure.
+// End to end in the lab: npm run measure loads 10 real hollow Nodes of the newest release and churns two of them.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { NEWEST_TESTED } from "../components/config/releases";
 import { STACK_LABEL_KEY } from "../components/config/settings";
 import { buildImage } from "../lab/buildImage";
 import { loadNamespace } from "../measure/plan";
 import { measure, tempDir } from "../test/harness/measureLoad";
 import { copyProject, pulumi } from "../test/harness/pulumiCli";
 import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, labMissing, REGISTRY } from "../lab/lab";
+
+const NEWEST = NEWEST_TESTED.text;
 
 const skip = labMissing();
 const STACK = "lab";
@@ -21,14 +24,14 @@ const report = (line: string) => {
 
 interface Row { sli: string; value?: number; atMost?: number; verdict: string; note?: string }
 
-describe("npm run measure in the lab: load and churn on real hollow kubelets", { skip }, () => {
+describe(`npm run measure in the lab: load and churn on real hollow kubelets of ${NEWEST}`, { skip }, () => {
     let project: string;
     const cli = (args: string[]) => pulumi(project, STACK, args);
 
     before(async () => {
-        const started = await lab("up");
+        const started = await lab("up", "--target", NEWEST);
         assert.equal(started.code, 0, started.out);
-        const image = await buildImage("v1.31.0", REGISTRY, { ...process.env, ...DOCKER_ENV });
+        const image = await buildImage(NEWEST, REGISTRY, { ...process.env, ...DOCKER_ENV });
         project = copyProject(["Pulumi.lab.yaml"]);
         assert.equal((await cli(["stack", "init"])).code, 0);
         for (const [k, v] of [["nodeKubeconfig", kubeconfigFile("node")], ["targetKubeconfig", kubeconfigFile("target")], ["image", image.digestRef]]) {

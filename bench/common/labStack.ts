@@ -1,9 +1,11 @@
-// The lab benches' start: a wiped lab, the v1.31.0 image in its registry, a stack of this program configured for it.
+// The lab benches' start: a wiped lab whose target runs a release, that release's image in its registry, and a stack of
+// this program configured for it. The newest release unless a bench asks for another.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DOCKER_ENV, kubeconfigFile, lab, REGISTRY } from "../../lab/lab";
 import { buildImage } from "../../lab/buildImage";
 import { copyProject, pulumi } from "../../test/harness/pulumiCli";
+import { NEWEST_TESTED } from "../../components/config/releases";
 
 /** `pulumi <args>` on the stack, failing with the end of its output. */
 export async function stackCli(project: string, stack: string, args: string[]) {
@@ -14,25 +16,29 @@ export async function stackCli(project: string, stack: string, args: string[]) {
     return run;
 }
 
-/** Wipes and starts the lab; the lab's result, to check inside the caller's try (which destroys what it made). */
-export async function freshLab() {
+/**
+ * Wipes and starts the lab with a target of `release`; the lab's result, to check inside the caller's try (which
+ * destroys what it made).
+ */
+export async function freshLab(release = NEWEST_TESTED.text) {
     await lab("down", "--wipe");
-    return lab("up");
+    return lab("up", "--target", release);
 }
 
 /**
  * Builds and pushes the image, copies the project and inits `stack` on the lab's clusters with `config` (set one key
  * at a time, as a user would); returns the project folder and the image's digest reference.
  */
-export async function labStack(stack: string, upLab: { code: number; out: string }, config: Record<string, string> = {}) {
+export async function labStack(stack: string, upLab: { code: number; out: string }, config: Record<string, string> = {},
+    release = NEWEST_TESTED.text) {
     if (upLab.code !== 0) {
         throw new Error(`lab up failed:\n${upLab.out.slice(-2000)}`);
     }
-    const image = (await buildImage("v1.31.0", REGISTRY, { ...process.env, ...DOCKER_ENV })).digestRef;
+    const image = (await buildImage(release, REGISTRY, { ...process.env, ...DOCKER_ENV })).digestRef;
     const project = copyProject(["Pulumi.lab.yaml"]);
     fs.copyFileSync(path.join(project, "Pulumi.lab.yaml"), path.join(project, `Pulumi.${stack}.yaml`));
     await stackCli(project, stack, ["stack", "init"]);
-    const all = { nodeKubeconfig: kubeconfigFile("node"), targetKubeconfig: kubeconfigFile("target"), image, ...config };
+    const all = { nodeKubeconfig: kubeconfigFile("node"), targetKubeconfig: kubeconfigFile("target"), image, kubernetesVersion: release, ...config };
     for (const [k, v] of Object.entries(all)) {
         await stackCli(project, stack, ["config", "set", k, v]);
     }

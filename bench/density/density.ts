@@ -10,8 +10,9 @@ import { inLabNetns, NETNS } from "../../lab/hostNet";
 import { clientsOf, kubeconfigFile, lab, LAB, labMissing } from "../../lab/lab";
 import { toolchainDir } from "../../test/harness/controlPlane";
 import { cliEnv, pulumi, Run } from "../../test/harness/pulumiCli";
-import { labPids, machineBusySeconds, memAvailableMiB, PodRef, processCpuSeconds, readPod } from "../common/cgroups";
-import { densityMarkdown, DensityRun, LayoutRow, Usage, writeDensityRun, writeDensitySection } from "./densityReport";
+import { labPids, machineBusySeconds, memAvailableMiB, processCpuSeconds } from "../common/cgroups";
+import { hollowPodRefs, Usage, usageOver } from "../common/usage";
+import { densityMarkdown, DensityRun, LayoutRow, writeDensityRun, writeDensitySection } from "./densityReport";
 import { freshLab, labStack } from "../common/labStack";
 import { firstLine, patient } from "../common/patient";
 import { BENCH_BUILD, resultsLink } from "../common/paths";
@@ -66,38 +67,9 @@ async function sleep(ms: number): Promise<void> {
 /** An API call of the bench's own, forgiving a busy or briefly unreachable API server (bench/common/patient.ts). */
 const look = <T>(what: string, call: (retried: boolean) => Promise<T>) => patient(what, call, log);
 
-async function podRefs(): Promise<PodRef[]> {
-    const pods = (await look("list hollow pods", () => clientsOf("node").core.listNamespacedPod({ namespace: NS }))).items
-        .filter((p) => !p.metadata?.deletionTimestamp);
-    return pods.map((p) => ({
-        name: p.metadata!.name!, uid: p.metadata!.uid!,
-        containers: (p.status?.containerStatuses ?? []).filter((c) => c.containerID).map((c) => ({ name: c.name, id: c.containerID!.replace(/^\w+:\/\//, "") })),
-    }));
-}
-
+const podRefs = () => hollowPodRefs(NS, look);
 /** CPU over a window and RSS at its end, summed over this stack's hollow pods, split kubelet / proxy. */
-async function measure(windowS: number): Promise<Usage> {
-    const pods = await podRefs();
-    const before = pods.map(readPod);
-    await sleep(windowS * 1000);
-    const u: Usage = { pods: pods.length, kubeletCpuM: 0, proxyCpuM: 0, kubeletRssMiB: 0, proxyRssMiB: 0, kubelets: 0, proxies: 0 };
-    pods.forEach((pod, i) => {
-        for (const [name, now] of readPod(pod)) {
-            const then = before[i].get(name);
-            if (!then) {
-                continue;
-            }
-            const cpuM = (now.cpuNs - then.cpuNs) / (windowS * 1e6);
-            const rss = now.rssBytes / 2 ** 20;
-            if (name.startsWith("hollow-kubelet")) {
-                u.kubeletCpuM += cpuM; u.kubeletRssMiB += rss; u.kubelets++;
-            } else if (name.startsWith("hollow-proxy")) {
-                u.proxyCpuM += cpuM; u.proxyRssMiB += rss; u.proxies++;
-            }
-        }
-    });
-    return u;
-}
+const measure = (windowS: number) => usageOver(NS, windowS, sleep, look);
 
 async function nodes() {
     return (await look("list hollow Nodes", () => clientsOf("target").core.listNode({ labelSelector: SELECTOR }))).items;

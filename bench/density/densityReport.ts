@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { RESULTS } from "../common/paths";
 import { sectionEnd, writeSection } from "../common/sections";
+import type { Usage } from "../common/usage";
 
 export interface LayoutRow { perPod: number; proxy: boolean; load: string; usage: Usage; upSeconds: number }
 export interface DensityRun {
@@ -26,7 +27,7 @@ export interface DensityRun {
 }
 
 /** What the hollow pods of one run used, summed over their containers. */
-export interface Usage { pods: number; kubeletCpuM: number; proxyCpuM: number; kubeletRssMiB: number; proxyRssMiB: number; kubelets: number; proxies: number }
+export type { Usage };
 
 export const DENSITY_MARKER = "<!-- density: written by npm run bench:density; npm run bench keeps it -->";
 

@@ -12,13 +12,17 @@ import {
     MIN_MINOR, PATCH_CRIO_CHOICES, WORKLOAD_KINDS,
 } from "./settings";
 import { minorsText, PROXY_HEALTH_MINORS } from "../image/patches";
+import { TESTED_RANGE_TEXT } from "./releases";
 
 const code = (v: unknown) => `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
 const either = (choices: readonly string[]) => choices.map(code).join(", ");
 
 /** Each key's default, as users read it, and what it accepts. */
 export const KEY_DOCS: Readonly<Record<ConfigKey, { readonly default: string; readonly accepted: string }>> = {
-    kubernetesVersion: { default: "(required)", accepted: `\`vMAJOR.MINOR.PATCH\`, v1.${MIN_MINOR}.0 or newer` },
+    kubernetesVersion: {
+        default: "(required)",
+        accepted: `\`vMAJOR.MINOR.PATCH\`, v1.${MIN_MINOR}.0 or newer (newer than ${TESTED_RANGE_TEXT}: a warning); a built image's source must have it`,
+    },
     replicas: { default: code(DEFAULT_REPLICAS), accepted: `0 to ${MAX_REPLICAS} hollow Nodes` },
     nodesPerPod: {
         default: code(DEFAULT_NODES_PER_POD),

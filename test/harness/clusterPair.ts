@@ -10,8 +10,9 @@ export interface ClusterPair {
     project: string;
 }
 
-export async function startPair(): Promise<ClusterPair> {
-    const [nodeCluster, target] = await Promise.all([ControlPlane.start("node", "workloads"), ControlPlane.start("target", "target")]);
+/** The node cluster of the toolchain's own release, and a target of it or of `targetRelease`. */
+export async function startPair(targetRelease?: string): Promise<ClusterPair> {
+    const [nodeCluster, target] = await Promise.all([ControlPlane.start("node", "workloads"), ControlPlane.start("target", "target", targetRelease)]);
     return { nodeCluster, target, project: copyProject() };
 }
 

@@ -12,11 +12,27 @@ export function toolchainDir(): string {
     return process.env.KUBEMARK_TOOLCHAIN_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "kubemark-toolchain");
 }
 
+/**
+ * Where a control plane's binaries are: the node cluster's (the toolchain's bin/, Debian's etcd) by default, or a
+ * release's target control plane as `npm run toolchain -- --control-plane <release>` lays it out (its etcd beside).
+ */
+export function controlPlaneBinaries(release?: string): { bin: string; etcd: string } {
+    if (release === undefined) {
+        return { bin: path.join(toolchainDir(), "bin"), etcd: "/usr/bin/etcd" };
+    }
+    const bin = path.join(toolchainDir(), "k8s", release, "bin");
+    return { bin, etcd: path.join(bin, "etcd") };
+}
+
 /** Why the real-cluster tests cannot run here, or undefined when everything they need is installed. */
-export function missingTools(): string | undefined {
+export function missingTools(targetReleases: readonly string[] = []): string | undefined {
     const bin = path.join(toolchainDir(), "bin");
     const wanted = ["kube-apiserver", "kube-controller-manager", "pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"]
-        .map((b) => path.join(bin, b)).concat(["/usr/bin/etcd"]);
+        .map((b) => path.join(bin, b)).concat(["/usr/bin/etcd"])
+        .concat(targetReleases.flatMap((r) => {
+            const cp = controlPlaneBinaries(r);
+            return [path.join(cp.bin, "kube-apiserver"), path.join(cp.bin, "kube-controller-manager"), cp.etcd];
+        }));
     const missing = wanted.filter((f) => !fs.existsSync(f));
     return missing.length > 0 ? `missing ${missing.join(", ")}: run npm run toolchain` : undefined;
 }
@@ -52,7 +68,7 @@ export class ControlPlane {
     private controllers?: ChildProcess;
 
     private constructor(private readonly dir: string, private readonly ports: { etcd: number; peer: number; api: number },
-        private readonly token: string) {
+        private readonly token: string, private readonly binaries: { bin: string; etcd: string }) {
         this.server = `https://127.0.0.1:${ports.api}`;
         this.kubeconfig = yaml.dump({
             apiVersion: "v1", kind: "Config", "current-context": "test",
@@ -66,9 +82,10 @@ export class ControlPlane {
 
     /**
      * Starts etcd and kube-apiserver, and the controllers asked for: a node cluster's (workloads), a target's
-     * (CSR approver and signer, namespace and garbage collection), or none (the bench's bare API server).
+     * (CSR approver and signer, namespace and garbage collection), or none (the bench's bare API server). Of the
+     * node cluster's release, or of `release` (a target control plane of the toolchain's).
      */
-    static async start(name: string, controllers: "workloads" | "target" | "none"): Promise<ControlPlane> {
+    static async start(name: string, controllers: "workloads" | "target" | "none", release?: string): Promise<ControlPlane> {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cp-${name}-`));
         const token = randomBytes(16).toString("hex");
         fs.writeFileSync(path.join(dir, "tokens.csv"), `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
@@ -78,7 +95,8 @@ export class ControlPlane {
         // A client CA, as real clusters have: the csrsigning controller signs kubelet certificates with it.
         execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", path.join(dir, "ca.key"), "-out", path.join(dir, "ca.crt"), "-subj", `/CN=${name}-client-ca`, "-days", "2"], { stdio: "ignore" });
-        const cp = new ControlPlane(dir, { etcd: await freePort(), peer: await freePort(), api: await freePort() }, token);
+        const cp = new ControlPlane(dir, { etcd: await freePort(), peer: await freePort(), api: await freePort() }, token,
+            controlPlaneBinaries(release));
         cp.startEtcd();
         await cp.startApiserver();
         if (controllers !== "none") {
@@ -94,7 +112,7 @@ export class ControlPlane {
 
     private startEtcd(): void {
         const { etcd, peer } = this.ports;
-        this.etcd = this.run("etcd", "/usr/bin/etcd", [
+        this.etcd = this.run("etcd", this.binaries.etcd, [
             "--name=test", `--data-dir=${path.join(this.dir, "etcd")}`,
             `--listen-client-urls=http://127.0.0.1:${etcd}`, `--advertise-client-urls=http://127.0.0.1:${etcd}`,
             `--listen-peer-urls=http://127.0.0.1:${peer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
@@ -103,8 +121,7 @@ export class ControlPlane {
     }
 
     async startApiserver(): Promise<void> {
-        const bin = path.join(toolchainDir(), "bin");
-        this.apiserver = this.run("kube-apiserver", path.join(bin, "kube-apiserver"), [
+        this.apiserver = this.run("kube-apiserver", path.join(this.binaries.bin, "kube-apiserver"), [
             `--etcd-servers=http://127.0.0.1:${this.ports.etcd}`,
             "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${this.ports.api}`,
             `--cert-dir=${path.join(this.dir, "certs")}`, `--token-auth-file=${path.join(this.dir, "tokens.csv")}`,
@@ -136,7 +153,7 @@ export class ControlPlane {
      * workload's controllers only when asked for.
      */
     private startControllers(workloads: boolean): void {
-        const bin = path.join(toolchainDir(), "bin");
+        const { bin } = this.binaries;
         // No node lifecycle controller: the test's Nodes have no kubelet heartbeating for them.
         const controllers = workloads ? "garbagecollector,namespace,serviceaccount,statefulset,deployment,replicaset,replicationcontroller,csrapproving,csrsigning" : "garbagecollector,namespace,csrapproving,csrsigning";
         this.controllers = this.run("kube-controller-manager", path.join(bin, "kube-controller-manager"), [

@@ -1,5 +1,6 @@
 // Test stand-ins for hollow kubelets against real API servers: clients, Node registration, and a kubelet loop.
 import * as k8s from "@kubernetes/client-node";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import * as yaml from "js-yaml";
 import type { ControlPlane } from "./controlPlane";
 
@@ -10,20 +11,32 @@ export function clients(cp: ControlPlane) {
 }
 
 /** Does what a kubelet does on start: register its Node (labels, taints), report Ready, take a Lease. */
-export async function register(cp: ControlPlane, name: string, labels: Record<string, string>, taints: k8s.V1Taint[] = []): Promise<void> {
-    await registerAs(cp.kubeconfig, name, labels, taints);
+export async function register(cp: ControlPlane, name: string, labels: Record<string, string>, taints: k8s.V1Taint[] = [],
+    kubeletVersion = "v1.31.0"): Promise<void> {
+    await registerAs(cp.kubeconfig, name, labels, taints, kubeletVersion);
+}
+
+/** A kubelet's status report: a JSON patch of `nodes/status`, as kubelets PATCH it (never PUT). */
+export function reportStatus(core: k8s.CoreV1Api, name: string, status: k8s.V1NodeStatus) {
+    return core.patchNodeStatus({ name, body: [{ op: "add", path: "/status", value: status }] }, setHeaderOptions("Content-Type", PatchStrategy.JsonPatch));
 }
 
 /** The same, with the given identity: a hollow node's own credentials, to show they suffice. */
-export async function registerAs(kubeconfig: string, name: string, labels: Record<string, string>, taints: k8s.V1Taint[] = []): Promise<void> {
+export async function registerAs(kubeconfig: string, name: string, labels: Record<string, string>, taints: k8s.V1Taint[] = [],
+    kubeletVersion = "v1.31.0"): Promise<void> {
     const kc = new k8s.KubeConfig();
     kc.loadFromString(kubeconfig);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
-    const node = await core.createNode({ body: { metadata: { name, labels }, spec: { taints } } });
+    await core.createNode({ body: { metadata: { name, labels }, spec: { taints } } });
     const now = new Date();
-    node.status = { conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "test", lastHeartbeatTime: now, lastTransitionTime: now }] };
-    await core.replaceNodeStatus({ name, body: node });
+    await reportStatus(core, name, {
+        conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "test", lastHeartbeatTime: now, lastTransitionTime: now }],
+        nodeInfo: {
+            kubeletVersion, kubeProxyVersion: kubeletVersion, architecture: "amd64", operatingSystem: "linux", bootID: "", machineID: "",
+            systemUUID: "", containerRuntimeVersion: "fakeRuntime://0.1.0", kernelVersion: "", osImage: "",
+        },
+    });
     await coordination.createNamespacedLease({ namespace: "kube-node-lease", body: { metadata: { name }, spec: { holderIdentity: name, leaseDurationSeconds: 40 } } });
 }
 
@@ -99,7 +112,10 @@ export function fakeKubelets(nodeCluster: ControlPlane, target: ControlPlane, na
                         const [key, value] = kv.split("=");
                         return { key, value, effect };
                     });
-                    await registerAs(await podKubeconfig(nodeCluster, pod, name), name, labels, taints);
+                    // The stack's release is the image tag: tests name fake images 127.0.0.1:5000/kubemark:<release>.
+                    const image = pod.spec!.containers.find((c) => c.name.startsWith("hollow-kubelet"))!.image!;
+                    const release = /:(v\d+\.\d+\.\d+)[^:/]*$/.exec(image)?.[1] ?? "v0.0.0";
+                    await registerAs(await podKubeconfig(nodeCluster, pod, name), name, labels, taints, release);
                 }
             } catch {
                 // The target may be down on purpose; try again.

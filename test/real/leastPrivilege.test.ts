@@ -1,4 +1,5 @@
-// What a hollow node's credentials can and cannot do, against real API servers with the Node authorizer.
+// What a hollow node's credentials can and cannot do, against real API servers with the Node authorizer: targets of
+// the node cluster's release and of the newest, each with the identities of its own release's kubelets.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -6,14 +7,18 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import * as k8s from "@kubernetes/client-node";
+import { NEWEST_TESTED } from "../../components/config/releases";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { kubernetesCertificateApi } from "../../components/credentials/certificateApi";
 import { ControlPlane, missingTools } from "../harness/controlPlane";
-import { clients, fakeKubelets, podKubeconfig, register } from "../harness/fakeKubelets";
+import { clients, fakeKubelets, podKubeconfig, register, reportStatus } from "../harness/fakeKubelets";
 import { startPair, stopPair } from "../harness/clusterPair";
 import { pulumi } from "../harness/pulumiCli";
 
-const skip = missingTools();
+/** Targets: the node cluster's own release (the toolchain's bin/) and the newest, each with kubelets of its release. */
+const TARGETS = [{ release: undefined, label: "the node cluster's release", kubelet: "v1.31.0" },
+    { release: NEWEST_TESTED.text, label: NEWEST_TESTED.text, kubelet: NEWEST_TESTED.text }];
+const skip = missingTools([NEWEST_TESTED.text]);
 
 /** The HTTP status a call ended with: 2xx as 200, an API error's code otherwise. */
 async function status(p: Promise<unknown>): Promise<number> {
@@ -35,14 +40,14 @@ function api(kubeconfig: string) {
     return { core: kc.makeApiClient(k8s.CoreV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api) };
 }
 
-describe("least privilege against real API servers", { skip }, () => {
+for (const t of TARGETS) describe(`least privilege against real API servers, target of ${t.label}, kubelets of ${t.kubelet}`, { skip }, () => {
     let nodeCluster: ControlPlane;
     let target: ControlPlane;
     let project: string;
     const tried: { who: string; what: string; want: number; got: number }[] = [];
 
     before(async () => {
-        ({ nodeCluster, target, project } = await startPair());
+        ({ nodeCluster, target, project } = await startPair(t.release));
     });
     after(async () => {
         const refused = tried.filter((t) => t.want === 403);
@@ -56,7 +61,7 @@ describe("least privilege against real API servers", { skip }, () => {
 
     async function up(stack: string, extra: [string, string][], targetKubeconfig = target.kubeconfigFile): Promise<k8s.V1Pod[]> {
         assert.equal((await pulumi(project, stack, ["stack", "init"])).code, 0);
-        for (const [k, v] of [["kubernetesVersion", "v1.31.0"], ["image", "127.0.0.1:5000/kubemark:v1.31.0"], ["readyTimeoutSeconds", "120"],
+        for (const [k, v] of [["kubernetesVersion", t.kubelet], ["image", `127.0.0.1:5000/kubemark:${t.kubelet}`], ["readyTimeoutSeconds", "120"],
             ["nodeKubeconfig", nodeCluster.kubeconfigFile], ["targetKubeconfig", targetKubeconfig], ...extra]) {
             assert.equal((await pulumi(project, stack, ["config", "set", k, v])).code, 0, `config set ${k}`);
         }
@@ -98,7 +103,7 @@ describe("least privilege against real API servers", { skip }, () => {
         const node = await kubelet.core.readNode({ name: own });
         await expect("kubelet", "read its own Node", 200, kubelet.core.readNode({ name: own }));
         node.status!.conditions![0].lastHeartbeatTime = new Date();
-        await expect("kubelet", "update its own Node's status", 200, kubelet.core.replaceNodeStatus({ name: own, body: node }));
+        await expect("kubelet", "patch its own Node's status", 200, reportStatus(kubelet.core, own, node.status!));
         const lease = await kubelet.coordination.readNamespacedLease({ namespace: "kube-node-lease", name: own });
         lease.spec!.renewTime = new k8s.V1MicroTime();
         await expect("kubelet", "renew its own Lease", 200, kubelet.coordination.replaceNamespacedLease({ namespace: "kube-node-lease", name: own, body: lease }));
@@ -155,7 +160,7 @@ describe("least privilege against real API servers", { skip }, () => {
         await expect("shared kubelet", "read its own Node", 200, kubelet.core.readNode({ name: own }));
         const mine = await kubelet.core.readNode({ name: own });
         mine.status!.conditions![0].lastHeartbeatTime = new Date();
-        await expect("shared kubelet", "update its own Node's status", 200, kubelet.core.replaceNodeStatus({ name: own, body: mine }));
+        await expect("shared kubelet", "patch its own Node's status", 200, reportStatus(kubelet.core, own, mine.status!));
         const lease = await kubelet.coordination.readNamespacedLease({ namespace: "kube-node-lease", name: own });
         lease.spec!.renewTime = new k8s.V1MicroTime();
         await expect("shared kubelet", "renew its own Lease", 200, kubelet.coordination.replaceNamespacedLease({ namespace: "kube-node-lease", name: own, body: lease }));
@@ -163,7 +168,7 @@ describe("least privilege against real API servers", { skip }, () => {
         worker.metadata!.labels = { ...worker.metadata!.labels, hijacked: "true" };
         await expect("shared kubelet", "relabel Node real-worker", 403, kubelet.core.replaceNode({ name: "real-worker", body: worker }));
         const workerStatus = await clients(target).core.readNode({ name: "real-worker" });
-        await expect("shared kubelet", "update Node real-worker's status", 403, kubelet.core.replaceNodeStatus({ name: "real-worker", body: workerStatus }));
+        await expect("shared kubelet", "patch Node real-worker's status", 403, reportStatus(kubelet.core, "real-worker", workerStatus.status!));
         const other = await clients(target).core.readNode({ name: "hollow-node-other-0" });
         other.metadata!.labels = { [STACK_LABEL_KEY]: "kubemark.lpd" };
         await expect("shared kubelet", "claim another stack's Node by relabelling it", 403, kubelet.core.replaceNode({ name: "hollow-node-other-0", body: other }));

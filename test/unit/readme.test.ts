@@ -7,6 +7,7 @@ import { CONFIG_KEYS } from "../../components/config/settings";
 import { configTable, withConfigTable } from "../../components/config/table";
 import { ROOT } from "../harness/paths";
 import { readme } from "../harness/readme";
+import { readVersionRows, withSupportedLine } from "../../bench/versions/supported";
 
 /** A newcomer reads it on a screen or two; the rest is linked. */
 const MAX_README_LINES = 200;
@@ -16,6 +17,9 @@ describe("README", () => {
     it(`fits in ${MAX_README_LINES} lines`, () => assert.ok(text.split("\n").length <= MAX_README_LINES, `${text.split("\n").length} lines`));
     it("carries the configuration table the code makes (npm run docs rewrites it)", () => {
         assert.equal(withConfigTable(text), text);
+    });
+    it("says which releases hold, as the last full bench:versions run found (npm run docs rewrites it)", () => {
+        assert.equal(withSupportedLine(text, readVersionRows()), text);
     });
     it("has one row per config key, in the reader's order", () => {
         const keys = [...configTable().matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);

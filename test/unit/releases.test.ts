@@ -1,10 +1,13 @@
 // The tested releases, the warning for a newer one, and the look-up of a release before its image is built.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parseConfig } from "../../components/config/read";
 import { ConfigError, RawConfig } from "../../components/config/readers";
 import { NEWEST_TESTED, OLDEST_TESTED, parseRelease, TESTED_RANGE_TEXT, TESTED_RELEASES, untestedWarning } from "../../components/config/releases";
 import type { ReleaseQuery } from "../../components/image/release";
+import { ROOT } from "../harness/paths";
 
 const KUBECONFIG = `apiVersion: v1
 kind: Config
@@ -45,6 +48,12 @@ describe("tested releases", () => {
         assert.equal(TESTED_RANGE_TEXT, `v1.29–v1.${NEWEST_TESTED.minor}`);
         const minors = TESTED_RELEASES.map((r) => parseRelease(r)!.minor);
         assert.deepEqual(minors, Array.from({ length: minors.length }, (_, i) => 29 + i), "every minor, none twice");
+    });
+
+    it("are what the demo's stack and the newest stack file run (npm run demo checks it too)", () => {
+        const version = (file: string) => /^\s*kubemark:kubernetesVersion: (\S+)$/m.exec(fs.readFileSync(path.join(ROOT, file), "utf8"))?.[1];
+        assert.equal(version("Pulumi.lab.yaml"), NEWEST_TESTED.text);
+        assert.equal(version(`Pulumi.v1-${NEWEST_TESTED.minor}.yaml`), NEWEST_TESTED.text);
     });
 
     const warnings: [string, RegExp | undefined][] = [
