@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fetches, patches and builds kubemark for one release; each step is one of KubemarkImage's local commands.
 # Progress goes to stderr (streamed into the Pulumi log); stdout is one result line kept in state.
+# One block, read whole before it runs: a build that takes minutes is not changed by an edit of this file meanwhile.
+{
 set -euo pipefail
 
 step=${1:?usage: kubemark-image.sh preflight|fetch|patch|build}
@@ -159,3 +161,5 @@ build)
     fail "unknown step $step"
     ;;
 esac
+exit
+}
