@@ -94,10 +94,13 @@ export class LabStacks {
     }
 }
 
-/** No line of any hollow container of the namespace says it was refused (403) or asked for an unserved resource. */
+/**
+ * No line of any hollow container of the namespace says it was refused (403) or asked for an unserved resource; a
+ * pod looked up after its deletion (lab/lab.ts DELETED_POD_RACE) is counted, not failed.
+ */
 export async function noRefusals(namespace: string, what: string): Promise<void> {
-    const { lines, containers } = await hollowLogRefusals(namespace);
-    report(`${what}: ${lines.length} refusals in the logs of ${containers} hollow containers`);
+    const { lines, races, containers } = await hollowLogRefusals(namespace);
+    report(`${what}: ${lines.length} refusals in the logs of ${containers} hollow containers (${races.length} lookups of deleted pods)`);
     assert.deepEqual(lines.slice(0, 20), [], `${lines.length} refusals`);
     assert.ok(containers > 0, "no hollow container to read");
 }

@@ -110,23 +110,32 @@ export function spread(values: number[]): { mean: number; min: number; max: numb
 
 /**
  * Log lines in which a hollow kubelet or proxy was refused (403) or asked for a resource the target does not serve:
- * what a release's kubelet or proxy needs and its identity or target lacks. `pod/container: line`, every container
- * of every pod of the namespace.
+ * what a release's kubelet or proxy needs and its identity or target lacks.
  */
 export const REFUSAL = /\bis forbidden\b|\bForbidden\b|the server could not find the requested resource/;
+/**
+ * A kubelet's status manager asking for a pod the API server has already deleted: the Node authorizer, which knows
+ * pods by their binding to the Node, refuses it ("no relationship found"). Real kubelets meet this after every pod
+ * deletion; nothing the kubelet needs is refused, so these are counted apart.
+ */
+export const DELETED_POD_RACE = /cannot get resource \\?"pods\\?" .*no relationship found between node '[^']+' and this object/;
 
-export async function hollowLogRefusals(namespace: string): Promise<{ lines: string[]; containers: number }> {
+/** `pod/container: line`, every container of every pod of the namespace; deleted-pod races apart. */
+export async function hollowLogRefusals(namespace: string): Promise<{ lines: string[]; races: string[]; containers: number }> {
     const { core } = clientsOf("node");
     const lines: string[] = [];
+    const races: string[] = [];
     let containers = 0;
     for (const pod of (await core.listNamespacedPod({ namespace })).items) {
         for (const c of pod.spec?.containers ?? []) {
             containers++;
             const log = await core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container: c.name });
-            lines.push(...String(log).split("\n").filter((l) => REFUSAL.test(l)).map((l) => `${pod.metadata!.name}/${c.name}: ${l}`));
+            for (const l of String(log).split("\n").filter((x) => REFUSAL.test(x))) {
+                (DELETED_POD_RACE.test(l) ? races : lines).push(`${pod.metadata!.name}/${c.name}: ${l}`);
+            }
         }
     }
-    return { lines, containers };
+    return { lines, races, containers };
 }
 
 /** The release the lab's target runs (lab/up.sh --target), as its state records it. */

@@ -78,9 +78,9 @@ async function measured(project: string, stack: string, release: string): Promis
     fs.rmSync(out, { recursive: true, force: true });
     const run = await measure(project, ["--stack", stack, "--output", out]);
     const rows = (JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")) as { rows: { sli: string; verdict: string }[] }).rows;
-    const judged = rows.filter((r) => r.verdict === "PASS" || r.verdict === "FAIL");
-    return { exit: run.code, passed: judged.filter((r) => r.verdict === "PASS").length, judged: judged.length,
-        failed: judged.filter((r) => r.verdict === "FAIL").map((r) => r.sli) };
+    const judged = rows.filter((r) => r.verdict === "pass" || r.verdict === "fail");
+    return { exit: run.code, passed: judged.filter((r) => r.verdict === "pass").length, judged: judged.length,
+        failed: judged.filter((r) => r.verdict === "fail").map((r) => r.sli) };
 }
 
 /** The shared identity's stack: Ready, then its kubelets' and proxies' refusals; destroyed. Undefined where n/a. */
@@ -121,7 +121,9 @@ async function runRelease(project: string, release: string): Promise<ReleaseRow>
         row.idle = await usageOver(namespace, HOLD_S, sleep, look);
         row.measure = await measured(project, main, release);
         log(`${release}: measure ${row.measure.passed}/${row.measure.judged} SLIs pass${row.measure.failed.length ? ` (FAIL: ${row.measure.failed.join("; ")})` : ""}`);
-        row.refusals = (await hollowLogRefusals(namespace)).lines.length;
+        const logs = await hollowLogRefusals(namespace);
+        row.refusals = logs.lines.length;
+        row.deletedPodRaces = logs.races.length;
         row.restarts = await restarts(namespace);
         row.sharedRefusals = await sharedRefusals(project, release, image.digestRef);
     } finally {
@@ -148,6 +150,8 @@ async function main(): Promise<void> {
         throw new Error(`not inside network namespace ${NETNS}: run through lab/exec.sh (npm run bench:versions does)`);
     }
     const started = performance.now();
+    // Nothing a demo or an earlier run left in the clusters runs beside the rows (the first release starts the lab).
+    await lab("down", "--wipe");
     const project = copyProject(["Pulumi.lab.yaml"]);
     const rows: ReleaseRow[] = [];
     for (const release of RELEASES) {

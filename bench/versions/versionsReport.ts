@@ -25,6 +25,8 @@ export interface ReleaseRow {
     /** Refusals in the hollow containers' logs: certificate per Node, and shared identity (undefined: n/a). */
     refusals?: number;
     sharedRefusals?: number;
+    /** A kubelet looking up a pod after the load deleted it, refused by the Node authorizer: counted, not a refusal. */
+    deletedPodRaces?: number;
     restarts?: number;
     destroySeconds?: number;
     left?: string[];
@@ -52,7 +54,7 @@ function cells(r: ReleaseRow): string[] {
         u ? `${f1(per(u.kubeletCpuM, u.kubelets))}m / ${f1(per(u.kubeletRssMiB, u.kubelets))} MiB` : "—",
         u ? `${f1(per(u.proxyCpuM, u.proxies))}m / ${f1(per(u.proxyRssMiB, u.proxies))} MiB` : "—",
         r.measure ? `${r.measure.passed}/${r.measure.judged}${r.measure.failed.length ? ` (FAIL: ${r.measure.failed.join("; ")})` : ""}` : "—",
-        r.refusals === undefined ? "—" : String(r.refusals),
+        r.refusals === undefined ? "—" : `${r.refusals}${r.deletedPodRaces ? ` (+${r.deletedPodRaces} deleted-pod lookups)` : ""}`,
         r.sharedRefusals === undefined ? (r.error ? "—" : `n/a (target < v1.${SHARED_FROM_MINOR})`) : String(r.sharedRefusals),
         r.restarts === undefined ? "—" : String(r.restarts),
         f1(r.destroySeconds),
@@ -77,7 +79,8 @@ export function versionsMarkdown(rows: readonly ReleaseRow[], minutes: number,
         "run's fetch + patch + build + docker build + push, with the Go caches warm, `build` the go build alone), " +
         `${o.replicas} hollow Nodes (StatefulSet, a certificate each) to Ready, ${o.settleS} s to settle, then CPU and RSS of each hollow ` +
         `kubelet and proxy over ${o.holdS} s from their cgroups, \`npm run measure\` (load, its small defaults: 10 pods per hollow Node), ` +
-        "refusals (403, or a resource the target does not serve) in every hollow container's log, container restarts, " +
+        "refusals (403, or a resource the target does not serve) in every hollow container's log, a status lookup of a pod the " +
+        "load had deleted (which the Node authorizer refuses, as on any cluster) counted apart, container restarts, " +
         `${o.sharedReplicas} more hollow Nodes of a Deployment (the shared identity) to Ready and their logs' refusals, destroy, and what ` +
         "destroy left (Nodes, Leases, CSRs of the stack, its namespace)",
         `- reports of each measure run: ${resultsLink(reportsOf("versions"))}/<release>/report.md`,
