@@ -174,13 +174,13 @@ TARGET_STATE=("$LAB/etcd-target" "$LAB/kube-apiserver-target" "$LAB/kube-control
 target_binaries() { # RELEASE: builds the release's control plane into the toolchain if it is missing
     local d b missing=()
     d=$(target_bin_dir "$1")
-    for b in etcd kube-apiserver kube-controller-manager kube-scheduler; do [ -x "$d/$b" ] || missing+=("$b"); done
+    for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do [ -x "$d/$b" ] || missing+=("$b"); done
     ((${#missing[@]} == 0)) && return 0
     say "target $1: building its control plane (${missing[*]}) into $d; about 10 min the first time"
     # The Go module proxy is reached from the host's network namespace, whichever the caller is in.
     root_net bash "$LAB_SRC/../toolchain/build.sh" --control-plane "$1" 9>&- | sed -u 's/^/    /' >&2 ||
         die "building the $1 control plane failed (npm run toolchain -- --control-plane $1 shows why)"
-    for b in etcd kube-apiserver kube-controller-manager kube-scheduler; do [ -x "$d/$b" ] || die "no $d/$b after the build"; done
+    for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do [ -x "$d/$b" ] || die "no $d/$b after the build"; done
 }
 
 # Stops a target of another release (or one started from other binaries) and clears its state when the release

@@ -44,11 +44,13 @@ bash "$ROOT/lab/exec.sh" pulumi up --refresh --yes --non-interactive --skip-prev
 cd "$ROOT"
 
 say "5/5 the target cluster's Nodes"
-bash lab/exec.sh "$KUBEMARK_TOOLCHAIN_DIR/bin/kubectl" --kubeconfig "$LAB/target.kubeconfig" get nodes -o wide
+# The target's own kubectl: one of another release warns about the version skew.
+kubectl_target=$KUBEMARK_TOOLCHAIN_DIR/k8s/$VERSION/bin/kubectl
+bash lab/exec.sh "$kubectl_target" --kubeconfig "$LAB/target.kubeconfig" get nodes -o wide
 say "done in $((SECONDS - t0))s. Next (the lab is in network namespace kmlab: clients run there through lab/exec.sh):"
 cat <<EOF
   source $envfile; export PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE; cd $project
-  $ROOT/lab/exec.sh kubectl --kubeconfig $LAB/target.kubeconfig get nodes        # the hollow Nodes
+  $ROOT/lab/exec.sh $kubectl_target --kubeconfig $LAB/target.kubeconfig get nodes        # the hollow Nodes
   $ROOT/lab/exec.sh kubectl --kubeconfig $LAB/node.kubeconfig -n kubemark-lab get pods -o wide   # the hollow pods on the real worker
   cd $ROOT && npm run measure:lab     # load the target through the hollow Nodes: the SLIs against their SLOs
   cd $project

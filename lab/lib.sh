@@ -104,7 +104,12 @@ wait_for() {
 }
 
 kubectl_node() { "$TC_BIN/kubectl" --kubeconfig "$LAB/node.kubeconfig" "$@"; }
-kubectl_target() { "$TC_BIN/kubectl" --kubeconfig "$LAB/target.kubeconfig" "$@"; }
+# The target's own release of kubectl (a kubectl more than one minor away warns), where the lab has recorded it.
+kubectl_target() {
+    local k; k=$(target_bin_dir "$(cat "$LAB/target-version" 2>/dev/null || echo none)")/kubectl
+    [ -x "$k" ] || k=$TC_BIN/kubectl
+    "$k" --kubeconfig "$LAB/target.kubeconfig" "$@"
+}
 
 # The host's own network namespace, whichever namespace the caller is in: pid 1's, or where pid 1 is shielded (as
 # here), kthreadd's (pid 2; kernel threads are always in the initial namespace).

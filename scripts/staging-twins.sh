@@ -6,18 +6,21 @@
 
 # go list -m outside any module: inside the wrapper module, k8s.io/kubernetes's v0.0.0 requirements would be loaded.
 module_query() { (cd / && GOFLAGS=-mod=mod GOWORK=off go list -m "$@"); }
+# Whether the proxy serves MODULE@VERSION whole: it answers some versions' .info but refuses their .zip
+# (k8s.io/endpointslice@v0.32.13), so the twin is downloaded (into the module cache the build reads it from anyway).
+module_served() { (cd / && GOFLAGS=-mod=mod GOWORK=off go mod download "$1") >/dev/null 2>&1; }
 
 # staging_twin MODULE RELEASE: the twin version to use for MODULE with k8s.io/kubernetes@RELEASE.
 staging_twin() {
     local mod=$1 release=$2 want v
     want=v0.${release#v1.}
-    if module_query -json "$mod@$want" >/dev/null 2>&1; then
+    if module_served "$mod@$want"; then
         echo "$want"
         return 0
     fi
     local minor=${want%.*} patch=${want##*.}
     for v in $(module_query -versions "$mod" 2>/dev/null | tr ' ' '\n' | grep -E "^${minor//./\\.}\.[0-9]+$" | sort -t. -k3,3nr); do
-        if ((${v##*.} < patch)) && module_query -json "$mod@$v" >/dev/null 2>&1; then
+        if ((${v##*.} < patch)) && module_served "$mod@$v"; then
             echo "staging twin $mod@$want is not served by $(go env GOPROXY): using $v" >&2
             echo "$v"
             return 0

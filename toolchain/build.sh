@@ -191,7 +191,7 @@ VARS[pulumi-resource-docker]="DOCKER_PROVIDER_MODULE DOCKER_PROVIDER_MODULE_VERS
 OUTS[pulumi-resource-docker]="pulumi-resource-docker"
 VARS[kubernetes]="KUBERNETES_VERSION KUBERNETES_BUILD_DATE KUBERNETES_COMMANDS"
 OUTS[kubernetes]="$KUBERNETES_COMMANDS"
-HELPERS[kubernetes]="build_kubernetes staging_replaces staging_twin module_query"
+HELPERS[kubernetes]="build_kubernetes staging_replaces staging_twin module_query module_served"
 # longest first, so that with JOBS>1 the short ones fill the other slot
 ORDER="kubernetes pulumi pulumi-resource-kubernetes pulumi-language-nodejs pulumi-resource-pulumi-nodejs pulumi-resource-command pulumi-resource-docker"
 
@@ -218,7 +218,7 @@ plan_control_planes() {
     e=$(etcd_for "$r") || die "cannot tell which etcd $r needs"
     cp=control-plane-$r
     VARS[$cp]="CONTROL_PLANE_COMMANDS"; OUTS[$cp]="$CONTROL_PLANE_COMMANDS"; DEST[$cp]=$DIR/k8s/$r/bin
-    RECIPE[$cp]="piece_control_plane $r"; HELPERS[$cp]="build_kubernetes staging_replaces staging_twin module_query"
+    RECIPE[$cp]="piece_control_plane $r"; HELPERS[$cp]="build_kubernetes staging_replaces staging_twin module_query module_served"
     if [ -z "${RECIPE[etcd-$e]:-}" ]; then
       OUTS[etcd-$e]="etcd"; DEST[etcd-$e]=$DIR/etcd/$e/bin; RECIPE[etcd-$e]="piece_etcd $e"
       CONTROL_PLANE_PIECES+=" etcd-$e"
