@@ -43,7 +43,8 @@ interface NumberSpec {
 
 /**
  * Defaults make a first run in the lab (10 hollow Nodes) meaningful in a few minutes: 100 pods created at 10/s,
- * half the SLOs' churn bound; two hollow nodes killed, each kept down past v1.31's 40 s node-monitor-grace-period.
+ * half the SLOs' churn bound; two hollow nodes killed, each kept down past the node-monitor-grace-period (50 s from
+ * v1.32, 40 s before) plus a Lease renewal and a monitor period, with room for a loaded controller manager.
  */
 export const NUMBER_OPTIONS: readonly NumberSpec[] = [
     { key: "timeoutSeconds", flag: "timeout-seconds", default: 1800, min: 60, max: 86400, integer: true, help: "bound on the whole run (cleanup excluded)" },
@@ -58,7 +59,7 @@ export const NUMBER_OPTIONS: readonly NumberSpec[] = [
     { key: "tolerationSeconds", flag: "toleration-seconds", default: 30, min: 0, max: 3600, integer: true, scenario: "load", help: "how long pods stay on a NotReady or unreachable hollow Node" },
     { key: "kills", flag: "kills", default: 2, min: 1, max: 20, integer: true, scenario: "churn", help: "hollow pods killed, each once" },
     { key: "killsPerMinute", flag: "kills-per-minute", default: 2, min: 0.1, max: 30, integer: false, scenario: "churn", help: "rate of the kills" },
-    { key: "downSeconds", flag: "down-seconds", default: 75, min: 0, max: 900, integer: true, scenario: "churn", help: "how long a killed pod's replacement is kept from starting" },
+    { key: "downSeconds", flag: "down-seconds", default: 90, min: 0, max: 900, integer: true, scenario: "churn", help: "how long a killed pod's replacement is kept from starting" },
     { key: "recoverTimeoutSeconds", flag: "recover-timeout-seconds", default: 300, min: 10, max: 3600, integer: true, scenario: "churn", help: "bound on each wait for a killed hollow Node to be Ready again" },
 ];
 

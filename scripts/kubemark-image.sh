@@ -138,7 +138,26 @@ build)
         for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
             ldflags+=" -X $pkg.gitVersion=$KM_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
         done
-        ( cd "$(module_dir)" && export GOFLAGS="-mod=mod -overlay=$overlay" &&
+        flags="-mod=mod"
+        patched=$(dirname "$overlay")
+        if [ "$("$KM_NODE" -e 'console.log(Object.keys(require(process.argv[1]).Replace).length)' "$overlay")" != 0 ]; then
+            # go build -overlay may not replace files under GOMODCACHE from Go 1.25 on (v1.33 builds with it): the patched
+            # release is a tree of hard links to the module cache's files beside it, with the patched files swapped in,
+            # and the wrapper module points k8s.io/kubernetes at it through a go.mod of its own (-modfile).
+            tree="$patched/kubernetes"
+            rm -rf "$tree"
+            cp -al "$root" "$tree" 2>/dev/null || cp -a "$root" "$tree"
+            find "$tree" -type d -exec chmod u+w {} +
+            "$KM_NODE" -e 'for (const [from, to] of Object.entries(require(process.argv[1]).Replace)) console.log(`${from}\t${to}`)' "$overlay" |
+                while IFS=$'\t' read -r from to; do
+                    rel=${from#"$root"/}
+                    rm -f "$tree/$rel" && cp "$to" "$tree/$rel"
+                done
+            cp "$(module_dir)/go.mod" "$patched/go.mod" && cp "$(module_dir)/go.sum" "$patched/go.sum"
+            go mod edit -replace "k8s.io/kubernetes=$tree" "$patched/go.mod"
+            flags+=" -modfile=$patched/go.mod"
+        fi
+        ( cd "$(module_dir)" && export GOFLAGS="$flags" &&
             run_logged "go build k8s.io/kubernetes/cmd/kubemark ($toolchain)" "$KM_CONTEXT.build.log" \
                 go build -trimpath -ldflags "$ldflags" -o "$KM_CONTEXT/kubemark.tmp" k8s.io/kubernetes/cmd/kubemark )
     fi

@@ -37,8 +37,16 @@ describe("kubemark build from the Go module proxy", () => {
         // The kubelet's user lookup (v1.33 on) needs the file, and no "kubelet" user in it.
         assert.match(fs.readFileSync(path.join(context, "passwd"), "utf8"), /^root:x:0:0:/);
         assert.doesNotMatch(fs.readFileSync(path.join(context, "passwd"), "utf8"), /^kubelet:/m);
-        // The build read the guarded server.go through this overlay (the module cache itself stays pristine).
-        const overlay = JSON.parse(fs.readFileSync(path.join(cache, "patched", `${RELEASE.text}-proxyfix`, "overlay.json"), "utf8"));
-        assert.ok(Object.keys(overlay.Replace).some((f) => f.endsWith("cmd/kube-proxy/app/server.go")));
+        // The patched files, and the tree the build read them from: hard links to the module cache's files beside the
+        // patched ones (Go 1.25+ refuses an overlay of files under GOMODCACHE), which itself stays pristine.
+        const patched = path.join(cache, "patched", `${RELEASE.text}-proxyfix`);
+        const overlay = JSON.parse(fs.readFileSync(path.join(patched, "overlay.json"), "utf8")) as { Replace: Record<string, string> };
+        const server = Object.keys(overlay.Replace).find((f) => f.endsWith("cmd/kube-proxy/app/server.go"))!;
+        assert.ok(server, JSON.stringify(overlay));
+        assert.match(fs.readFileSync(path.join(patched, "go.mod"), "utf8"), new RegExp(`k8s\\.io/kubernetes => ${path.join(patched, "kubernetes")}`));
+        assert.match(fs.readFileSync(path.join(patched, "kubernetes", "cmd/kube-proxy/app/server.go"), "utf8"), /s\.HealthzServer != nil/);
+        assert.doesNotMatch(fs.readFileSync(server, "utf8"), /s\.HealthzServer != nil/, "the module cache is untouched");
+        assert.equal(fs.statSync(path.join(patched, "kubernetes", "go.mod")).ino, fs.statSync(path.join(path.dirname(path.dirname(path.dirname(path.dirname(server)))), "go.mod")).ino,
+            "unpatched files are the module cache's, linked");
     });
 });

@@ -20,7 +20,7 @@ describe("measure options", () => {
         const o = defaultOptions("lab");
         assert.deepEqual([o.scenario, o.podsPerNode, o.podsPerSecond, o.holdSeconds, o.scaleDownPercent, o.output], ["load", 10, 10, 30, 50, undefined]);
         const c = defaultOptions("lab", "churn");
-        assert.deepEqual([c.kills, c.killsPerMinute, c.downSeconds], [2, 2, 75]);
+        assert.deepEqual([c.kills, c.killsPerMinute, c.downSeconds], [2, 2, 90]);
     });
     it("both spellings, --name value and --name=value", () => {
         const o = parseOptions(["--stack=lab", "--scenario", "churn", "--kills=3", "--down-seconds", "90", "--output", "out/x"]);
