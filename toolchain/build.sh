@@ -161,6 +161,8 @@ piece_kubernetes() {
 
 piece_control_plane() { # RELEASE: a target control plane, built with the Go the release names (.go-version)
   local release=$1 src date
+  # A previous build's go.mod names the release's Go, which GOTOOLCHAIN=local refuses before this one starts.
+  rm -f go.mod go.sum
   src=$(mod_field "k8s.io/kubernetes@$release" Dir)
   # The release's own date: its tag's commit time, as the module proxy records it.
   date=$(module_query -json "k8s.io/kubernetes@$release" | sed -n 's/^[[:space:]]*"Time": "\(.*\)",\{0,1\}$/\1/p')
