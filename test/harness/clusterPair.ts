@@ -12,8 +12,13 @@ export interface ClusterPair {
 
 /** The node cluster of the toolchain's own release, and a target of it or of `targetRelease`. */
 export async function startPair(targetRelease?: string): Promise<ClusterPair> {
-    const [nodeCluster, target] = await Promise.all([ControlPlane.start("node", "workloads"), ControlPlane.start("target", "target", targetRelease)]);
-    return { nodeCluster, target, project: copyProject() };
+    const [node, target] = await Promise.allSettled([ControlPlane.start("node", "workloads"), ControlPlane.start("target", "target", targetRelease)]);
+    if (node.status === "rejected" || target.status === "rejected") {
+        // The one that started would outlive the test file and keep its process from exiting.
+        await stopPair({ nodeCluster: node.status === "fulfilled" ? node.value : undefined, target: target.status === "fulfilled" ? target.value : undefined });
+        throw node.status === "rejected" ? node.reason : (target as PromiseRejectedResult).reason;
+    }
+    return { nodeCluster: node.value, target: target.value, project: copyProject() };
 }
 
 /** Stops whatever of the pair started; safe after a failed start. */

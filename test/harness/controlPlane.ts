@@ -124,8 +124,8 @@ export class ControlPlane {
         this.apiserver = this.run("kube-apiserver", path.join(this.binaries.bin, "kube-apiserver"), [
             `--etcd-servers=http://127.0.0.1:${this.ports.etcd}`,
             "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${this.ports.api}`,
-            // No `kubernetes` Service endpoints: nothing here uses them, and from v1.37 the API server refuses to publish a
-            // loopback address there at start (before, it failed to every 10 s).
+            // No `kubernetes` Service endpoints: nothing here uses them, and from v1.37 the API server refuses to
+            // publish a loopback address there at start (before, it failed to every 10 s).
             "--endpoint-reconciler-type=none",
             `--cert-dir=${path.join(this.dir, "certs")}`, `--token-auth-file=${path.join(this.dir, "tokens.csv")}`,
             // As on real clusters: kubelets' certificates confine them to their own Node (Node authorizer,
