@@ -81,6 +81,7 @@ describe(`npm run measure in the lab: load and churn on real hollow kubelets of 
         assert.equal(run.code, 0, run.out);
         const churn = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")).churn;
         assert.equal(churn.killed.length, 2);
+        assert.equal(churn.replacementsDeleted, 0, "each killed pod is held terminating: none comes back to be chased");
         for (const k of churn.killed) {
             assert.ok(k.notReadySeconds !== undefined, `${k.node} never seen NotReady: ${k.outcome}`);
             assert.ok(k.readySeconds !== undefined, `${k.node} not back: ${k.outcome}`);

@@ -3,7 +3,7 @@ import { podNodeNames } from "../components/hollow/names";
 import { isCancelled } from "../components/kube/errors";
 import { staleNodes } from "../components/reaper/sync";
 import { RunContext, since, sleepUntil, waitUntil } from "./context";
-import { deletePod, enc, listAll, NodeLike, nodeReady, PodLike, watch } from "./kube";
+import { deletePod, enc, listAll, NodeLike, nodeReady, PodLike, setPodFinalizer, watch } from "./kube";
 import { Downtime, firstSeenMs, HollowPod, hollowPodOf, replacementsToDelete } from "./downtime";
 import { NodeHealth, NodeWatch } from "./observe";
 import { churnPlan, loadNamespace } from "./plan";
@@ -17,6 +17,12 @@ const TRACK_EVERY_MS = 1000;
  * heartbeat, so deleting more often only loads both clusters.
  */
 const DELETES_PER_DOWN_SECOND = 2;
+/**
+ * Holds a killed StatefulSet pod as a terminating object until its down window ends: its containers stop, and the
+ * StatefulSet makes no pod under that name while the old one is there. Deleting each replacement as it appears
+ * left one of two kills never NotReady in the lab (a replacement's hollow kubelet renewed the Lease before it went).
+ */
+export const HOLD_FINALIZER = "kubemark-pulumi/churn-hold";
 
 export interface KilledNode {
     readonly node: string;
@@ -58,6 +64,7 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
     const initial = (await listAll<PodLike>(nodeCluster, podsPath, { labelSelector: stack.podSelector })).filter((p) => !p.metadata?.deletionTimestamp);
     const startPods = initial.map((p) => hollowPodOf(p, 0)).filter((p): p is HollowPod => !!p);
     const startUids = new Set(startPods.map((p) => p.uid));
+    await releaseLeftHolds(cx, podsPath);
     const kinds = [...new Set(startPods.map((p) => p.ownerKind))];
     const workloadKind = kinds.join("/") || "unknown";
     const kills = churnPlan(options, startPods.map((p) => p.name));
@@ -75,8 +82,22 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
     const gaveUp: string[] = [];
     const budget = kills.length * (options.downSeconds * DELETES_PER_DOWN_SECOND + 10);
     const lastDelete = new Map<string, number>();
+    /** Killed StatefulSet pods held by the finalizer, by uid: released when their window closes or the run ends. */
+    const held = new Map<string, { name: string; untilMs: number; released?: Promise<void> }>();
+    const release = (uid: string) => {
+        const h = held.get(uid)!;
+        h.released ??= setPodFinalizer(nodeCluster, stack.namespace, h.name, uid, HOLD_FINALIZER, false).then(
+            (found) => log(`released hollow pod ${h.name}${found ? "" : " (it was gone)"}: its StatefulSet brings it back (${since(cx)}s)`),
+            (e) => log(`releasing hollow pod ${h.name}: ${(e as Error).message}`));
+        return h.released;
+    };
     const enforce = () => {
         const now = Date.now();
+        for (const [uid, h] of held) {
+            if (now >= h.untilMs) {
+                void release(uid);
+            }
+        }
         // A workload's excess goes all at once (one replacement per open kill), then it waits its turn.
         const due = replacementsToDelete([...live.values()], baseline, downs, now, deleting)
             .filter((p) => now - (lastDelete.get(p.owner) ?? 0) >= 1000 / DELETES_PER_DOWN_SECOND);
@@ -122,9 +143,14 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
             const before = await Promise.all(names.map((n) => baselineOf(cx, n)));
             const killMs = Date.now();
             downs.push({ owner: victim.owner, killedUid: victim.uid, killedName: victim.name, fromMs: killMs, untilMs: killMs + options.downSeconds * 1000 });
+            const hold = victim.ownerKind === "StatefulSet" && await setPodFinalizer(nodeCluster, stack.namespace, victim.name, victim.uid, HOLD_FINALIZER, true);
+            if (hold) {
+                held.set(victim.uid, { name: victim.name, untilMs: killMs + options.downSeconds * 1000 });
+            }
             const gone = await deletePod(nodeCluster, stack.namespace, victim.name, victim.uid, 0);
             log(`killed hollow pod ${victim.name} (${names.join(", ")})${gone ? "" : " — it was already gone"}; ` +
-                `kept down until ${since(cx, killMs + options.downSeconds * 1000)}s (${since(cx, killMs)}s)`);
+                `kept down until ${since(cx, killMs + options.downSeconds * 1000)}s ` +
+                `(${hold ? "held terminating" : "its replacements deleted"}) (${since(cx, killMs)}s)`);
             for (const [i, node] of names.entries()) {
                 const record: KilledNode = { node, pod: victim.name, killSeconds: since(cx, killMs), taints: [], evictions: [] };
                 killed.push(record);
@@ -136,6 +162,8 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
         error = e;
     }
     clearInterval(enforcer);
+    // Whatever ended the run (done, failed, Ctrl-C), no pod stays held: its StatefulSet would wait for it for good.
+    await Promise.all([...held.keys()].map(release));
     const nodes = await nodeWatch.stop();
     await podWatch.stop();
     const final = error === undefined ? await finalCheck(cx, workloadKind).catch((e) => {
@@ -149,6 +177,15 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
         error: error === undefined ? undefined : (error as Error).message,
         cancelled: isCancelled(error),
     };
+}
+
+/** Pods an interrupted churn left held (terminating, with the finalizer): released before this run starts. */
+async function releaseLeftHolds(cx: RunContext, podsPath: string): Promise<void> {
+    const pods = await listAll<PodLike>(cx.nodeCluster, podsPath, { labelSelector: cx.stack.podSelector });
+    for (const p of pods.filter((x) => (x.metadata?.finalizers ?? []).includes(HOLD_FINALIZER))) {
+        cx.log(`releasing hollow pod ${p.metadata?.name}, held down by an interrupted churn`);
+        await setPodFinalizer(cx.nodeCluster, cx.stack.namespace, p.metadata?.name ?? "", p.metadata?.uid ?? "", HOLD_FINALIZER, false);
+    }
 }
 
 interface Baseline { taints: Set<string>; renewMs?: number; loadPods: Set<string> }

@@ -86,8 +86,39 @@ export async function deletePod(api: Kube, namespace: string, name: string, uid:
     }
 }
 
+/**
+ * Puts a finalizer on a pod (or takes it off) while it is the very object named by `uid`: read, change, update, read
+ * again on a concurrent change (409). False when that pod is gone. A PUT, not a PATCH: the keep-alive client sends
+ * application/json, which PATCH does not take.
+ */
+export async function setPodFinalizer(api: Kube, namespace: string, name: string, uid: string, finalizer: string, on: boolean): Promise<boolean> {
+    const path = `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`;
+    for (let attempt = 0; attempt < 5; attempt++) {
+        const pod = await api.maybe<{ metadata?: { uid?: string; finalizers?: string[] } }>("GET", path);
+        if (!pod?.metadata || pod.metadata.uid !== uid) {
+            return false;
+        }
+        const others = (pod.metadata.finalizers ?? []).filter((f) => f !== finalizer);
+        if (on === (others.length !== (pod.metadata.finalizers ?? []).length)) {
+            return true;
+        }
+        try {
+            await api.json("PUT", path, { ...pod, metadata: { ...pod.metadata, finalizers: on ? [...others, finalizer] : others } });
+            return true;
+        } catch (e) {
+            if (statusOf(e) === 404) {
+                return false;
+            }
+            if (statusOf(e) !== 409) {
+                throw e;
+            }
+        }
+    }
+    throw new Error(`pod ${namespace}/${name} kept changing while its finalizer ${finalizer} was ${on ? "added" : "removed"}`);
+}
+
 export interface PodLike {
-    metadata?: { name?: string; uid?: string; namespace?: string; creationTimestamp?: string; deletionTimestamp?: string;
+    metadata?: { name?: string; uid?: string; namespace?: string; creationTimestamp?: string; deletionTimestamp?: string; finalizers?: string[];
         labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
         resourceVersion?: string; };
     spec?: { nodeName?: string };

@@ -2,10 +2,25 @@
 // this program configured for it. The newest release unless a bench asks for another.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DOCKER_ENV, kubeconfigFile, lab, REGISTRY } from "../../lab/lab";
+import { inLabNetns, NETNS } from "../../lab/hostNet";
+import { DOCKER_ENV, kubeconfigFile, lab, labMissing, REGISTRY } from "../../lab/lab";
 import { buildImage } from "../../lab/buildImage";
 import { copyProject, pulumi } from "../../test/harness/pulumiCli";
 import { NEWEST_TESTED } from "../../components/config/releases";
+
+/**
+ * Throws unless the bench can run its lab here: root, the toolchain, and this process inside the lab's network
+ * namespace (outside, the lab's addresses would be routed off the machine). `script` names the npm script.
+ */
+export function requireLab(script: string): void {
+    const missing = labMissing();
+    if (missing) {
+        throw new Error(`${script} runs in the lab: ${missing}`);
+    }
+    if (!inLabNetns()) {
+        throw new Error(`not inside network namespace ${NETNS}: run through lab/exec.sh (npm run ${script} does)`);
+    }
+}
 
 /** `pulumi <args>` on the stack, failing with the end of its output. */
 export async function stackCli(project: string, stack: string, args: string[]) {

@@ -6,14 +6,13 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { TERMINATION_GRACE_SECONDS } from "../../components/hollow/podspec";
-import { inLabNetns, NETNS } from "../../lab/hostNet";
-import { clientsOf, kubeconfigFile, lab, LAB, labMissing } from "../../lab/lab";
+import { clientsOf, kubeconfigFile, lab, LAB } from "../../lab/lab";
 import { toolchainDir } from "../../test/harness/controlPlane";
 import { cliEnv, pulumi, Run } from "../../test/harness/pulumiCli";
 import { labPids, machineBusySeconds, memAvailableMiB, processCpuSeconds } from "../common/cgroups";
 import { hollowPodRefs, Usage, usageOver } from "../common/usage";
 import { densityMarkdown, DensityRun, LayoutRow, writeDensityRun, writeDensitySection } from "./densityReport";
-import { freshLab, labStack } from "../common/labStack";
+import { freshLab, labStack, requireLab } from "../common/labStack";
 import { firstLine, patient } from "../common/patient";
 import { BENCH_BUILD, resultsLink } from "../common/paths";
 import { DENSITY_CHARTS, densitySvgs } from "../common/plots";
@@ -354,14 +353,7 @@ async function densityRun(requests: Record<string, string>, perPod: number): Pro
 }
 
 async function main(): Promise<void> {
-    const missing = labMissing();
-    if (missing) {
-        throw new Error(`the density bench runs in the lab: ${missing}`);
-    }
-    if (!inLabNetns()) {
-        // Outside, the lab's addresses would be routed off the machine.
-        throw new Error(`not inside network namespace ${NETNS}: run through lab/exec.sh (npm run bench:density does)`);
-    }
+    requireLab("bench:density");
     stopOn("SIGINT");
     stopOn("SIGTERM");
     const started = performance.now();

@@ -3,12 +3,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { inLabNetns, NETNS } from "../../lab/hostNet";
-import { lab, labMissing } from "../../lab/lab";
+import { lab } from "../../lab/lab";
 import { startMeasure } from "../../test/harness/measureLoad";
 import { pulumi } from "../../test/harness/pulumiCli";
 import { machineBusySeconds } from "../common/cgroups";
-import { freshLab, labStack, stackCli } from "../common/labStack";
+import { freshLab, labStack, stackCli, requireLab } from "../common/labStack";
 import { reportsOf, resultsLink } from "../common/paths";
 import { writeSection } from "../common/sections";
 
@@ -65,13 +64,7 @@ function embedded(step: Step): string {
 }
 
 async function main(): Promise<void> {
-    const missing = labMissing();
-    if (missing) {
-        throw new Error(`bench:measure runs in the lab: ${missing}`);
-    }
-    if (!inLabNetns()) {
-        throw new Error(`not inside network namespace ${NETNS}: run through lab/exec.sh (npm run bench:measure does)`);
-    }
+    requireLab("bench:measure");
     const started = performance.now();
     const upLab = await freshLab();
     const steps: Step[] = [];

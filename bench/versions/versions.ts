@@ -7,11 +7,11 @@ import { performance } from "node:perf_hooks";
 import { parseRelease, TESTED_RELEASES } from "../../components/config/releases";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { buildImage } from "../../lab/buildImage";
-import { inLabNetns, NETNS } from "../../lab/hostNet";
-import { clientsOf, DOCKER_ENV, hollowLogRefusals, kubeconfigFile, lab, labMissing, REGISTRY } from "../../lab/lab";
+import { clientsOf, DOCKER_ENV, hollowLogRefusals, kubeconfigFile, lab, REGISTRY } from "../../lab/lab";
 import { toolchainDir } from "../../test/harness/controlPlane";
 import { measure } from "../../test/harness/measureLoad";
 import { copyProject, pulumi } from "../../test/harness/pulumiCli";
+import { requireLab } from "../common/labStack";
 import { patient } from "../common/patient";
 import { reportsOf } from "../common/paths";
 import { usageOver } from "../common/usage";
@@ -142,13 +142,7 @@ function imageSizeMiB(ref: string): number {
 }
 
 async function main(): Promise<void> {
-    const missing = labMissing();
-    if (missing) {
-        throw new Error(`bench:versions runs in the lab: ${missing}`);
-    }
-    if (!inLabNetns()) {
-        throw new Error(`not inside network namespace ${NETNS}: run through lab/exec.sh (npm run bench:versions does)`);
-    }
+    requireLab("bench:versions");
     const started = performance.now();
     // Nothing a demo or an earlier run left in the clusters runs beside the rows (the first release starts the lab).
     await lab("down", "--wipe");
