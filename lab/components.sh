@@ -133,6 +133,11 @@ start_dockerd() {
 start_kubelet() {
     local k="$LAB/kubelet" d="$PKI/node"
     mkdir -p "$k/root" "$k/pki" "$k/pod-logs" "$k/volume-plugins"
+    # Pods get a resolver that answers at once: the host's nameserver is unreachable from the lab's namespace, and a
+    # hollow kubelet of several per pod looks its Node name up (only the pod's own name is in /etc/hosts); each lookup
+    # then timed out (10 s), held up its registration by 20 s, and at v1.37 its Ready by up to 2 min. A cluster's DNS
+    # answers such a lookup at once too (no such name).
+    echo "nameserver 127.0.0.1" | write_if_changed "$k/resolv.conf" && stop_component kubelet
     write_if_changed "$k/config.yaml" <<YML && stop_component kubelet
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -149,6 +154,7 @@ authentication:
   x509: {clientCAFile: $d/ca.crt}
 authorization: {mode: Webhook}
 podLogsDirectory: $k/pod-logs
+resolvConf: $k/resolv.conf
 volumePluginDir: $k/volume-plugins
 # No kube-proxy in the lab: kubelet's own iptables chains would only be clutter to clean up.
 makeIPTablesUtilChains: false
