@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
+import { NEWEST_TESTED, TESTED_RANGE_TEXT } from "../../components/config/releases";
 
 import { BUILD, ROOT } from "../harness/paths";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -288,6 +289,25 @@ describe("program", () => {
         const prebuilt = await runStack("v1-31", { "kubemark:kubernetesVersion": "v1.31.99", "kubemark:imageRegistry": undefined as unknown as string,
             "kubemark:image": "registry.example.com/kubemark:v1.31.99" });
         assert.equal(prebuilt.outputs.kubernetesVersion, "v1.31.99");
+    });
+
+    it("accepts a release newer than the tested ones with a warning naming the tested range, and none for a tested one", async () => {
+        const warned: string[] = [];
+        const warn = console.warn;
+        console.warn = (...args: unknown[]) => warned.push(args.join(" "));
+        try {
+            const next = `v1.${NEWEST_TESTED.minor + 1}.0`;
+            const newer = await runStack(`v1-${NEWEST_TESTED.minor}`, { "kubemark:kubernetesVersion": next, "kubemark:imageRegistry": undefined as unknown as string,
+                "kubemark:image": `registry.example.com/kubemark:${next}` });
+            assert.equal(newer.outputs.kubernetesVersion, next);
+            const said = `kubernetesVersion ${next} is newer than the releases this program is tested on (${TESTED_RANGE_TEXT}, newest ${NEWEST_TESTED.text})`;
+            assert.ok(warned.some((w) => w.includes(said)), warned.join("\n"));
+            warned.length = 0;
+            await runStack(`v1-${NEWEST_TESTED.minor}`);
+            assert.ok(!warned.some((w) => /is newer than the releases/.test(w)), warned.join("\n"));
+        } finally {
+            console.warn = warn;
+        }
     });
 
     it("with createNamespace false, creates no namespace and claims an existing one instead", async () => {
