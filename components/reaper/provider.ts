@@ -5,19 +5,21 @@ import { ClusterApi, ClusterApiFactory, kubernetesClusterApi, PodInfo } from "..
 import { changedKeys, EngineCancel, engineCancel, providerLog, REQUEST_MS, RETRY_ADVICE, waitAdvice } from "../kube/dynamic";
 import { isCancelled, isUnreachable } from "../kube/errors";
 import { reapNodes } from "./reap";
-import { staleNodes, sweepStaleNodes, waitForReady } from "./sync";
+import { sweepStaleNodes, syncDrift, waitForReady } from "./sync";
 
 /**
  * Destroy runs the provider copy stored in state; a new version makes the next `up` store the new code before any
  * destroy needs it. test/unit/providerDigests.json holds the digest of each version's code.
  */
 export const PROVIDER_VERSION = "6";
+/** HollowNodeSync's own version: its code changes apart from the reaper's (the same digest rule). */
+export const SYNC_PROVIDER_VERSION = "7";
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */
 const DIFF_REQUEST_MS = 5000;
 
 /** Inputs shared by both resources. Kubeconfigs hold credentials and are stored as secrets. */
 export interface HollowNodeTarget {
-    /** PROVIDER_VERSION of the code that wrote this state. */
+    /** PROVIDER_VERSION (SYNC_PROVIDER_VERSION for HollowNodeSync) of the code that wrote this state. */
     readonly providerVersion: string;
     /** Single-context kubeconfig of the target cluster, where hollow Nodes register. */
     readonly targetKubeconfig: string;
@@ -178,14 +180,14 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
         if (changedKeys(oldInputs, news).length > 0) {
             return { changes: true };
         }
-        // Pods that came back under new names leave Nodes no pod stands behind: that is drift to repair.
+        // Nodes no pod stands behind, or fewer Ready than up left: drift the next up repairs and waits out.
         try {
             const make = this.makeApi ?? kubernetesClusterApi;
             const [nodes, pods] = await Promise.all([
                 make(news.targetKubeconfig, DIFF_REQUEST_MS).listNodes(news.selector),
                 make(news.nodeKubeconfig, DIFF_REQUEST_MS).listPods(news.namespace, news.podSelector),
             ]);
-            return { changes: staleNodes(nodes, pods).length > 0 };
+            return { changes: syncDrift(nodes, pods, news) };
         } catch {
             return { changes: false };
         }

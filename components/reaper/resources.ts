@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DynamicArgs } from "../kube/dynamic";
 import { DynamicResource } from "../kube/dynamicResource";
 import {
-    HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
+    HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION, SYNC_PROVIDER_VERSION,
 } from "./provider";
 
 const CREDENTIALS = ["targetKubeconfig", "nodeKubeconfig"];
@@ -29,7 +29,7 @@ export class HollowNodeSync extends DynamicResource {
 
     constructor(name: string, args: DynamicArgs<HollowNodeSyncInputs>, opts?: pulumi.CustomResourceOptions) {
         super(new HollowNodeSyncProvider(), "HollowNodeSync", name,
-            { ...args, providerVersion: PROVIDER_VERSION, readyNodes: undefined, registeredNodes: undefined, sweptNodes: undefined },
+            { ...args, providerVersion: SYNC_PROVIDER_VERSION, readyNodes: undefined, registeredNodes: undefined, sweptNodes: undefined },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: CREDENTIALS }));
     }
 }

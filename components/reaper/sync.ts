@@ -121,6 +121,25 @@ function otherVersions(nodes: readonly NodeInfo[], release: string | undefined):
     return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([v, c]) => `${c} on ${v}`).join(", ");
 }
 
+/** Ready Nodes reporting the release that a pod stands behind, at most `replicas`: the count `up` waits to reach. */
+export function readyBehind(nodes: readonly NodeInfo[], behind: ReadonlySet<string>, replicas: number,
+    release: string | undefined): number {
+    return Math.min(nodes.filter((n) => n.ready && runsRelease(n.kubeletVersion, release) && behind.has(n.name)).length, replicas);
+}
+
+/**
+ * Whether the next `up` must sync though nothing it was given changed: Nodes no pod stands behind, or fewer Ready
+ * than `up` waits for (a workload that `--refresh` found gone and recreates, hollow pods that stopped since). With
+ * readyTimeoutSeconds 0 the stack asked for no wait, so readiness alone is no drift.
+ */
+export function syncDrift(nodes: readonly NodeInfo[], pods: readonly PodInfo[],
+    want: { readonly replicas: number; readonly kubeletVersion?: string; readonly readyTimeoutSeconds: number }): boolean {
+    if (staleNodes(nodes, pods).length > 0) {
+        return true;
+    }
+    return want.readyTimeoutSeconds > 0 && readyBehind(nodes, nodesBehind(pods), want.replicas, want.kubeletVersion) < want.replicas;
+}
+
 /**
  * Up: waits until the stack's Nodes are exactly `replicas` Ready Nodes that its pods stand behind. A Node no pod
  * stands behind (a pod replaced under a new name, an older layout's) is not counted; once the pods have their
@@ -145,7 +164,7 @@ export async function waitForReady(target: ClusterApi, nodeCluster: ClusterApi, 
             const pods = await lookPods(() => nodeCluster.listPods(req.namespace, req.podSelector));
             const behind = nodesBehind(pods);
             extra = nodes.filter((n) => !behind.has(n.name)).map((n) => n.name);
-            ready = Math.min(readyNames.filter((n) => behind.has(n)).length, req.replicas);
+            ready = readyBehind(nodes, behind, req.replicas, req.kubeletVersion);
             if (extra.length > 0 && layoutProgress(pods, expected).settled && clock.now() < req.readyDeadline) {
                 log(`deleting ${extra.length} hollow Node(s) no pod stands behind: ${someNames(extra)}`);
                 await removeNodes(target, { ...req, deadline: req.readyDeadline }, extra, clock, log);

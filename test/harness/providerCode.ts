@@ -5,13 +5,13 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { CREDENTIALS_PROVIDER_VERSION, HollowCredentialsProvider } from "../../components/credentials/provider";
 import { OWNERSHIP_PROVIDER_VERSION, OwnershipGuardProvider } from "../../components/ownership/provider";
-import { HollowNodeSyncProvider, NodeReaperProvider, PROVIDER_VERSION } from "../../components/reaper/provider";
+import { HollowNodeSyncProvider, NodeReaperProvider, PROVIDER_VERSION, SYNC_PROVIDER_VERSION } from "../../components/reaper/provider";
 import { ROOT } from "./paths";
 
 /** Each dynamic resource's provider, the version constant it stores, and the name of that constant. */
 export const PROVIDERS = {
     NodeReaper: { version: PROVIDER_VERSION, constant: "PROVIDER_VERSION", make: () => new NodeReaperProvider() },
-    HollowNodeSync: { version: PROVIDER_VERSION, constant: "PROVIDER_VERSION", make: () => new HollowNodeSyncProvider() },
+    HollowNodeSync: { version: SYNC_PROVIDER_VERSION, constant: "SYNC_PROVIDER_VERSION", make: () => new HollowNodeSyncProvider() },
     HollowCredentials: { version: CREDENTIALS_PROVIDER_VERSION, constant: "CREDENTIALS_PROVIDER_VERSION", make: () => new HollowCredentialsProvider() },
     OwnershipGuard: { version: OWNERSHIP_PROVIDER_VERSION, constant: "OWNERSHIP_PROVIDER_VERSION", make: () => new OwnershipGuardProvider() },
 } as const;

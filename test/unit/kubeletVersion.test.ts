@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { nodesFromTable } from "../../components/kube/clusterApi";
-import { HollowNodeSyncInputs, HollowNodeSyncProvider, PROVIDER_VERSION } from "../../components/reaper/provider";
+import { HollowNodeSyncInputs, HollowNodeSyncProvider, SYNC_PROVIDER_VERSION } from "../../components/reaper/provider";
 import { runsRelease } from "../../components/reaper/sync";
 import { FakeClock, FakeCluster } from "../harness/fakeCluster";
 
@@ -13,7 +13,7 @@ const NS = "kubemark-v1-37";
 
 function inputs(over: Partial<HollowNodeSyncInputs> = {}): HollowNodeSyncInputs {
     return {
-        providerVersion: PROVIDER_VERSION, targetKubeconfig: "target", nodeKubeconfig: "node",
+        providerVersion: SYNC_PROVIDER_VERSION, targetKubeconfig: "target", nodeKubeconfig: "node",
         selector: `${STACK_LABEL_KEY}=kubemark.v1-37`, selectorKey: STACK_LABEL_KEY, namespace: NS,
         podSelector: "app.kubernetes.io/instance=hollow-node-v1-37", replicas: 3, nodesPerPod: 1, readyTimeoutSeconds: 120,
         sweepTimeoutSeconds: 60, workloadFingerprint: "f", kubeletVersion: "v1.37.2", ...over,

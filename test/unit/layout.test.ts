@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { expectedPodNodes, layoutProgress } from "../../components/hollow/names";
-import { HollowNodeSyncInputs, HollowNodeSyncProvider, PROVIDER_VERSION } from "../../components/reaper/provider";
+import { HollowNodeSyncInputs, HollowNodeSyncProvider, SYNC_PROVIDER_VERSION } from "../../components/reaper/provider";
 import { FakeClock, FakeCluster } from "../harness/fakeCluster";
 
 const MINE = { [STACK_LABEL_KEY]: "kubemark.v1-31" };
@@ -56,7 +56,7 @@ function world() {
 
 function inputs(over: Partial<HollowNodeSyncInputs> = {}): HollowNodeSyncInputs {
     return {
-        providerVersion: PROVIDER_VERSION, targetKubeconfig: "target", nodeKubeconfig: "node",
+        providerVersion: SYNC_PROVIDER_VERSION, targetKubeconfig: "target", nodeKubeconfig: "node",
         selector: `${STACK_LABEL_KEY}=kubemark.v1-31`, selectorKey: STACK_LABEL_KEY, namespace: NS,
         podSelector: "app.kubernetes.io/instance=hollow-node-v1-31", replicas: 6, nodesPerPod: 3,
         readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "f", ...over,

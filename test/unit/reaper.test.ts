@@ -6,7 +6,7 @@ import { nodesFromTable } from "../../components/kube/clusterApi";
 import { MISSED_LOOKS } from "../../components/kube/async";
 import { checkSelector, DELETE_CONCURRENCY } from "../../components/reaper/reap";
 import {
-    HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION,
+    HollowNodeSyncInputs, HollowNodeSyncProvider, NodeReaperInputs, NodeReaperProvider, PROVIDER_VERSION, SYNC_PROVIDER_VERSION,
 } from "../../components/reaper/provider";
 import { FakeClock, FakeCluster } from "../harness/fakeCluster";
 
@@ -26,7 +26,7 @@ function reaperInputs(over: Partial<NodeReaperInputs> = {}): NodeReaperInputs {
 
 function syncInputs(over: Partial<HollowNodeSyncInputs> = {}): HollowNodeSyncInputs {
     const { timeoutSeconds: _t, ...base } = reaperInputs();
-    return { ...base, replicas: 3, nodesPerPod: 1, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "f1", ...over };
+    return { ...base, providerVersion: SYNC_PROVIDER_VERSION, replicas: 3, nodesPerPod: 1, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "f1", ...over };
 }
 
 function world() {
@@ -364,17 +364,20 @@ describe("HollowNodeSync", () => {
         assert.equal(outs.registeredNodes, 1);
     });
 
-    it("diff reports drift when a Node has no pod, and nothing otherwise", async () => {
+    it("diff reports drift when a Node has no pod or fewer are Ready than up left, and nothing otherwise", async () => {
         const w = world();
         w.target.addNode("a", MINE);
         w.node.addPod("a", "kubemark-v1-31", POD_LABELS);
         const p = new HollowNodeSyncProvider(w.factory, w.clock, w.log);
-        const olds = { ...syncInputs(), readyNodes: 1, registeredNodes: 1, sweptNodes: 0 };
-        assert.equal((await p.diff("id", olds, syncInputs())).changes, false);
+        const one = syncInputs({ replicas: 1 });
+        const olds = { ...one, readyNodes: 1, registeredNodes: 1, sweptNodes: 0 };
+        assert.equal((await p.diff("id", olds, one)).changes, false);
         w.target.addNode("restarted-under-old-name", MINE);
-        assert.equal((await p.diff("id", olds, syncInputs())).changes, true);
+        assert.equal((await p.diff("id", olds, one)).changes, true);
         assert.equal((await p.diff("id", olds, syncInputs({ replicas: 5 }))).changes, true);
+        w.target.nodes.clear();
+        assert.equal((await p.diff("id", olds, one)).changes, true, "a wiped target (up --refresh recreating the workload) waits again");
         w.target.down = true;
-        assert.equal((await p.diff("id", olds, syncInputs())).changes, false, "an unreachable cluster never fails a preview");
+        assert.equal((await p.diff("id", olds, one)).changes, false, "an unreachable cluster never fails a preview");
     });
 });
