@@ -41,12 +41,23 @@ pulumi config set image "$ref" --non-interactive
 # Inside the lab's network namespace, where its API servers are (and the address pods use for the target).
 # --refresh: a lab started again (npm run lab:down --wipe, a new machine) no longer holds what an old state says.
 bash "$ROOT/lab/exec.sh" pulumi up --refresh --yes --non-interactive --skip-preview
+selector=$(pulumi stack output nodeSelector --non-interactive)
+replicas=$(pulumi config get replicas --non-interactive)
 cd "$ROOT"
 
 say "5/5 the target cluster's Nodes"
 # The target's own kubectl: one of another release warns about the version skew.
 kubectl_target=$KUBEMARK_TOOLCHAIN_DIR/k8s/$VERSION/bin/kubectl
 bash lab/exec.sh "$kubectl_target" --kubeconfig "$LAB/target.kubeconfig" get nodes -o wide
+# The demo's promise, checked on the target itself rather than taken from the stack's outputs.
+ready=$(bash lab/exec.sh "$kubectl_target" --kubeconfig "$LAB/target.kubeconfig" get nodes -l "$selector" -o \
+    jsonpath='{range .items[*]}{.status.nodeInfo.kubeletVersion}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
+    grep -c "^$VERSION True\$" || true)
+if [ "$ready" != "$replicas" ]; then
+    echo "demo: $ready of $replicas hollow Nodes ($selector) are Ready and report kubelet $VERSION on the target" >&2
+    exit 1
+fi
+say "$ready/$replicas hollow Nodes Ready on the $VERSION target, each reporting kubelet $VERSION"
 say "done in $((SECONDS - t0))s. Next (the lab is in network namespace kmlab: clients run there through lab/exec.sh):"
 cat <<EOF
   source $envfile; export PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE; cd $project
