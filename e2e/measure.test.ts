@@ -86,7 +86,7 @@ describe(`npm run measure in the lab: load and churn on real hollow kubelets of 
             assert.ok(k.notReadySeconds !== undefined, `${k.node} never seen NotReady: ${k.outcome}`);
             assert.ok(k.readySeconds !== undefined, `${k.node} not back: ${k.outcome}`);
             report(`churn: ${k.node} NotReady after ${k.notReadySeconds}s (API ${k.notReadyApiSeconds}s), taints ` +
-                `${k.taints.map((t: { key: string; seconds: number }) => `${t.key}@${t.seconds}s`).join(" ") || "none"}, ` +
+                `${k.taints.map((t: { key: string; effect: string; seconds: number }) => `${t.key}:${t.effect}@${t.seconds}s`).join(" ") || "none"}, ` +
                 `Lease gap ${k.leaseGapSeconds}s, Ready again after ${k.readySeconds}s`);
         }
         assert.deepEqual(churn.final.stale, [], "a StatefulSet stack has no orphan");
