@@ -28,6 +28,10 @@ say "image: $ref"
 say "4/5 pulumi up of the lab stack (Pulumi.lab.yaml: 10 hollow nodes)"
 # A local stack holding only the lab's throw-away credentials; set your own passphrase to override.
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-kubemark-lab}
+# Its state lives and dies with the lab: lab:down --purge makes new cluster credentials, and a state kept elsewhere
+# would still hold the old ones (its refresh then fails: "unreachable cluster").
+export PULUMI_BACKEND_URL="file://$LAB/state"
+mkdir -p "$LAB/state"
 # Pulumi runs from a fresh copy of the program in the lab folder: creating the stack writes its encryption salt
 # into the stack file and the image is pinned there by digest, and the repository's files stay as they are.
 project="$LAB/project"
@@ -60,7 +64,7 @@ fi
 say "$ready/$replicas hollow Nodes Ready on the $VERSION target, each reporting kubelet $VERSION"
 say "done in $((SECONDS - t0))s. Next (the lab is in network namespace kmlab: clients run there through lab/exec.sh):"
 cat <<EOF
-  source $envfile; export PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE; cd $project
+  source $envfile; export PULUMI_CONFIG_PASSPHRASE=$PULUMI_CONFIG_PASSPHRASE PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL; cd $project
   $ROOT/lab/exec.sh $kubectl_target --kubeconfig $LAB/target.kubeconfig get nodes        # the hollow Nodes
   $ROOT/lab/exec.sh kubectl --kubeconfig $LAB/node.kubeconfig -n kubemark-lab get pods -o wide   # the hollow pods on the real worker
   cd $ROOT && npm run measure:lab     # load the target through the hollow Nodes: the SLIs against their SLOs
