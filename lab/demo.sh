@@ -4,9 +4,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-LAB=${KUBEMARK_LAB_DIR:-$HOME/.cache/kubemark-lab}
-# The newest tested release (components/config/tested-releases.json), for both the hollow nodes and the target.
-VERSION=$(grep -o '"v[0-9]*\.[0-9]*\.[0-9]*"' components/config/tested-releases.json | tail -n1 | tr -d '"')
+source lab/lib.sh
+# The newest tested release, for both the hollow nodes and the target.
+VERSION=$(newest_release)
 grep -q "kubemark:kubernetesVersion: $VERSION\$" Pulumi.lab.yaml ||
     { echo "demo: Pulumi.lab.yaml does not say kubernetesVersion $VERSION, the newest release" >&2; exit 1; }
 t0=$SECONDS
@@ -28,10 +28,8 @@ say "image: $ref"
 say "4/5 pulumi up of the lab stack (Pulumi.lab.yaml: 10 hollow nodes)"
 # A local stack holding only the lab's throw-away credentials; set your own passphrase to override.
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-kubemark-lab}
-# Its state lives and dies with the lab: lab:down --purge makes new cluster credentials, and a state kept elsewhere
-# would still hold the old ones (its refresh then fails: "unreachable cluster").
-export PULUMI_BACKEND_URL="file://$LAB/state"
-mkdir -p "$LAB/state"
+export PULUMI_BACKEND_URL="file://$LAB_STATE"
+mkdir -p "$LAB_STATE"
 # Pulumi runs from a fresh copy of the program in the lab folder: creating the stack writes its encryption salt
 # into the stack file and the image is pinned there by digest, and the repository's files stay as they are.
 project="$LAB/project"

@@ -7,6 +7,9 @@ TC_DIR=${KUBEMARK_TOOLCHAIN_DIR:-$HOME/.cache/kubemark-toolchain}
 # The node cluster's binaries (its control plane, the worker's kubelet, kubectl).
 TC_BIN=$TC_DIR/bin
 RUN=$LAB/run LOGS=$LAB/logs PKI=$LAB/pki
+# The Pulumi state of the lab stack (npm run demo, npm run measure:lab): it lives and dies with the lab, since
+# down --purge makes new cluster credentials and a state kept elsewhere would still hold the old ones.
+LAB_STATE=$LAB/state
 # down --purge removes $LAB and down unmounts everything under it: it must be a folder of its own.
 case "$(realpath -m "$LAB")" in
 / | /root | /home | /tmp | /var | /usr | /etc | "$(realpath -m "$HOME")") echo "refusing KUBEMARK_LAB_DIR=$LAB" >&2; exit 1 ;;

@@ -9,6 +9,6 @@ envfile=${KUBEMARK_TOOLCHAIN_DIR:-$HOME/.cache/kubemark-toolchain}/env.sh
 # shellcheck source=/dev/null
 source "$envfile"
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-kubemark-lab}
-# Where npm run demo keeps the lab stack's state.
-export PULUMI_BACKEND_URL="file://${KUBEMARK_LAB_DIR:-$HOME/.cache/kubemark-lab}/state"
+source lab/lib.sh
+export PULUMI_BACKEND_URL="file://$LAB_STATE"
 exec bash lab/exec.sh node build/measure/cli.js --stack lab "$@"

@@ -98,10 +98,11 @@ export async function setPodFinalizer(api: Kube, namespace: string, name: string
         if (!pod?.metadata || pod.metadata.uid !== uid) {
             return false;
         }
-        const others = (pod.metadata.finalizers ?? []).filter((f) => f !== finalizer);
-        if (on === (others.length !== (pod.metadata.finalizers ?? []).length)) {
+        const finalizers = pod.metadata.finalizers ?? [];
+        if (finalizers.includes(finalizer) === on) {
             return true;
         }
+        const others = finalizers.filter((f) => f !== finalizer);
         try {
             await api.json("PUT", path, { ...pod, metadata: { ...pod.metadata, finalizers: on ? [...others, finalizer] : others } });
             return true;

@@ -121,10 +121,15 @@ function otherVersions(nodes: readonly NodeInfo[], release: string | undefined):
     return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([v, c]) => `${c} on ${v}`).join(", ");
 }
 
+/** Names of the Nodes that are Ready and report the release. */
+function readyOnRelease(nodes: readonly NodeInfo[], release: string | undefined): string[] {
+    return nodes.filter((n) => n.ready && runsRelease(n.kubeletVersion, release)).map((n) => n.name);
+}
+
 /** Ready Nodes reporting the release that a pod stands behind, at most `replicas`: the count `up` waits to reach. */
 export function readyBehind(nodes: readonly NodeInfo[], behind: ReadonlySet<string>, replicas: number,
     release: string | undefined): number {
-    return Math.min(nodes.filter((n) => n.ready && runsRelease(n.kubeletVersion, release) && behind.has(n.name)).length, replicas);
+    return Math.min(readyOnRelease(nodes, release).filter((n) => behind.has(n)).length, replicas);
 }
 
 /**
@@ -156,7 +161,7 @@ export async function waitForReady(target: ClusterApi, nodeCluster: ClusterApi, 
     const lookPods = patientLook<PodInfo[]>("readiness", req.readyDeadline, clock, log);
     for (;;) {
         const nodes = await lookNodes(() => target.listNodes(req.selector));
-        const readyNames = nodes.filter((n) => n.ready && runsRelease(n.kubeletVersion, req.kubeletVersion)).map((n) => n.name);
+        const readyNames = readyOnRelease(nodes, req.kubeletVersion);
         let ready = Math.min(readyNames.length, req.replicas);
         let extra: string[] = [];
         // The pods say which Nodes count: looked up only when the Node list alone could mislead.
