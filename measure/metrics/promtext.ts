@@ -5,16 +5,32 @@
  */
 
 export type Labels = Readonly<Record<string, string>>;
-export interface Sample { readonly name: string; readonly labels: Labels; readonly value: number }
-export interface Bucket { readonly le: number; readonly count: number }
-export interface Histogram { readonly labels: Labels; readonly buckets: readonly Bucket[]; readonly sum: number; readonly count: number }
+export interface Sample {
+    readonly name: string;
+    readonly labels: Labels;
+    readonly value: number;
+}
+export interface Bucket {
+    readonly le: number;
+    readonly count: number;
+}
+export interface Histogram {
+    readonly labels: Labels;
+    readonly buckets: readonly Bucket[];
+    readonly sum: number;
+    readonly count: number;
+}
 
 /** A sample value or an `le` bound as the text format spells it: Go's float formatting plus +Inf, -Inf and NaN. */
 export function parseValue(text: string): number {
     switch (text) {
-        case "+Inf": case "Inf": return Infinity;
-        case "-Inf": return -Infinity;
-        case "NaN": return NaN;
+        case "+Inf":
+        case "Inf":
+            return Infinity;
+        case "-Inf":
+            return -Infinity;
+        case "NaN":
+            return NaN;
         default: {
             const v = Number(text);
             if (text === "" || Number.isNaN(v)) {
@@ -37,12 +53,12 @@ function readLabels(line: string, start: number): { labels: Record<string, strin
             return { labels, end: i + 1 };
         }
         const eq = line.indexOf("=", i);
-        if (eq < 0 || line[eq + 1] !== "\"") {
+        if (eq < 0 || line[eq + 1] !== '"') {
             throw new Error(`bad label set: ${line.slice(0, 200)}`);
         }
         const key = line.slice(i, eq).trim();
         let value = "";
-        for (i = eq + 2; i < line.length && line[i] !== "\""; i++) {
+        for (i = eq + 2; i < line.length && line[i] !== '"'; i++) {
             if (line[i] === "\\") {
                 const next = line[++i];
                 value += next === "n" ? "\n" : next;
@@ -124,7 +140,10 @@ export function histogramsOf(samples: readonly Sample[], name: string): Histogra
 /** Parses a /metrics document for one histogram metric only. */
 export function parseHistograms(text: string, name: string): Histogram[] {
     const names = new Set([`${name}_bucket`, `${name}_sum`, `${name}_count`]);
-    return histogramsOf(parseSamples(text, (n) => names.has(n)), name);
+    return histogramsOf(
+        parseSamples(text, (n) => names.has(n)),
+        name,
+    );
 }
 
 /**
@@ -137,13 +156,21 @@ export function histogramDeltas(before: readonly Histogram[], after: readonly Hi
     const out: Histogram[] = [];
     for (const h of after) {
         const b = earlier.get(labelKey(h.labels));
-        const reset = b !== undefined && (h.count < b.count || h.buckets.some((x) => x.count < (b.buckets.find((y) => y.le === x.le)?.count ?? 0)));
-        const delta: Histogram = !b || reset ? h : {
-            labels: h.labels,
-            buckets: h.buckets.map((x) => ({ le: x.le, count: x.count - (b.buckets.find((y) => y.le === x.le)?.count ?? 0) })),
-            sum: h.sum - b.sum,
-            count: h.count - b.count,
-        };
+        const reset =
+            b !== undefined &&
+            (h.count < b.count || h.buckets.some((x) => x.count < (b.buckets.find((y) => y.le === x.le)?.count ?? 0)));
+        const delta: Histogram =
+            !b || reset
+                ? h
+                : {
+                      labels: h.labels,
+                      buckets: h.buckets.map((x) => ({
+                          le: x.le,
+                          count: x.count - (b.buckets.find((y) => y.le === x.le)?.count ?? 0),
+                      })),
+                      sum: h.sum - b.sum,
+                      count: h.count - b.count,
+                  };
         if (delta.count > 0) {
             out.push(delta);
         }
@@ -153,12 +180,20 @@ export function histogramDeltas(before: readonly Histogram[], after: readonly Hi
 
 /** Sums the series that agree on `keys` (others dropped), as `sum by (keys)` does; buckets are matched by `le`. */
 export function sumBy(histograms: readonly Histogram[], keys: readonly string[]): Histogram[] {
-    const groups = new Map<string, { labels: Record<string, string>; buckets: Map<number, number>; sum: number; count: number }>();
+    const groups = new Map<
+        string,
+        { labels: Record<string, string>; buckets: Map<number, number>; sum: number; count: number }
+    >();
     for (const h of histograms) {
         const key = labelKey(h.labels, keys);
         let g = groups.get(key);
         if (!g) {
-            g = { labels: Object.fromEntries(keys.map((k) => [k, h.labels[k] ?? ""])), buckets: new Map(), sum: 0, count: 0 };
+            g = {
+                labels: Object.fromEntries(keys.map((k) => [k, h.labels[k] ?? ""])),
+                buckets: new Map(),
+                sum: 0,
+                count: 0,
+            };
             groups.set(key, g);
         }
         for (const b of h.buckets) {
@@ -168,7 +203,9 @@ export function sumBy(histograms: readonly Histogram[], keys: readonly string[])
         g.count += h.count;
     }
     return [...groups.values()].map((g) => ({
-        labels: g.labels, sum: g.sum, count: g.count,
+        labels: g.labels,
+        sum: g.sum,
+        count: g.count,
         buckets: [...g.buckets.entries()].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le),
     }));
 }
@@ -230,4 +267,53 @@ export function histogramQuantile(q: number, buckets: readonly Bucket[]): number
         rank -= b[i - 1].count;
     }
     return start + (b[i].le - start) * (rank / count);
+}
+
+/** The sum of `name`'s samples over every label set (`sum(name)`), NaN samples left out; undefined when it has none. */
+export function sumOf(samples: readonly Sample[], name: string): number | undefined {
+    let total: number | undefined;
+    for (const s of samples) {
+        if (s.name === name && !Number.isNaN(s.value)) {
+            total = (total ?? 0) + s.value;
+        }
+    }
+    return total;
+}
+
+/** The largest of `name`'s samples over every label set (`max(name)`); undefined when it has none. */
+export function maxOf(samples: readonly Sample[], name: string): number | undefined {
+    const values = samples.filter((s) => s.name === name && !Number.isNaN(s.value)).map((s) => s.value);
+    return values.length > 0 ? Math.max(...values) : undefined;
+}
+
+/** `name`'s samples summed per value of `label` (`sum by (label)`); a sample without it counts under "". */
+export function sumByLabel(samples: readonly Sample[], name: string, label: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of samples) {
+        if (s.name === name && !Number.isNaN(s.value)) {
+            const k = s.labels[label] ?? "";
+            out[k] = (out[k] ?? 0) + s.value;
+        }
+    }
+    return out;
+}
+
+/** What a counter counted between two readings, as increase() takes it: a drop is a reset, so all of `after` is new. */
+export function counterIncrease(before: number, after: number): number {
+    return after < before ? after : after - before;
+}
+
+/**
+ * What each series of the counter `name` counted between two scrapes, series by series (a series new in `after`
+ * counted all of it, as a labelled counter appears at its first event); sum them with sumOf or sumByLabel.
+ */
+export function increases(before: readonly Sample[], after: readonly Sample[], name: string): Sample[] {
+    const earlier = new Map(before.filter((s) => s.name === name).map((s) => [labelKey(s.labels), s.value]));
+    return after
+        .filter((s) => s.name === name)
+        .map((s) => ({
+            name,
+            labels: s.labels,
+            value: counterIncrease(earlier.get(labelKey(s.labels)) ?? 0, s.value),
+        }));
 }
