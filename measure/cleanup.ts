@@ -2,7 +2,7 @@
 import * as os from "node:os";
 import { STACK_LABEL_KEY } from "../components/config/settings";
 import { deletePod, enc, Kube, listAll, PodLike, q, statusOf } from "./kube";
-import { MEASURE_LABEL_KEY } from "./plan";
+import { MEASURE_LABEL_KEY } from "./objects";
 import { parseMicroTime } from "./stats";
 
 /** The Lease in the run's namespace that says a run is alive there; another run leaves that namespace alone. */
@@ -15,7 +15,10 @@ export const holderId = () => `${os.hostname()}/${process.pid}`;
 
 type Log = (m: string) => void;
 
-interface Lease { metadata?: { resourceVersion?: string }; spec?: { holderIdentity?: string; renewTime?: string } }
+interface Lease {
+    metadata?: { resourceVersion?: string };
+    spec?: { holderIdentity?: string; renewTime?: string };
+}
 
 const microTime = (ms: number) => new Date(ms).toISOString().replace("Z", "000Z");
 
@@ -24,7 +27,9 @@ export async function heartbeat(api: Kube, namespace: string): Promise<void> {
     const path = `/apis/coordination.k8s.io/v1/namespaces/${enc(namespace)}/leases`;
     const now = microTime(Date.now());
     const body = {
-        apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: HEARTBEAT_LEASE, namespace },
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: HEARTBEAT_LEASE, namespace },
         spec: { holderIdentity: holderId(), leaseDurationSeconds: HEARTBEAT_SECONDS, renewTime: now, acquireTime: now },
     };
     const existing = await api.maybe<Lease>("GET", `${path}/${HEARTBEAT_LEASE}`);
@@ -32,16 +37,28 @@ export async function heartbeat(api: Kube, namespace: string): Promise<void> {
         await api.json("POST", path, body);
         return;
     }
-    const spec = { ...body.spec, acquireTime: (existing.spec as { acquireTime?: string } | undefined)?.acquireTime ?? now };
-    await api.json("PUT", `${path}/${HEARTBEAT_LEASE}`, { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion }, spec });
+    const spec = {
+        ...body.spec,
+        acquireTime: (existing.spec as { acquireTime?: string } | undefined)?.acquireTime ?? now,
+    };
+    await api.json("PUT", `${path}/${HEARTBEAT_LEASE}`, {
+        ...body,
+        metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion },
+        spec,
+    });
 }
 
 /**
  * Whether the run that holds a namespace is still alive: a process of this machine is asked directly (a crashed
  * run is dead at once); one elsewhere is alive while its heartbeat is younger than HEARTBEAT_SECONDS.
  */
-export function holderAlive(holder: string | undefined, renewTime: string | undefined, nowMs: number,
-    host = os.hostname(), pidAlive: (pid: number) => boolean = processAlive): boolean {
+export function holderAlive(
+    holder: string | undefined,
+    renewTime: string | undefined,
+    nowMs: number,
+    host = os.hostname(),
+    pidAlive: (pid: number) => boolean = processAlive,
+): boolean {
     if (!holder) {
         return false;
     }
@@ -69,23 +86,39 @@ export const measureSelector = (labelValue: string) => `${STACK_LABEL_KEY}=${lab
  * it removed. One a live run holds is refused (a second load) or left alone (a churn beside a load). Nothing else is
  * looked at.
  */
-export async function removeLeftovers(api: Kube, labelValue: string, boundMs: number, log: Log, onLive: "refuse" | "skip"): Promise<string[]> {
-    const namespaces = await listAll<{ metadata?: { name?: string; annotations?: Record<string, string>; creationTimestamp?: string } }>(
-        api, "/api/v1/namespaces", { labelSelector: measureSelector(labelValue) });
+export async function removeLeftovers(
+    api: Kube,
+    labelValue: string,
+    boundMs: number,
+    log: Log,
+    onLive: "refuse" | "skip",
+): Promise<string[]> {
+    const namespaces = await listAll<{
+        metadata?: { name?: string; annotations?: Record<string, string>; creationTimestamp?: string };
+    }>(api, "/api/v1/namespaces", { labelSelector: measureSelector(labelValue) });
     const removed: string[] = [];
     for (const ns of namespaces) {
         const name = ns.metadata?.name ?? "";
-        const lease = await api.maybe<Lease>("GET", `/apis/coordination.k8s.io/v1/namespaces/${enc(name)}/leases/${HEARTBEAT_LEASE}`);
+        const lease = await api.maybe<Lease>(
+            "GET",
+            `/apis/coordination.k8s.io/v1/namespaces/${enc(name)}/leases/${HEARTBEAT_LEASE}`,
+        );
         if (holderAlive(lease?.spec?.holderIdentity, lease?.spec?.renewTime, Date.now())) {
             if (onLive === "skip") {
-                log(`a load run (${lease?.spec?.holderIdentity}) is using namespace ${name}: its pods' evictions are recorded`);
+                log(
+                    `a load run (${lease?.spec?.holderIdentity}) is using namespace ${name}: its pods' evictions are recorded`,
+                );
                 continue;
             }
-            throw new Error(`another measure run (${lease?.spec?.holderIdentity}, heartbeat ${lease?.spec?.renewTime}) is using namespace ` +
-                `${name} of this stack in ${api.server}: wait for it to end, or stop it (its Ctrl-C removes what it created)`);
+            throw new Error(
+                `another measure run (${lease?.spec?.holderIdentity}, heartbeat ${lease?.spec?.renewTime}) is using namespace ` +
+                    `${name} of this stack in ${api.server}: wait for it to end, or stop it (its Ctrl-C removes what it created)`,
+            );
         }
-        log(`removing what an interrupted run left: namespace ${name} (created ${ns.metadata?.creationTimestamp ?? "?"} by ` +
-            `${lease?.spec?.holderIdentity ?? ns.metadata?.annotations?.["kubemark-pulumi/measure-holder"] ?? "an unknown run"})`);
+        log(
+            `removing what an interrupted run left: namespace ${name} (created ${ns.metadata?.creationTimestamp ?? "?"} by ` +
+                `${lease?.spec?.holderIdentity ?? ns.metadata?.annotations?.["kubemark-pulumi/measure-holder"] ?? "an unknown run"})`,
+        );
         await deleteNamespace(api, name, boundMs, log);
         removed.push(name);
     }
@@ -116,8 +149,10 @@ export async function deleteNamespace(api: Kube, name: string, boundMs: number, 
         if (!forced && Date.now() - started > boundMs / 2) {
             forced = true;
             const pods = await listAll<PodLike>(api, `${path}/pods`);
-            log(`namespace ${name} still terminating after ${Math.round((Date.now() - started) / 1000)}s; ` +
-                `removing its ${pods.length} pod(s) without waiting for their kubelets`);
+            log(
+                `namespace ${name} still terminating after ${Math.round((Date.now() - started) / 1000)}s; ` +
+                    `removing its ${pods.length} pod(s) without waiting for their kubelets`,
+            );
             for (const p of pods) {
                 await deletePod(api, name, p.metadata?.name ?? "", p.metadata?.uid ?? "", 0);
             }
@@ -128,12 +163,17 @@ export async function deleteNamespace(api: Kube, name: string, boundMs: number, 
         }
         await new Promise((r) => setTimeout(r, GONE_POLL_MS));
     }
-    throw new Error(`namespace ${name} is still there after ${Math.round(boundMs / 1000)}s: ` +
-        `see \`kubectl get namespace ${name} -o yaml\`; the next run removes it first`);
+    throw new Error(
+        `namespace ${name} is still there after ${Math.round(boundMs / 1000)}s: ` +
+            `see \`kubectl get namespace ${name} -o yaml\`; the next run removes it first`,
+    );
 }
 
 /** Creates the run's namespace; one that exists without this stack's measure labels is someone else's: refused. */
-export async function createNamespace(api: Kube, body: { metadata: { name: string; labels: Record<string, string> } }): Promise<void> {
+export async function createNamespace(
+    api: Kube,
+    body: { metadata: { name: string; labels: Record<string, string> } },
+): Promise<void> {
     try {
         await api.json("POST", "/api/v1/namespaces", body);
     } catch (e) {
@@ -141,21 +181,33 @@ export async function createNamespace(api: Kube, body: { metadata: { name: strin
             throw e;
         }
         const found = await api.maybe<{ metadata?: { labels?: Record<string, string>; deletionTimestamp?: string } }>(
-            "GET", `/api/v1/namespaces/${enc(body.metadata.name)}`);
-        const mine = found?.metadata?.labels?.[STACK_LABEL_KEY] === body.metadata.labels[STACK_LABEL_KEY]
-            && found?.metadata?.labels?.[MEASURE_LABEL_KEY] === "true";
-        throw new Error(mine
-            ? `namespace ${body.metadata.name} appeared while this run started${found?.metadata?.deletionTimestamp ? " (still terminating)" : ""}: ` +
-              "is another run of this stack starting? Run again"
-            : `namespace ${body.metadata.name} exists in ${api.server} and is not this stack's measure namespace ` +
-              `(labels ${JSON.stringify(found?.metadata?.labels ?? {})}): the run never touches it; remove or rename it`);
+            "GET",
+            `/api/v1/namespaces/${enc(body.metadata.name)}`,
+        );
+        const mine =
+            found?.metadata?.labels?.[STACK_LABEL_KEY] === body.metadata.labels[STACK_LABEL_KEY] &&
+            found?.metadata?.labels?.[MEASURE_LABEL_KEY] === "true";
+        throw new Error(
+            mine
+                ? `namespace ${body.metadata.name} appeared while this run started${found?.metadata?.deletionTimestamp ? " (still terminating)" : ""}: ` +
+                      "is another run of this stack starting? Run again"
+                : `namespace ${body.metadata.name} exists in ${api.server} and is not this stack's measure namespace ` +
+                      `(labels ${JSON.stringify(found?.metadata?.labels ?? {})}): the run never touches it; remove or rename it`,
+        );
     }
 }
 
 /** Pods of the load left in the namespace, for the closing check. */
 export async function podsLeft(api: Kube, namespace: string): Promise<number> {
     try {
-        return (await api.json<{ items?: unknown[] }>("GET", `/api/v1/namespaces/${enc(namespace)}/pods${q({ limit: 500 })}`)).items?.length ?? 0;
+        return (
+            (
+                await api.json<{ items?: unknown[] }>(
+                    "GET",
+                    `/api/v1/namespaces/${enc(namespace)}/pods${q({ limit: 500 })}`,
+                )
+            ).items?.length ?? 0
+        );
     } catch (e) {
         if (statusOf(e) === 404) {
             return 0;

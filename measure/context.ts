@@ -23,7 +23,7 @@ export interface RunContext {
     /** The run's bound (--timeout-seconds): every wait ends by then. */
     readonly deadlineMs: number;
     /** What the run created that cleanup must remove, recorded as soon as it exists. */
-    readonly created: { namespace?: string };
+    readonly created: { namespaces: string[]; priorityClasses: string[] };
 }
 
 /** Seconds since the run started, for progress lines and reports. */
@@ -33,8 +33,14 @@ export const since = (cx: RunContext, atMs = Date.now()) => Math.round((atMs - c
  * Polls `check` every `everyMs` until it answers a truthy value, the wait's bound, or the run's: the only way any
  * loop of the run waits. `progress` is said every 5 s.
  */
-export async function waitUntil<T>(cx: RunContext, what: string, boundMs: number, check: () => Promise<T | undefined> | T | undefined,
-    progress: () => string, everyMs = 500): Promise<T> {
+export async function waitUntil<T>(
+    cx: RunContext,
+    what: string,
+    boundMs: number,
+    check: () => Promise<T | undefined> | T | undefined,
+    progress: () => string,
+    everyMs = 500,
+): Promise<T> {
     const started = cx.clock.now();
     const until = Math.min(started + boundMs, cx.deadlineMs);
     let said = started;
@@ -46,7 +52,10 @@ export async function waitUntil<T>(cx: RunContext, what: string, boundMs: number
         }
         const now = cx.clock.now();
         if (now >= until) {
-            const which = until === cx.deadlineMs ? `the run's bound (--timeout-seconds ${cx.options.timeoutSeconds})` : `${Math.round(boundMs / 1000)}s`;
+            const which =
+                until === cx.deadlineMs
+                    ? `the run's bound (--timeout-seconds ${cx.options.timeoutSeconds})`
+                    : `${Math.round(boundMs / 1000)}s`;
             throw new Error(`${what}: not reached within ${which}: ${progress()}`);
         }
         if (now - said >= 5000) {

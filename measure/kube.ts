@@ -58,11 +58,18 @@ export const q = (params: Record<string, string | number | undefined>) => {
 export const enc = encodeURIComponent;
 
 /** Every item of a list, read in pages so that a large cluster answers in parts. */
-export async function listAll<T = unknown>(api: Kube, path: string, params: Record<string, string | undefined> = {}): Promise<T[]> {
+export async function listAll<T = unknown>(
+    api: Kube,
+    path: string,
+    params: Record<string, string | undefined> = {},
+): Promise<T[]> {
     const items: T[] = [];
     let token: string | undefined;
     for (let page = 0; page < 10_000; page++) {
-        const list = await api.json<{ items?: T[]; metadata?: { continue?: string } }>("GET", `${path}${q({ ...params, limit: 500, continue: token })}`);
+        const list = await api.json<{ items?: T[]; metadata?: { continue?: string } }>(
+            "GET",
+            `${path}${q({ ...params, limit: 500, continue: token })}`,
+        );
         items.push(...(list.items ?? []));
         token = list.metadata?.continue || undefined;
         if (!token) {
@@ -73,10 +80,20 @@ export async function listAll<T = unknown>(api: Kube, path: string, params: Reco
 }
 
 /** Deletes a pod only while it is the very object named by `uid`; false when it was gone or replaced. */
-export async function deletePod(api: Kube, namespace: string, name: string, uid: string, gracePeriodSeconds: number): Promise<boolean> {
+export async function deletePod(
+    api: Kube,
+    namespace: string,
+    name: string,
+    uid: string,
+    gracePeriodSeconds: number,
+): Promise<boolean> {
     try {
-        await api.json("DELETE", `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`,
-            { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds, preconditions: { uid } });
+        await api.json("DELETE", `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`, {
+            apiVersion: "v1",
+            kind: "DeleteOptions",
+            gracePeriodSeconds,
+            preconditions: { uid },
+        });
         return true;
     } catch (e) {
         if (statusOf(e) === 404 || statusOf(e) === 409) {
@@ -91,7 +108,14 @@ export async function deletePod(api: Kube, namespace: string, name: string, uid:
  * again on a concurrent change (409). False when that pod is gone. A PUT, not a PATCH: the keep-alive client sends
  * application/json, which PATCH does not take.
  */
-export async function setPodFinalizer(api: Kube, namespace: string, name: string, uid: string, finalizer: string, on: boolean): Promise<boolean> {
+export async function setPodFinalizer(
+    api: Kube,
+    namespace: string,
+    name: string,
+    uid: string,
+    finalizer: string,
+    on: boolean,
+): Promise<boolean> {
     const path = `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`;
     for (let attempt = 0; attempt < 5; attempt++) {
         const pod = await api.maybe<{ metadata?: { uid?: string; finalizers?: string[] } }>("GET", path);
@@ -104,7 +128,10 @@ export async function setPodFinalizer(api: Kube, namespace: string, name: string
         }
         const others = finalizers.filter((f) => f !== finalizer);
         try {
-            await api.json("PUT", path, { ...pod, metadata: { ...pod.metadata, finalizers: on ? [...others, finalizer] : others } });
+            await api.json("PUT", path, {
+                ...pod,
+                metadata: { ...pod.metadata, finalizers: on ? [...others, finalizer] : others },
+            });
             return true;
         } catch (e) {
             if (statusOf(e) === 404) {
@@ -115,13 +142,24 @@ export async function setPodFinalizer(api: Kube, namespace: string, name: string
             }
         }
     }
-    throw new Error(`pod ${namespace}/${name} kept changing while its finalizer ${finalizer} was ${on ? "added" : "removed"}`);
+    throw new Error(
+        `pod ${namespace}/${name} kept changing while its finalizer ${finalizer} was ${on ? "added" : "removed"}`,
+    );
 }
 
 export interface PodLike {
-    metadata?: { name?: string; uid?: string; namespace?: string; creationTimestamp?: string; deletionTimestamp?: string; finalizers?: string[];
-        labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
-        resourceVersion?: string; };
+    metadata?: {
+        name?: string;
+        uid?: string;
+        namespace?: string;
+        creationTimestamp?: string;
+        deletionTimestamp?: string;
+        finalizers?: string[];
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+        ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+        resourceVersion?: string;
+    };
     spec?: { nodeName?: string };
     status?: {
         phase?: string;
@@ -133,18 +171,33 @@ export interface PodLike {
 export interface NodeLike {
     metadata?: { name?: string };
     spec?: { taints?: { key: string; value?: string; effect: string; timeAdded?: string }[] };
-    status?: { conditions?: { type: string; status: string; reason?: string; lastTransitionTime?: string; lastHeartbeatTime?: string }[] };
+    status?: {
+        conditions?: {
+            type: string;
+            status: string;
+            reason?: string;
+            lastTransitionTime?: string;
+            lastHeartbeatTime?: string;
+        }[];
+        allocatable?: Record<string, string>;
+    };
 }
 
-export const nodeReady = (n: NodeLike) => (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+export const nodeReady = (n: NodeLike) =>
+    (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 
 /**
  * Watches `path` with @kubernetes/client-node's Watch, restarting from the last resourceVersion when the server
  * closes the stream (and from a fresh list, whose objects come as ADDED, when that version is too old); bounded
  * in restarts. `onEvent` gets each event with the moment it arrived.
  */
-export function watch(api: Kube, path: string, params: Record<string, string>, onEvent: (type: string, obj: { metadata?: { resourceVersion?: string } }, atMs: number) => void,
-    log: (m: string) => void): { stop(): Promise<void> } {
+export function watch(
+    api: Kube,
+    path: string,
+    params: Record<string, string>,
+    onEvent: (type: string, obj: { metadata?: { resourceVersion?: string } }, atMs: number) => void,
+    log: (m: string) => void,
+): { stop(): Promise<void> } {
     const MAX_RESTARTS = 1000;
     let stopped = false;
     let controller: AbortController | undefined;
@@ -157,7 +210,8 @@ export function watch(api: Kube, path: string, params: Record<string, string>, o
                 wake = resolve;
             });
             try {
-                controller = await new k8s.Watch(api.kubeConfig()).watch(path,
+                controller = await new k8s.Watch(api.kubeConfig()).watch(
+                    path,
                     { ...params, allowWatchBookmarks: true, resourceVersion },
                     (type: string, obj: { metadata?: { resourceVersion?: string } }) => {
                         const atMs = Date.now();
@@ -176,7 +230,8 @@ export function watch(api: Kube, path: string, params: Record<string, string>, o
                             log(`watch of ${path} ended (${(err as Error).message ?? err}); watching again`);
                         }
                         wake?.();
-                    });
+                    },
+                );
                 if (stopped) {
                     controller.abort();
                 }

@@ -26,8 +26,13 @@ export class NodeWatch {
     private notReady = new Map<string, { firstSeconds: number; looks: number }>();
     private samples: { t: number; ready: number }[] = [];
 
-    constructor(private readonly target: ClusterApi, private readonly selector: string, private readonly expected: number,
-        private readonly startMs: number, private readonly log: (m: string) => void) {}
+    constructor(
+        private readonly target: ClusterApi,
+        private readonly selector: string,
+        private readonly expected: number,
+        private readonly startMs: number,
+        private readonly log: (m: string) => void,
+    ) {}
 
     start(everyMs: number): void {
         this.timer = setInterval(() => void this.look(), everyMs);
@@ -47,7 +52,10 @@ export class NodeWatch {
             this.minReady = Math.min(this.minReady ?? ready, ready);
             this.samples.push({ t, ready });
             const present = new Set(nodes.map((n) => n.name));
-            const down = [...nodes.filter((n) => !n.ready).map((n) => n.name), ...[...this.known].filter((n) => !present.has(n))];
+            const down = [
+                ...nodes.filter((n) => !n.ready).map((n) => n.name),
+                ...[...this.known].filter((n) => !present.has(n)),
+            ];
             for (const name of down) {
                 const seen = this.notReady.get(name);
                 if (!seen) {
@@ -70,15 +78,24 @@ export class NodeWatch {
         clearInterval(this.timer);
         await this.look();
         return {
-            expected: this.expected, minReady: this.minReady, looks: this.looks, failedLooks: this.failed,
-            notReady: [...this.notReady.entries()].map(([name, v]) => ({ name, ...v })).sort((a, b) => a.firstSeconds - b.firstSeconds),
+            expected: this.expected,
+            minReady: this.minReady,
+            looks: this.looks,
+            failedLooks: this.failed,
+            notReady: [...this.notReady.entries()]
+                .map(([name, v]) => ({ name, ...v }))
+                .sort((a, b) => a.firstSeconds - b.firstSeconds),
             samples: this.samples,
         };
     }
 }
 
 interface Summary {
-    pods?: { podRef?: { name?: string; namespace?: string }; cpu?: { usageCoreNanoSeconds?: number }; memory?: { workingSetBytes?: number } }[];
+    pods?: {
+        podRef?: { name?: string; namespace?: string };
+        cpu?: { usageCoreNanoSeconds?: number };
+        memory?: { workingSetBytes?: number };
+    }[];
 }
 
 export interface UsageSnapshot {
@@ -94,7 +111,9 @@ export async function hollowUsage(nodeCluster: Kube, namespace: string, podSelec
     const pods = new Map<string, { cpuNs?: number; memoryBytes?: number }>();
     let hollow: PodLike[];
     try {
-        hollow = await listAll<PodLike>(nodeCluster, `/api/v1/namespaces/${enc(namespace)}/pods`, { labelSelector: podSelector });
+        hollow = await listAll<PodLike>(nodeCluster, `/api/v1/namespaces/${enc(namespace)}/pods`, {
+            labelSelector: podSelector,
+        });
     } catch (e) {
         return { atMs: Date.now(), pods, problems: [`cannot list the hollow pods: ${(e as Error).message}`] };
     }
@@ -109,14 +128,19 @@ export async function hollowUsage(nodeCluster: Kube, namespace: string, podSelec
             continue;
         }
         if (reply.status !== 200) {
-            problems.push(`${node}: HTTP ${reply.status}${reply.status === 403 ? " (the node kubeconfig may not get nodes/proxy)" : ""}: ` +
-                reply.body.slice(0, 120).replace(/\s+/g, " "));
+            problems.push(
+                `${node}: HTTP ${reply.status}${reply.status === 403 ? " (the node kubeconfig may not get nodes/proxy)" : ""}: ` +
+                    reply.body.slice(0, 120).replace(/\s+/g, " "),
+            );
             continue;
         }
         const summary = JSON.parse(reply.body) as Summary;
         for (const p of summary.pods ?? []) {
             if (p.podRef?.namespace === namespace && names.has(p.podRef.name ?? "")) {
-                pods.set(p.podRef.name as string, { cpuNs: p.cpu?.usageCoreNanoSeconds, memoryBytes: p.memory?.workingSetBytes });
+                pods.set(p.podRef.name as string, {
+                    cpuNs: p.cpu?.usageCoreNanoSeconds,
+                    memoryBytes: p.memory?.workingSetBytes,
+                });
             }
         }
     }
@@ -159,12 +183,21 @@ export function usageOver(before: UsageSnapshot, after: UsageSnapshot, nodesPerP
         problems.push("no hollow pod appeared in the summaries");
     }
     return {
-        pods: cores.length, nodesPerPod, totalCores: sum(cores), maxPodCores: max(cores),
-        totalMemoryMiB: sum(memory), maxPodMemoryMiB: max(memory), problems,
+        pods: cores.length,
+        nodesPerPod,
+        totalCores: sum(cores),
+        maxPodCores: max(cores),
+        totalMemoryMiB: sum(memory),
+        maxPodMemoryMiB: max(memory),
+        problems,
     };
 }
 
-export interface GeneratorUsage { readonly cores: number; readonly maxRssMiB: number; readonly seconds: number }
+export interface GeneratorUsage {
+    readonly cores: number;
+    readonly maxRssMiB: number;
+    readonly seconds: number;
+}
 
 /** This process' CPU over the run: a busy generator observes late, which inflates the watch-measured phases. */
 export function generatorMeter(): () => GeneratorUsage {

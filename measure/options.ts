@@ -1,9 +1,13 @@
-// The command line of `npm run measure`: every option with its default, its bounds, and the scenario it belongs to.
+// The command line of `npm run measure`: every option with its default, its bounds, and the scenarios it steers.
+import { CHURN_OPTIONS, ChurnOptions } from "./scenarios/churn/options";
+import { DENSITY_OPTIONS, DensityOptions } from "./scenarios/density/options";
+import { LOAD_OPTIONS, LoadOptions } from "./scenarios/load/options";
+import { NumberSpec, POD_SCENARIOS, Scenario, SCENARIOS, TextSpec } from "./optionSpec";
 
-export type Scenario = "load" | "churn";
-export const SCENARIOS: readonly Scenario[] = ["load", "churn"];
+export { Scenario, SCENARIOS } from "./optionSpec";
+export type { NumberSpec } from "./optionSpec";
 
-export interface Options {
+interface CommonOptions {
     readonly stack: string;
     readonly scenario: Scenario;
     /** Report folder; undefined: measure-results/<stack>-<scenario>-<UTC time>/. */
@@ -12,63 +16,199 @@ export interface Options {
     readonly timeoutSeconds: number;
     readonly metricsEverySeconds: number;
     readonly nodePollSeconds: number;
-    // load
+    /** Control-plane components' /metrics; undefined: the target API server's host at the component's usual port. */
+    readonly etcdMetricsUrl?: string;
+    readonly schedulerMetricsUrl?: string;
+    readonly controllerManagerMetricsUrl?: string;
+}
+
+/** Options of the scenarios that put pods on the hollow Nodes (load, density). */
+export interface PodOptions {
     readonly podsPerNode: number;
-    readonly podsPerDeployment: number;
     readonly podsPerSecond: number;
     readonly holdSeconds: number;
-    readonly scaleDownPercent: number;
     readonly phaseTimeoutSeconds: number;
     readonly tolerationSeconds: number;
-    // churn
-    readonly kills: number;
-    readonly killsPerMinute: number;
-    readonly downSeconds: number;
-    readonly recoverTimeoutSeconds: number;
+    /** ClusterLoader2's latency pods; undefined: min(500, hollow Nodes), 0 skips the phase. */
+    readonly latencyPods?: number;
+    readonly latencyPodsPerSecond: number;
 }
 
-type NumericKey = { [K in keyof Options]-?: Options[K] extends number ? K : never }[keyof Options];
+export type Options = CommonOptions & PodOptions & LoadOptions & DensityOptions & ChurnOptions;
 
-interface NumberSpec {
-    readonly key: NumericKey;
-    readonly flag: string;
-    readonly default: number;
-    readonly min: number;
-    readonly max: number;
-    readonly integer: boolean;
-    /** The scenario the option steers; undefined: both. */
-    readonly scenario?: Scenario;
-    readonly help: string;
-}
+type NumericKey = { [K in keyof Options]-?: NonNullable<Options[K]> extends number ? K : never }[keyof Options];
+type TextKey = "etcdMetricsUrl" | "schedulerMetricsUrl" | "controllerManagerMetricsUrl";
 
-/**
- * Defaults make a first run in the lab (10 hollow Nodes) meaningful in a few minutes: 100 pods created at 10/s,
- * half the SLOs' churn bound; two hollow nodes killed, each kept down past the node-monitor-grace-period (50 s from
- * v1.32, 40 s before) plus a Lease renewal and a monitor period, with room for a loaded controller manager.
- */
-export const NUMBER_OPTIONS: readonly NumberSpec[] = [
-    { key: "timeoutSeconds", flag: "timeout-seconds", default: 1800, min: 60, max: 86400, integer: true, help: "bound on the whole run (cleanup excluded)" },
-    { key: "metricsEverySeconds", flag: "metrics-every-seconds", default: 10, min: 2, max: 300, integer: true, help: "how often kube-apiserver's /metrics is scraped" },
-    { key: "nodePollSeconds", flag: "node-poll-seconds", default: 5, min: 1, max: 60, integer: true, help: "how often the hollow Nodes' readiness is looked at" },
-    { key: "podsPerNode", flag: "pods-per-node", default: 10, min: 1, max: 100, integer: true, scenario: "load", help: "pods per hollow Node at full load" },
-    { key: "podsPerDeployment", flag: "pods-per-deployment", default: 5, min: 1, max: 1000, integer: true, scenario: "load", help: "replicas of each Deployment" },
-    { key: "podsPerSecond", flag: "pods-per-second", default: 10, min: 0.1, max: 20, integer: false, scenario: "load", help: "pods created (and deleted) per second, at most the SLOs' churn bound of 20" },
-    { key: "holdSeconds", flag: "hold-seconds", default: 30, min: 0, max: 3600, integer: true, scenario: "load", help: "how long full load is held" },
-    { key: "scaleDownPercent", flag: "scale-down-percent", default: 50, min: 0, max: 100, integer: true, scenario: "load", help: "share of pods removed and brought back in the scale phase; 0 skips it" },
-    { key: "phaseTimeoutSeconds", flag: "phase-timeout-seconds", default: 300, min: 10, max: 3600, integer: true, scenario: "load", help: "bound on each wait for pods Running or gone" },
-    { key: "tolerationSeconds", flag: "toleration-seconds", default: 30, min: 0, max: 3600, integer: true, scenario: "load", help: "how long pods stay on a NotReady or unreachable hollow Node" },
-    { key: "kills", flag: "kills", default: 2, min: 1, max: 20, integer: true, scenario: "churn", help: "hollow pods killed, each once" },
-    { key: "killsPerMinute", flag: "kills-per-minute", default: 2, min: 0.1, max: 30, integer: false, scenario: "churn", help: "rate of the kills" },
-    { key: "downSeconds", flag: "down-seconds", default: 90, min: 0, max: 900, integer: true, scenario: "churn", help: "how long a killed pod's replacement is kept from starting" },
-    { key: "recoverTimeoutSeconds", flag: "recover-timeout-seconds", default: 300, min: 10, max: 3600, integer: true, scenario: "churn", help: "bound on each wait for a killed hollow Node to be Ready again" },
+const COMMON_OPTIONS: readonly NumberSpec<keyof CommonOptions>[] = [
+    {
+        key: "timeoutSeconds",
+        flag: "timeout-seconds",
+        default: 1800,
+        min: 60,
+        max: 86400,
+        integer: true,
+        help: "bound on the whole run (cleanup excluded)",
+    },
+    {
+        key: "metricsEverySeconds",
+        flag: "metrics-every-seconds",
+        default: 10,
+        min: 2,
+        max: 300,
+        integer: true,
+        help: "how often the control plane's /metrics and the host's load are read",
+    },
+    {
+        key: "nodePollSeconds",
+        flag: "node-poll-seconds",
+        default: 5,
+        min: 1,
+        max: 60,
+        integer: true,
+        help: "how often the hollow Nodes' readiness is looked at",
+    },
 ];
 
+/**
+ * CL2's load defaults where they apply to both (30 pods per node, 10 pods/s; its latency pods at 5/s); a first run
+ * in the lab (10 hollow Nodes) takes a few minutes.
+ */
+const POD_OPTIONS: readonly NumberSpec<keyof PodOptions>[] = [
+    {
+        key: "podsPerNode",
+        flag: "pods-per-node",
+        default: 30,
+        min: 1,
+        max: 100,
+        integer: true,
+        scenarios: POD_SCENARIOS,
+        help: "pods per hollow Node at full load (CL2's PODS_PER_NODE)",
+    },
+    {
+        key: "podsPerSecond",
+        flag: "pods-per-second",
+        default: 10,
+        min: 0.1,
+        max: 20,
+        integer: false,
+        scenarios: POD_SCENARIOS,
+        help: "pods created (and deleted) per second, at most the SLOs' churn bound of 20",
+    },
+    {
+        key: "holdSeconds",
+        flag: "hold-seconds",
+        default: 30,
+        min: 0,
+        max: 3600,
+        integer: true,
+        scenarios: POD_SCENARIOS,
+        help: "how long full load is held",
+    },
+    {
+        key: "phaseTimeoutSeconds",
+        flag: "phase-timeout-seconds",
+        default: 300,
+        min: 10,
+        max: 3600,
+        integer: true,
+        scenarios: POD_SCENARIOS,
+        help: "bound on each wait for pods Running or gone",
+    },
+    {
+        key: "tolerationSeconds",
+        flag: "toleration-seconds",
+        default: 30,
+        min: 0,
+        max: 3600,
+        integer: true,
+        scenarios: POD_SCENARIOS,
+        help: "how long pods stay on a NotReady or unreachable hollow Node",
+    },
+    {
+        key: "latencyPods",
+        flag: "latency-pods",
+        defaultText: "min(500, hollow Nodes)",
+        min: 0,
+        max: 5000,
+        integer: true,
+        scenarios: POD_SCENARIOS,
+        help: "1-replica Deployments whose startup the SLO judges, made on the full cluster; 0 skips the phase",
+    },
+    {
+        key: "latencyPodsPerSecond",
+        flag: "latency-pods-per-second",
+        default: 5,
+        min: 0.1,
+        max: 20,
+        integer: false,
+        scenarios: POD_SCENARIOS,
+        help: "rate at which the latency pods are created (CL2's 5)",
+    },
+];
+
+export const NUMBER_OPTIONS: readonly NumberSpec<NumericKey>[] = [
+    ...COMMON_OPTIONS,
+    ...POD_OPTIONS,
+    ...LOAD_OPTIONS,
+    ...DENSITY_OPTIONS,
+    ...CHURN_OPTIONS,
+] as readonly NumberSpec<NumericKey>[];
+
+const httpUrl = (v: string) =>
+    /^https?:\/\/[^\s/]+(\/\S*)?$/.test(v) ? undefined : "accepted: an http:// or https:// URL";
+
+export const TEXT_OPTIONS: readonly TextSpec<TextKey>[] = [
+    {
+        key: "etcdMetricsUrl",
+        flag: "etcd-metrics-url",
+        check: httpUrl,
+        help: "etcd's /metrics (default http://<API server host>:2381/metrics)",
+    },
+    {
+        key: "schedulerMetricsUrl",
+        flag: "scheduler-metrics-url",
+        check: httpUrl,
+        help: "kube-scheduler's /metrics (default https://<API server host>:10259/metrics)",
+    },
+    {
+        key: "controllerManagerMetricsUrl",
+        flag: "controller-manager-metrics-url",
+        check: httpUrl,
+        help: "kube-controller-manager's /metrics (default https://<API server host>:10257/metrics)",
+    },
+];
+
+const steers = (s: { scenarios?: readonly Scenario[] }, scenario: Scenario) =>
+    !s.scenarios || s.scenarios.includes(scenario);
+
+/** The options a scenario's run takes, for its report: the others do not apply. */
+export function optionsOf(options: Options): Record<string, string | number> {
+    const out: Record<string, string | number> = { stack: options.stack, scenario: options.scenario };
+    if (options.output !== undefined) {
+        out.output = options.output;
+    }
+    for (const spec of [...NUMBER_OPTIONS, ...TEXT_OPTIONS]) {
+        const v = options[spec.key];
+        if (steers(spec, options.scenario) && v !== undefined) {
+            out[spec.key] = v;
+        }
+    }
+    return out;
+}
+
+const scenariosText = (s: { scenarios?: readonly Scenario[] }) => (s.scenarios ? `; ${s.scenarios.join(", ")}` : "");
+
 export const USAGE = [
-    "usage: npm run measure -- --stack <name> [--scenario load|churn] [options]",
+    "usage: npm run measure -- --stack <name> [--scenario load|density|churn] [options]",
     "  --stack <name>            the Pulumi stack to measure (it must be up)",
-    "  --scenario load|churn     load (default): Deployments on the hollow Nodes; churn: kill hollow pods",
+    "  --scenario <name>         load (default): ClusterLoader2's load test; density: Deployments of one size at an even pace;",
+    "                            churn: kill hollow pods",
     "  --output <folder>         where the report goes (default measure-results/<stack>-<scenario>-<UTC time>/)",
-    ...NUMBER_OPTIONS.map((o) => `  --${`${o.flag} <n>`.padEnd(24)} ${o.help} (default ${o.default}, ${o.min} to ${o.max}${o.scenario ? `; ${o.scenario}` : ""})`),
+    ...NUMBER_OPTIONS.map(
+        (o) =>
+            `  --${`${o.flag} <n>`.padEnd(24)} ${o.help} (default ${o.default ?? o.defaultText}, ${o.min} to ${o.max}${scenariosText(o)})`,
+    ),
+    ...TEXT_OPTIONS.map((o) => `  --${`${o.flag} <url>`.padEnd(24)} ${o.help}`),
 ].join("\n");
 
 /** A refused command line, every problem named; nothing has been read or created yet. */
@@ -81,11 +221,13 @@ export class OptionsError extends Error {
 /** A stack name as `pulumi stack` accepts it: `[org/[project/]]name` of letters, digits, `-`, `_` and `.`. */
 const STACK_NAME = /^([A-Za-z0-9][A-Za-z0-9_.-]*\/){0,2}[A-Za-z0-9_.-]+$/;
 
-/** Reads the arguments after `--`; `help` when asked for usage. Throws an OptionsError naming every problem. */
-export function parseOptions(argv: readonly string[]): Options | "help" {
+/** Splits `--name value` and `--name=value`; problems are collected, not thrown. */
+function readArgs(
+    argv: readonly string[],
+    known: ReadonlySet<string>,
+    problems: string[],
+): Map<string, string> | "help" {
     const given = new Map<string, string>();
-    const problems: string[] = [];
-    const known = new Set(["stack", "scenario", "output", ...NUMBER_OPTIONS.map((o) => o.flag)]);
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--help" || arg === "-h") {
@@ -117,11 +259,33 @@ export function parseOptions(argv: readonly string[]): Options | "help" {
         }
         given.set(flag, value);
     }
+    return given;
+}
+
+const onlyFor = (flag: string, text: string, s: { scenarios?: readonly Scenario[] }, scenario: Scenario) =>
+    `--${flag} ${JSON.stringify(text)}: applies to --scenario ${s.scenarios?.join(" or ")} only, not ${scenario}`;
+
+/** Reads the arguments after `--`; `help` when asked for usage. Throws an OptionsError naming every problem. */
+export function parseOptions(argv: readonly string[]): Options | "help" {
+    const problems: string[] = [];
+    const known = new Set([
+        "stack",
+        "scenario",
+        "output",
+        ...NUMBER_OPTIONS.map((o) => o.flag),
+        ...TEXT_OPTIONS.map((o) => o.flag),
+    ]);
+    const given = readArgs(argv, known, problems);
+    if (given === "help") {
+        return "help";
+    }
     const stack = given.get("stack");
     if (stack === undefined) {
         problems.push("--stack: required; the name of a stack that is up, as `pulumi stack ls` shows it");
     } else if (!STACK_NAME.test(stack)) {
-        problems.push(`--stack ${JSON.stringify(stack)}: not a stack name; accepted: [org/[project/]]name of letters, digits, '-', '_', '.'`);
+        problems.push(
+            `--stack ${JSON.stringify(stack)}: not a stack name; accepted: [org/[project/]]name of letters, digits, '-', '_', '.'`,
+        );
     }
     const scenarioText = given.get("scenario") ?? "load";
     const scenario = SCENARIOS.find((s) => s === scenarioText);
@@ -130,28 +294,41 @@ export function parseOptions(argv: readonly string[]): Options | "help" {
     }
     const output = given.get("output");
     if (output !== undefined && output.trim() === "") {
-        problems.push("--output \"\": accepted: a folder path");
+        problems.push('--output "": accepted: a folder path');
     }
-    const numbers: Partial<Record<NumericKey, number>> = {};
+    const values: Partial<Record<NumericKey | TextKey, number | string>> = {};
     for (const spec of NUMBER_OPTIONS) {
         const text = given.get(spec.flag);
         if (text === undefined) {
-            numbers[spec.key] = spec.default;
+            values[spec.key] = spec.default;
             continue;
         }
         const v = /^\s*[0-9]+(\.[0-9]+)?\s*$/.test(text) ? Number(text) : NaN;
         const accepted = `accepted: ${spec.integer ? "a whole number" : "a number"} from ${spec.min} to ${spec.max}`;
         if (!Number.isFinite(v) || (spec.integer && !Number.isInteger(v)) || v < spec.min || v > spec.max) {
             problems.push(`--${spec.flag} ${JSON.stringify(text)}: ${accepted}`);
-        } else if (scenario && spec.scenario && spec.scenario !== scenario) {
-            problems.push(`--${spec.flag} ${JSON.stringify(text)}: applies to --scenario ${spec.scenario} only, not ${scenario}`);
+        } else if (scenario && !steers(spec, scenario)) {
+            problems.push(onlyFor(spec.flag, text, spec, scenario));
         }
-        numbers[spec.key] = v;
+        values[spec.key] = v;
+    }
+    for (const spec of TEXT_OPTIONS) {
+        const text = given.get(spec.flag);
+        if (text === undefined) {
+            continue;
+        }
+        const why = spec.check(text);
+        if (why) {
+            problems.push(`--${spec.flag} ${JSON.stringify(text)}: ${why}`);
+        } else if (scenario && !steers(spec, scenario)) {
+            problems.push(onlyFor(spec.flag, text, spec, scenario));
+        }
+        values[spec.key] = text;
     }
     if (problems.length > 0) {
         throw new OptionsError(problems);
     }
-    return { stack: stack as string, scenario: scenario as Scenario, output, ...(numbers as Record<NumericKey, number>) };
+    return { stack: stack as string, scenario: scenario as Scenario, output, ...values } as Options;
 }
 
 /** The defaults alone, for a stack: what a first run uses. */

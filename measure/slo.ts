@@ -1,36 +1,19 @@
 // The sig-scalability SLOs the run judges against, and the verdict of each SLI beside its threshold.
 
-/** Stateless pod startup, create to observed Running by a watch, image pulls excluded: p99 at most 5 s. */
-export const POD_STARTUP_P99_SECONDS = 5;
+/** The ClusterLoader2 source whose semantics the run follows: kubernetes/perf-tests at this commit. */
+export const CL2_SOURCE = "kubernetes/perf-tests clusterloader2 at 4b3415444f4c (2026-08-07)";
+/** Pod startup of the latency pods, CL2's pod_startup transition: p50, p90 and p99 each at most 5 s. */
+export const POD_STARTUP_SECONDS = 5;
+/** CL2's CreatePhasePodStartupLatency bound on the load's own pods (modules/measurements.yaml): an hour. */
+export const BULK_POD_STARTUP_SECONDS = 3600;
 /** The SLOs hold only while the cluster's churn stays at most 20 pods created or deleted per second. */
 export const CHURN_LIMIT_PER_SECOND = 20;
-/** Verbs the API call latency SLO leaves out: long-running by nature. */
-export const EXCLUDED_VERBS: readonly string[] = ["WATCH", "WATCHLIST", "CONNECT"];
-const READ_VERBS = ["GET", "LIST"];
-
-/**
- * The API call latency SLO's p99 bound for a call, in seconds, or undefined when the SLO leaves it out: mutating
- * calls and reads of one object 1 s, namespace-scoped lists 5 s, cluster-scoped lists 30 s.
- */
-export function apiCallThreshold(verb: string, scope: string): number | undefined {
-    const v = verb.toUpperCase();
-    if (EXCLUDED_VERBS.includes(v)) {
-        return undefined;
-    }
-    if (!READ_VERBS.includes(v)) {
-        return 1;
-    }
-    switch (scope) {
-        case "resource": return 1;
-        case "namespace": return 5;
-        case "cluster": return 30;
-        default: return undefined;
-    }
-}
+/** CL2's load test wants the scheduler's busiest second at 100 pods or more (modules/scheduler-throughput). */
+export const SCHEDULER_THROUGHPUT_MIN = 100;
 
 export type Verdict = "pass" | "fail" | "n/a";
 
-/** At or under the bound passes; no value (nothing measured) or no bound is no verdict. */
+/** At or under the bound passes (CL2 fails on strictly over); no value (nothing measured) or no bound is no verdict. */
 export function judge(value: number | undefined, atMost: number | undefined): Verdict {
     if (value === undefined || atMost === undefined || !Number.isFinite(value)) {
         return "n/a";
@@ -45,18 +28,50 @@ export interface SliRow {
     readonly unit: string;
     /** The SLO's (or the run's validity condition's) bound; undefined when none applies. */
     readonly atMost?: number;
+    /** A lower bound instead (scheduler throughput); undefined when none applies. */
+    readonly atLeast?: number;
     readonly verdict: Verdict;
     readonly note?: string;
 }
 
-export function row(sli: string, value: number | undefined, unit: string, atMost?: number, note?: string): SliRow {
-    return { sli, value, unit, atMost, verdict: judge(value, atMost), note };
+/** A row judged against `atMost`, unless `verdict` says otherwise (a judgement on more than the value shown). */
+export function row(
+    sli: string,
+    value: number | undefined,
+    unit: string,
+    atMost?: number,
+    note?: string,
+    verdict?: Verdict,
+): SliRow {
+    return { sli, value, unit, atMost, verdict: verdict ?? judge(value, atMost), note };
 }
 
-/** The whole run passes when no row fails; a row without a verdict neither passes nor fails it. */
-export function overall(rows: readonly SliRow[]): Verdict {
+/** A row judged against a lower bound. */
+export function rowAtLeast(
+    sli: string,
+    value: number | undefined,
+    unit: string,
+    atLeast: number,
+    note?: string,
+): SliRow {
+    const verdict: Verdict =
+        value === undefined || !Number.isFinite(value) ? "n/a" : value >= atLeast ? "pass" : "fail";
+    return { sli, value, unit, atLeast, verdict, note };
+}
+
+/** The run's verdict; `inconclusive` when nothing failed but a precondition of the measurement did not hold. */
+export type RunVerdict = Verdict | "inconclusive";
+
+/**
+ * The whole run fails when a row fails; otherwise a broken precondition (a saturated host, a kill that did not
+ * take) makes it inconclusive, never a pass; a row without a verdict neither passes nor fails it.
+ */
+export function overall(rows: readonly SliRow[], brokenPreconditions: readonly string[] = []): RunVerdict {
     if (rows.some((r) => r.verdict === "fail")) {
         return "fail";
+    }
+    if (brokenPreconditions.length > 0) {
+        return "inconclusive";
     }
     return rows.some((r) => r.verdict === "pass") ? "pass" : "n/a";
 }

@@ -28,8 +28,10 @@ function reveal(v: unknown, what: string): unknown {
     if (v && typeof v === "object" && SECRET_SIG in v) {
         const secret = v as { plaintext?: string; ciphertext?: string };
         if (typeof secret.plaintext !== "string") {
-            throw new Error(`${what} is still encrypted in the export: the Pulumi CLI could not decrypt the stack's secrets ` +
-                "(set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE as for `pulumi up`)");
+            throw new Error(
+                `${what} is still encrypted in the export: the Pulumi CLI could not decrypt the stack's secrets ` +
+                    "(set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE as for `pulumi up`)",
+            );
         }
         return JSON.parse(secret.plaintext);
     }
@@ -53,12 +55,16 @@ export function stackInfoOf(exported: unknown, stack: string): StackInfo {
     const deployment = (exported as { deployment?: { resources?: ExportedResource[] } })?.deployment;
     const syncs = (deployment?.resources ?? []).filter((r) => r.type === SYNC_TYPE && !r.delete);
     if (syncs.length === 0) {
-        throw new Error(`stack ${stack} is not up: its state holds no ${SYNC_TYPE} resource ` +
-            `(${(deployment?.resources ?? []).length} resources in all); run \`pulumi up --stack ${stack}\` first`);
+        throw new Error(
+            `stack ${stack} is not up: its state holds no ${SYNC_TYPE} resource ` +
+                `(${(deployment?.resources ?? []).length} resources in all); run \`pulumi up --stack ${stack}\` first`,
+        );
     }
     if (syncs.length > 1) {
-        throw new Error(`stack ${stack} holds ${syncs.length} HollowNodeSync resources (${syncs.map((r) => r.urn).join(", ")}): ` +
-            "this program makes one per stack; is a `pulumi up` half done? Run it again first");
+        throw new Error(
+            `stack ${stack} holds ${syncs.length} HollowNodeSync resources (${syncs.map((r) => r.urn).join(", ")}): ` +
+                "this program makes one per stack; is a `pulumi up` half done? Run it again first",
+        );
     }
     const { inputs = {}, outputs = {} } = syncs[0];
     const field = (key: string) => reveal(outputs[key] ?? inputs[key], `${key} of ${syncs[0].urn}`);
@@ -91,12 +97,16 @@ export function stackInfoOf(exported: unknown, stack: string): StackInfo {
         nodesPerPod: count("nodesPerPod", 1),
     };
     if (problems.length > 0) {
-        throw new Error(`stack ${stack}: its ${SYNC_TYPE} resource lacks usable ${problems.join(", ")}; run \`pulumi up --stack ${stack}\` again`);
+        throw new Error(
+            `stack ${stack}: its ${SYNC_TYPE} resource lacks usable ${problems.join(", ")}; run \`pulumi up --stack ${stack}\` again`,
+        );
     }
     const [key, value, ...more] = info.selector.split("=");
     if (key !== STACK_LABEL_KEY || !value || more.length > 0) {
-        throw new Error(`stack ${stack}: its Node selector ${JSON.stringify(info.selector)} is not ${STACK_LABEL_KEY}=<value>; ` +
-            "the run selects nothing else, so it stops here");
+        throw new Error(
+            `stack ${stack}: its Node selector ${JSON.stringify(info.selector)} is not ${STACK_LABEL_KEY}=<value>; ` +
+                "the run selects nothing else, so it stops here",
+        );
     }
     if (info.nodesPerPod < 1) {
         throw new Error(`stack ${stack}: nodesPerPod ${info.nodesPerPod} in its state; expected 1 or more`);
@@ -105,35 +115,53 @@ export function stackInfoOf(exported: unknown, stack: string): StackInfo {
 }
 
 /** What a finished command printed. */
-export interface CliRun { readonly code: number; readonly stdout: string; readonly stderr: string }
+export interface CliRun {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+}
 export type RunCli = (args: readonly string[]) => Promise<CliRun>;
 
 /** Runs the Pulumi CLI on PATH in the current folder, with the user's environment (backend, passphrase). */
-export const pulumiCli: RunCli = (args) => new Promise((resolve) => {
-    const child = spawn("pulumi", [...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
-    const timer = setTimeout(() => child.kill("SIGTERM"), EXPORT_TIMEOUT_MS);
-    child.on("error", (e) => {
-        clearTimeout(timer);
-        resolve({ code: 127, stdout, stderr: `${stderr}cannot run the Pulumi CLI: ${e.message}` });
+export const pulumiCli: RunCli = (args) =>
+    new Promise((resolve) => {
+        const child = spawn("pulumi", [...args], {
+            stdio: ["ignore", "pipe", "pipe"],
+            env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => {
+            stdout += d;
+        });
+        child.stderr.on("data", (d) => {
+            stderr += d;
+        });
+        const timer = setTimeout(() => child.kill("SIGTERM"), EXPORT_TIMEOUT_MS);
+        child.on("error", (e) => {
+            clearTimeout(timer);
+            resolve({ code: 127, stdout, stderr: `${stderr}cannot run the Pulumi CLI: ${e.message}` });
+        });
+        child.on("close", (code, signal) => {
+            clearTimeout(timer);
+            resolve({
+                code: code ?? (signal ? 128 : 1),
+                stdout,
+                stderr: signal === "SIGTERM" ? `${stderr}no answer within ${EXPORT_TIMEOUT_MS / 1000}s` : stderr,
+            });
+        });
     });
-    child.on("close", (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal === "SIGTERM" ? `${stderr}no answer within ${EXPORT_TIMEOUT_MS / 1000}s` : stderr });
-    });
-});
 
 /** The stack's state, secrets shown, through the CLI; its own message when it cannot (no such stack, locked). */
 export async function readStack(stack: string, cli: RunCli = pulumiCli): Promise<StackInfo> {
     const run = await cli(["stack", "export", "--show-secrets", "--stack", stack]);
     if (run.code !== 0) {
         const said = run.stderr.trim() || run.stdout.trim();
-        throw new Error(`cannot read stack ${stack} with \`pulumi stack export --show-secrets --stack ${stack}\` ` +
-            `(exit ${run.code}): ${said.slice(0, 600)}. Run it where \`pulumi up\` works for that stack (this repository, ` +
-            "the same backend login and PULUMI_CONFIG_PASSPHRASE)");
+        throw new Error(
+            `cannot read stack ${stack} with \`pulumi stack export --show-secrets --stack ${stack}\` ` +
+                `(exit ${run.code}): ${said.slice(0, 600)}. Run it where \`pulumi up\` works for that stack (this repository, ` +
+                "the same backend login and PULUMI_CONFIG_PASSPHRASE)",
+        );
     }
     let exported: unknown;
     try {

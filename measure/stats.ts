@@ -32,7 +32,11 @@ export function spread(values: readonly number[]): Spread | undefined {
     };
 }
 
-export interface Window { readonly startMs: number; readonly count: number; readonly perSecond: number }
+export interface Window {
+    readonly startMs: number;
+    readonly count: number;
+    readonly perSecond: number;
+}
 
 /**
  * Events counted in consecutive windows of `windowMs` from `startMs` up to `endMs`; a last window cut short by
@@ -49,7 +53,10 @@ export function windows(timesMs: readonly number[], startMs: number, endMs: numb
 }
 
 /** A pod as the scheduler saw it: created (first seen), scheduled (first seen bound) if it was. */
-export interface Pending { readonly createdMs: number; readonly scheduledMs?: number }
+export interface Pending {
+    readonly createdMs: number;
+    readonly scheduledMs?: number;
+}
 
 export interface Throughput {
     /** Pods scheduled per second over the windows in which some pod waited for the scheduler or was bound. */
@@ -63,14 +70,50 @@ export interface Throughput {
  * Scheduling throughput in windows of `windowMs` (5 s, as ClusterLoader2 samples it): only windows in which the
  * scheduler had work count, so the quiet hold between phases does not dilute the average.
  */
-export function schedulingThroughput(pods: readonly Pending[], startMs: number, endMs: number, windowMs: number): Throughput {
-    const busy = (s: number, e: number) => pods.some((p) => p.createdMs < e && (p.scheduledMs === undefined || p.scheduledMs >= s));
-    const all = windows(pods.flatMap((p) => (p.scheduledMs === undefined ? [] : [p.scheduledMs])), startMs, endMs, windowMs);
+export function schedulingThroughput(
+    pods: readonly Pending[],
+    startMs: number,
+    endMs: number,
+    windowMs: number,
+): Throughput {
+    const busy = (s: number, e: number) =>
+        pods.some((p) => p.createdMs < e && (p.scheduledMs === undefined || p.scheduledMs >= s));
+    const all = windows(
+        pods.flatMap((p) => (p.scheduledMs === undefined ? [] : [p.scheduledMs])),
+        startMs,
+        endMs,
+        windowMs,
+    );
     const active = all.filter((w) => busy(w.startMs, w.startMs + windowMs));
     return {
         average: active.length === 0 ? 0 : active.reduce((a, w) => a + w.perSecond, 0) / active.length,
         max: active.reduce((a, w) => Math.max(a, w.perSecond), 0),
         windows: all,
+    };
+}
+
+/**
+ * ClusterLoader2's percentile of a sample: nearest rank, the value at index ceil(n·p/100) − 1 of the sorted sample
+ * (pkg/measurement/util/latency_metric.go NewLatencyMetric; scheduling_throughput.go gather); undefined when empty.
+ */
+export function nearestRank(sorted: readonly number[], percent: number): number | undefined {
+    return sorted.length === 0 ? undefined : sorted[Math.max(0, Math.ceil((sorted.length * percent) / 100) - 1)];
+}
+
+/** p50, p90, p99 and max as CL2 reports them: nearest rank over the sorted sample. */
+export function cl2Spread(values: readonly number[]): Spread | undefined {
+    const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+    if (sorted.length === 0) {
+        return undefined;
+    }
+    return {
+        count: sorted.length,
+        min: sorted[0],
+        p50: nearestRank(sorted, 50) as number,
+        p90: nearestRank(sorted, 90) as number,
+        p99: nearestRank(sorted, 99) as number,
+        max: sorted[sorted.length - 1],
+        mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
     };
 }
 

@@ -7,7 +7,10 @@ import type { ControlPlane } from "./controlPlane";
 export function clients(cp: ControlPlane) {
     const kc = new k8s.KubeConfig();
     kc.loadFromString(cp.kubeconfig);
-    return { core: kc.makeApiClient(k8s.CoreV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api), apps: kc.makeApiClient(k8s.AppsV1Api) };
+    return {
+        core: kc.makeApiClient(k8s.CoreV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api), apps: kc.makeApiClient(k8s.AppsV1Api),
+        scheduling: kc.makeApiClient(k8s.SchedulingV1Api),
+    };
 }
 
 /** Does what a kubelet does on start: register its Node (labels, taints), report Ready, take a Lease. */

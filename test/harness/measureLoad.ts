@@ -9,8 +9,9 @@ import { clients } from "./fakeKubelets";
 import { BUILD } from "./paths";
 
 /**
- * Starts what a target needs to run Deployments on its Nodes: kube-scheduler and kube-controller-manager's deployment,
- * replicaset and serviceaccount controllers (the harness's target runs only CSR, namespace and garbage collection).
+ * Starts what a target needs to run the load's workloads on its Nodes: kube-scheduler and kube-controller-manager's
+ * deployment, replicaset, statefulset, job, daemonset, endpointslice and serviceaccount controllers (the harness's
+ * target runs only CSR, namespace and garbage collection).
  */
 export function startWorkloadControllers(target: ControlPlane, dir: string): () => Promise<void> {
     const bin = path.join(toolchainDir(), "bin");
@@ -22,7 +23,7 @@ export function startWorkloadControllers(target: ControlPlane, dir: string): () 
     const procs: ChildProcess[] = [
         run("kube-scheduler", common),
         // serviceaccount: pods are admitted only once their namespace's default ServiceAccount exists.
-        run("kube-controller-manager", [...common, "--controllers=deployment,replicaset,serviceaccount"]),
+        run("kube-controller-manager", [...common, "--controllers=deployment,replicaset,serviceaccount,statefulset,job,daemonset,endpointslice"]),
     ];
     return async () => {
         await Promise.all(procs.map(stop));

@@ -1,0 +1,16 @@
+// Scenario density as the command line runs it.
+import type { ScenarioRunner } from "../scenario";
+import { densityCharts, densityMarkdown, densityRows } from "./report";
+import { DensityOutcome, runDensity } from "./run";
+
+export const densityScenario: ScenarioRunner<DensityOutcome> = {
+    name: "density",
+    onLiveRun: "refuse",
+    createsNothing: "nothing was created",
+    run: runDensity,
+    rows: densityRows,
+    charts: densityCharts,
+    markdown: densityMarkdown,
+    preconditions: () => [],
+    json: (o) => ({ density: o }),
+};

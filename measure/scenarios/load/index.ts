@@ -1,0 +1,16 @@
+// Scenario load as the command line runs it.
+import type { ScenarioRunner } from "../scenario";
+import { loadCharts, loadMarkdown, loadRows } from "./report";
+import { LoadOutcome, runLoad } from "./run";
+
+export const loadScenario: ScenarioRunner<LoadOutcome> = {
+    name: "load",
+    onLiveRun: "refuse",
+    createsNothing: "nothing was created",
+    run: runLoad,
+    rows: loadRows,
+    charts: loadCharts,
+    markdown: loadMarkdown,
+    preconditions: () => [],
+    json: (o) => ({ load: o }),
+};
