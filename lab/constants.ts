@@ -24,7 +24,7 @@ export function parseEnvFile(text: string): Record<string, string> {
 }
 
 const KEYS = ["NETNS", "LAB_IP", "NODE_IP", "CNI_BR", "POD_CIDR", "POD_GW", "OLD_LAB_IF", "NODE_NAME", "NODE_API_PORT",
-    "TARGET_API_PORT", "NODE_ETCD", "TARGET_ETCD", "NODE_SERVICE_CIDR", "NODE_SERVICE_IP", "TARGET_SERVICE_CIDR",
+    "TARGET_API_PORT", "NODE_ETCD", "TARGET_ETCD", "NODE_CM_PORT", "NODE_SCHEDULER_PORT", "TARGET_CM_PORT", "TARGET_SCHEDULER_PORT", "NODE_SERVICE_CIDR", "NODE_SERVICE_IP", "TARGET_SERVICE_CIDR",
     "TARGET_SERVICE_IP", "REGISTRY", "PAUSE_IMAGE", "BUSYBOX_IMAGE"] as const;
 export type LabConstant = typeof KEYS[number];
 
@@ -38,3 +38,11 @@ function load(): Readonly<Record<LabConstant, string>> {
 }
 
 export const LAB_CONSTANTS = load();
+
+/** The target's etcd, scheduler and controller manager /metrics, on the lab's loopback (as lab/measure.sh). */
+export function labMetricsArgs(): string[] {
+    const c = LAB_CONSTANTS;
+    return ["--etcd-metrics-url", `http://127.0.0.1:${c.TARGET_ETCD}/metrics`,
+        "--scheduler-metrics-url", `https://127.0.0.1:${c.TARGET_SCHEDULER_PORT}/metrics`,
+        "--controller-manager-metrics-url", `https://127.0.0.1:${c.TARGET_CM_PORT}/metrics`];
+}

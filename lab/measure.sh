@@ -11,4 +11,11 @@ source "$envfile"
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-kubemark-lab}
 source lab/lib.sh
 export PULUMI_BACKEND_URL="file://$LAB_STATE"
-exec bash lab/exec.sh node build/measure/cli.js --stack lab "$@"
+# The target's etcd, scheduler and controller manager listen on the namespace's loopback, away from their usual ports.
+metrics=()
+for pair in "etcd-metrics-url=http://127.0.0.1:$TARGET_ETCD/metrics" \
+    "scheduler-metrics-url=https://127.0.0.1:$TARGET_SCHEDULER_PORT/metrics" \
+    "controller-manager-metrics-url=https://127.0.0.1:$TARGET_CM_PORT/metrics"; do
+    [[ " $* " == *" --${pair%%=*}"* ]] || metrics+=("--${pair%%=*}" "${pair#*=}")
+done
+exec bash lab/exec.sh node build/measure/cli.js --stack lab "${metrics[@]}" "$@"

@@ -56,16 +56,16 @@ images_up
 wait_for kube-apiserver-node 90 kube-apiserver-node api_ready node "$NODE_API"
 wait_for kube-apiserver-target 90 kube-apiserver-target api_ready target "$TARGET_API"
 say "API servers ready"
-start_controller_manager node 20257 "$TC_BIN"
-start_scheduler node 20259 "$TC_BIN"
-start_controller_manager target 20357 "$TARGET_BIN"
+start_controller_manager node "$NODE_CM_PORT" "$TC_BIN"
+start_scheduler node "$NODE_SCHEDULER_PORT" "$TC_BIN"
+start_controller_manager target "$TARGET_CM_PORT" "$TARGET_BIN"
 # Users' targets schedule pods: npm run measure loads the target through the scheduler, not by nodeName.
-start_scheduler target 20359 "$TARGET_BIN"
+start_scheduler target "$TARGET_SCHEDULER_PORT" "$TARGET_BIN"
 start_kubelet
-wait_for kube-controller-manager-node 60 kube-controller-manager-node curl -fsSk https://127.0.0.1:20257/healthz
-wait_for kube-scheduler-node 60 kube-scheduler-node curl -fsSk https://127.0.0.1:20259/healthz
-wait_for kube-scheduler-target 60 kube-scheduler-target curl -fsSk https://127.0.0.1:20359/healthz
-wait_for kube-controller-manager-target 60 kube-controller-manager-target curl -fsSk https://127.0.0.1:20357/healthz
+wait_for kube-controller-manager-node 60 kube-controller-manager-node curl -fsSk "https://127.0.0.1:$NODE_CM_PORT/healthz"
+wait_for kube-scheduler-node 60 kube-scheduler-node curl -fsSk "https://127.0.0.1:$NODE_SCHEDULER_PORT/healthz"
+wait_for kube-scheduler-target 60 kube-scheduler-target curl -fsSk "https://127.0.0.1:$TARGET_SCHEDULER_PORT/healthz"
+wait_for kube-controller-manager-target 60 kube-controller-manager-target curl -fsSk "https://127.0.0.1:$TARGET_CM_PORT/healthz"
 # Ready as reported by the running kubelet: a Node object kept in etcd still says Ready from before a down.
 node_ready() {
     local s since; since=$(stat -c %Y "$RUN/kubelet.pid")
