@@ -1,7 +1,7 @@
 // The benches' charts: reap time against N from the scale table, and a density run's up and destroy over time.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { countsOverTimeSvg, scalingSvg } from "../../measure/charts";
+import { countsOverTimeSvg, scalingSvg } from "../../measure/charts/charts";
 import type { Timeline } from "../density/timeline";
 import { reportsOf, RESULTS } from "./paths";
 

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
+import { labMetricsArgs } from "../../lab/constants";
 import { lab } from "../../lab/lab";
 import { startMeasure } from "../../test/harness/measureLoad";
 import { pulumi } from "../../test/harness/pulumiCli";
@@ -15,8 +16,9 @@ const STACK = "measure";
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const N = env("MEASURE_N", 300);
 const PER_POD = env("MEASURE_PER_POD", 10);
-const PODS_PER_NODE = env("MEASURE_PODS_PER_NODE", 10);
-const HOLD_S = env("MEASURE_HOLD_S", 60);
+/** CL2's load defaults: 30 pods per Node (testing/load/config.yaml). */
+const PODS_PER_NODE = env("MEASURE_PODS_PER_NODE", 30);
+const HOLD_S = env("MEASURE_HOLD_S", 30);
 const KILLS = env("MEASURE_KILLS", 3);
 /** Requests per hollow node that place 300 at 10 per pod on the lab's 2-CPU worker (bench:density's figures). */
 const REQUESTS = { kubeletCpu: "5m", kubeletMemory: "24Mi", proxyCpu: "1m", proxyMemory: "20Mi" };
@@ -82,10 +84,10 @@ async function main(): Promise<void> {
         up = { seconds: run.seconds, busyCores: (machineBusySeconds() - busy0) / run.seconds };
         log(`up: ${up.seconds.toFixed(1)}s`);
         steps.push(await scenario("load", ["--pods-per-node", String(PODS_PER_NODE), "--hold-seconds", String(HOLD_S),
-            "--phase-timeout-seconds", "1200", "--timeout-seconds", "3600"]));
+            "--phase-timeout-seconds", "1800", "--timeout-seconds", "10800", ...labMetricsArgs()]));
         log(`load: exit ${steps[0].code} after ${steps[0].seconds.toFixed(0)}s`);
         if (KILLS > 0) {
-            steps.push(await scenario("churn", ["--scenario", "churn", "--kills", String(KILLS)]));
+            steps.push(await scenario("churn", ["--scenario", "churn", "--kills", String(KILLS), ...labMetricsArgs()]));
             log(`churn: exit ${steps[1].code} after ${steps[1].seconds.toFixed(0)}s`);
         }
     } finally {
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
         `- date: ${new Date().toISOString()}; run took ${((performance.now() - started) / 60000).toFixed(1)} min; image ${image}`,
         `- machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; the worker, both clusters and the load generator share it`,
         `- stack: ${N} hollow Nodes, ${PER_POD} per pod, hollow proxy on, requests ${Object.entries(REQUESTS).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+        `- load: ClusterLoader2's (\`--scenario load\`), ${PODS_PER_NODE} pods per hollow Node, held ${HOLD_S} s; control-plane health from the target's own /metrics`,
         `- pulumi up: ${up.seconds.toFixed(1)}s (${up.busyCores.toFixed(2)} cores busy); pulumi destroy after the runs: ${destroySeconds.toFixed(1)}s`,
         ...steps.map((s) => `- ${s.name}: \`npm run measure\` exit ${s.code} after ${s.seconds.toFixed(0)}s, whole machine ` +
             `${s.busyCores.toFixed(2)} of ${os.cpus().length} cores busy`),
