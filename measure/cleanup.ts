@@ -2,7 +2,7 @@
 import * as os from "node:os";
 import { STACK_LABEL_KEY } from "../components/config/settings";
 import { deletePod, enc, Kube, listAll, PodLike, q, statusOf } from "./kube";
-import { MEASURE_LABEL_KEY } from "./objects";
+import { MEASURE_LABEL_KEY, RUN_LABEL_KEY } from "./objects";
 import { parseMicroTime } from "./stats";
 
 /** The Lease in the run's namespace that says a run is alive there; another run leaves that namespace alone. */
@@ -94,33 +94,64 @@ export async function removeLeftovers(
     onLive: "refuse" | "skip",
 ): Promise<string[]> {
     const namespaces = await listAll<{
-        metadata?: { name?: string; annotations?: Record<string, string>; creationTimestamp?: string };
+        metadata?: {
+            name?: string;
+            labels?: Record<string, string>;
+            annotations?: Record<string, string>;
+            creationTimestamp?: string;
+        };
     }>(api, "/api/v1/namespaces", { labelSelector: measureSelector(labelValue) });
-    const removed: string[] = [];
+    // A load spreads over several namespaces and beats in its first only: a run is alive if any of its namespaces says.
+    const leases = new Map<string, Lease | undefined>();
+    const live = new Map<string, Lease>();
     for (const ns of namespaces) {
         const name = ns.metadata?.name ?? "";
         const lease = await api.maybe<Lease>(
             "GET",
             `/apis/coordination.k8s.io/v1/namespaces/${enc(name)}/leases/${HEARTBEAT_LEASE}`,
         );
-        if (holderAlive(lease?.spec?.holderIdentity, lease?.spec?.renewTime, Date.now())) {
+        leases.set(name, lease);
+        if (lease && holderAlive(lease.spec?.holderIdentity, lease.spec?.renewTime, Date.now())) {
+            live.set(ns.metadata?.labels?.[RUN_LABEL_KEY] ?? name, lease);
+        }
+    }
+    const removed: string[] = [];
+    for (const ns of namespaces) {
+        const name = ns.metadata?.name ?? "";
+        const alive = live.get(ns.metadata?.labels?.[RUN_LABEL_KEY] ?? name);
+        if (alive) {
             if (onLive === "skip") {
                 log(
-                    `a load run (${lease?.spec?.holderIdentity}) is using namespace ${name}: its pods' evictions are recorded`,
+                    `a load run (${alive.spec?.holderIdentity}) is using namespace ${name}: its pods' evictions are recorded`,
                 );
                 continue;
             }
             throw new Error(
-                `another measure run (${lease?.spec?.holderIdentity}, heartbeat ${lease?.spec?.renewTime}) is using namespace ` +
+                `another measure run (${alive.spec?.holderIdentity}, heartbeat ${alive.spec?.renewTime}) is using namespace ` +
                     `${name} of this stack in ${api.server}: wait for it to end, or stop it (its Ctrl-C removes what it created)`,
             );
         }
+        const holder = leases.get(name)?.spec?.holderIdentity;
         log(
             `removing what an interrupted run left: namespace ${name} (created ${ns.metadata?.creationTimestamp ?? "?"} by ` +
-                `${lease?.spec?.holderIdentity ?? ns.metadata?.annotations?.["kubemark-pulumi/measure-holder"] ?? "an unknown run"})`,
+                `${holder ?? ns.metadata?.annotations?.["kubemark-pulumi/measure-holder"] ?? "an unknown run"})`,
         );
         await deleteNamespace(api, name, boundMs, log);
         removed.push(name);
+    }
+    // The load's PriorityClass is cluster-wide: one of a run no longer alive goes too.
+    const classes = await listAll<{ metadata?: { name?: string; labels?: Record<string, string> } }>(
+        api,
+        "/apis/scheduling.k8s.io/v1/priorityclasses",
+        { labelSelector: measureSelector(labelValue) },
+    ).catch(() => []);
+    for (const pc of classes) {
+        const name = pc.metadata?.name ?? "";
+        if (!live.has(pc.metadata?.labels?.[RUN_LABEL_KEY] ?? "")) {
+            log(`removing what an interrupted run left: PriorityClass ${name}`);
+            await api.maybe("DELETE", `/apis/scheduling.k8s.io/v1/priorityclasses/${enc(name)}`);
+            removed.push(`PriorityClass ${name}`);
+        }
     }
     return removed;
 }
