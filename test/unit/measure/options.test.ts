@@ -1,8 +1,18 @@
 // measure/: the command line (defaults, every refusal with option, value and what is accepted) and the stack's state.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../../../components/config/settings";
-import { defaultOptions, NUMBER_OPTIONS, OptionsError, optionsOf, parseOptions } from "../../../measure/options";
+import {
+    defaultOptions,
+    NUMBER_OPTIONS,
+    OptionsError,
+    optionsOf,
+    parseOptions,
+    TEXT_OPTIONS,
+} from "../../../measure/options";
+import { ROOT } from "../../harness/paths";
 import { readStack, stackInfoOf, SYNC_TYPE } from "../../../measure/stack";
 
 function refusal(argv: string[]): string {
@@ -166,6 +176,23 @@ const sync = (over: Record<string, unknown> = {}) => ({
 const exported = (...resources: unknown[]) => ({
     version: 3,
     deployment: { resources: [{ type: "pulumi:pulumi:Stack" }, ...resources] },
+});
+
+describe("measure/README.md's options table", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "measure", "README.md"), "utf8");
+    for (const o of NUMBER_OPTIONS) {
+        it(`--${o.flag}: its default, bounds and scenarios`, () => {
+            const line = readme.split("\n").find((l) => l.startsWith(`| \`--${o.flag}\` |`));
+            assert.ok(line, `--${o.flag} missing from the table`);
+            const cells = line.split("|").map((c) => c.trim());
+            assert.equal(cells[2], String(o.default ?? o.defaultText));
+            assert.ok(cells[3].startsWith(`${o.min}-${o.max}`), `${cells[3]} vs ${o.min}-${o.max}`);
+            assert.equal(cells[4], o.scenarios ? o.scenarios.join(", ") : "all");
+        });
+    }
+    for (const o of TEXT_OPTIONS) {
+        it(`--${o.flag} is in the table`, () => assert.match(readme, new RegExp(`\\| \`--${o.flag}\` \\|`)));
+    }
 });
 
 describe("the stack's clusters and selectors, from its state", () => {
