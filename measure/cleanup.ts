@@ -1,6 +1,8 @@
 // What keeps the run safe: its namespace, found by label, claimed by a heartbeat, and removed whatever happens.
 import * as os from "node:os";
 import { STACK_LABEL_KEY } from "../components/config/settings";
+import { realClock } from "../components/kube/async";
+import { pollUntil } from "./context";
 import { deletePod, enc, Kube, listAll, PodLike, q, statusOf } from "./kube";
 import { MEASURE_LABEL_KEY, RUN_LABEL_KEY } from "./objects";
 import { parseMicroTime } from "./stats";
@@ -172,31 +174,36 @@ export async function deleteNamespace(api: Kube, name: string, boundMs: number, 
         throw e;
     }
     let forced = false;
-    let lastLog = started;
-    while (Date.now() - started < boundMs) {
-        if (!(await api.maybe("GET", path))) {
-            return;
-        }
-        if (!forced && Date.now() - started > boundMs / 2) {
-            forced = true;
-            const pods = await listAll<PodLike>(api, `${path}/pods`);
-            log(
-                `namespace ${name} still terminating after ${Math.round((Date.now() - started) / 1000)}s; ` +
-                    `removing its ${pods.length} pod(s) without waiting for their kubelets`,
-            );
-            for (const p of pods) {
-                await deletePod(api, name, p.metadata?.name ?? "", p.metadata?.uid ?? "", 0);
+    // After a Ctrl-C too: the real clock, no signal.
+    const poll = {
+        clock: realClock,
+        log,
+        untilMs: started + boundMs,
+        bound: `${Math.round(boundMs / 1000)}s`,
+        everyMs: GONE_POLL_MS,
+        progressEveryMs: 10_000,
+    };
+    await pollUntil(
+        poll,
+        `namespace ${name} gone`,
+        async () => {
+            if (!(await api.maybe("GET", path))) {
+                return true;
             }
-        }
-        if (Date.now() - lastLog >= 10_000) {
-            log(`waiting for namespace ${name} to go (${Math.round((Date.now() - started) / 1000)}s)`);
-            lastLog = Date.now();
-        }
-        await new Promise((r) => setTimeout(r, GONE_POLL_MS));
-    }
-    throw new Error(
-        `namespace ${name} is still there after ${Math.round(boundMs / 1000)}s: ` +
-            `see \`kubectl get namespace ${name} -o yaml\`; the next run removes it first`,
+            if (!forced && Date.now() - started > boundMs / 2) {
+                forced = true;
+                const pods = await listAll<PodLike>(api, `${path}/pods`);
+                log(
+                    `namespace ${name} still terminating after ${Math.round((Date.now() - started) / 1000)}s; ` +
+                        `removing its ${pods.length} pod(s) without waiting for their kubelets`,
+                );
+                for (const p of pods) {
+                    await deletePod(api, name, p.metadata?.name ?? "", p.metadata?.uid ?? "", 0);
+                }
+            }
+            return false;
+        },
+        () => `still terminating; see \`kubectl get namespace ${name} -o yaml\`; the next run removes it first`,
     );
 }
 

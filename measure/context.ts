@@ -29,10 +29,51 @@ export interface RunContext {
 /** Seconds since the run started, for progress lines and reports. */
 export const since = (cx: RunContext, atMs = Date.now()) => Math.round((atMs - cx.startMs) / 100) / 10;
 
+/** How a poll waits: its clock, its log, how often it looks and speaks, and its bound (this machine's clock). */
+export interface Poll {
+    readonly clock: Clock;
+    readonly log: (message: string) => void;
+    readonly untilMs: number;
+    /** Why the bound is what it is, for the message when it passes. */
+    readonly bound: string;
+    readonly everyMs: number;
+    readonly progressEveryMs: number;
+    readonly signal?: AbortSignal;
+}
+
 /**
- * Polls `check` every `everyMs` until it answers a truthy value, the wait's bound, or the run's: the only way any
- * loop of the run waits. `progress` is said every 5 s.
+ * Polls `check` until it answers a truthy value or the bound passes (then throws naming `what` and the progress);
+ * `progress` is said every progressEveryMs. The one loop every wait of measure/ goes through, its cleanup's too.
  */
+export async function pollUntil<T>(
+    poll: Poll,
+    what: string,
+    check: () => Promise<T | undefined> | T | undefined,
+    progress: () => string,
+): Promise<T> {
+    const started = poll.clock.now();
+    let said = started;
+    for (;;) {
+        if (poll.signal) {
+            throwIfCancelled(poll.signal);
+        }
+        const found = await check();
+        if (found) {
+            return found;
+        }
+        const now = poll.clock.now();
+        if (now >= poll.untilMs) {
+            throw new Error(`${what}: not reached within ${poll.bound}: ${progress()}`);
+        }
+        if (now - said >= poll.progressEveryMs) {
+            poll.log(`${what}: ${progress()} (${Math.round((now - started) / 1000)}s)`);
+            said = now;
+        }
+        await poll.clock.sleep(poll.everyMs);
+    }
+}
+
+/** A wait of the run: bounded by `boundMs` and the run's own bound, ended at once on Ctrl-C, progress every 5 s. */
 export async function waitUntil<T>(
     cx: RunContext,
     what: string,
@@ -41,29 +82,17 @@ export async function waitUntil<T>(
     progress: () => string,
     everyMs = 500,
 ): Promise<T> {
-    const started = cx.clock.now();
-    const until = Math.min(started + boundMs, cx.deadlineMs);
-    let said = started;
-    for (;;) {
-        throwIfCancelled(cx.signal);
-        const found = await check();
-        if (found) {
-            return found;
-        }
-        const now = cx.clock.now();
-        if (now >= until) {
-            const which =
-                until === cx.deadlineMs
-                    ? `the run's bound (--timeout-seconds ${cx.options.timeoutSeconds})`
-                    : `${Math.round(boundMs / 1000)}s`;
-            throw new Error(`${what}: not reached within ${which}: ${progress()}`);
-        }
-        if (now - said >= 5000) {
-            cx.log(`${what}: ${progress()} (${Math.round((now - started) / 1000)}s)`);
-            said = now;
-        }
-        await cx.clock.sleep(everyMs);
-    }
+    const untilMs = Math.min(cx.clock.now() + boundMs, cx.deadlineMs);
+    const bound =
+        untilMs === cx.deadlineMs
+            ? `the run's bound (--timeout-seconds ${cx.options.timeoutSeconds})`
+            : `${Math.round(boundMs / 1000)}s`;
+    return pollUntil(
+        { clock: cx.clock, log: cx.log, untilMs, bound, everyMs, progressEveryMs: 5000, signal: cx.signal },
+        what,
+        check,
+        progress,
+    );
 }
 
 /** Sleeps until `atMs` (this machine's clock), or not at all when it has passed; the run's bound still holds. */

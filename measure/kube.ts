@@ -1,5 +1,6 @@
 // The run's API calls, over the providers' keep-alive connection (components/kube/http.ts), each bounded in time.
 import * as k8s from "@kubernetes/client-node";
+import { realClock } from "../components/kube/async";
 import { REQUEST_MS } from "../components/kube/dynamic";
 import { connect, jsonOf } from "../components/kube/http";
 
@@ -241,7 +242,7 @@ export function watch(
             }
             await ended;
             if (!stopped) {
-                await new Promise((r) => setTimeout(r, 500));
+                await realClock.sleep(500);
             }
         }
     })();
