@@ -13,7 +13,7 @@ import { defaultOptions } from "../../../measure/options";
 import { HOLD_FINALIZER, Holds } from "../../../measure/scenarios/churn/hold";
 import { hollowPodOf } from "../../../measure/scenarios/churn/hollowPods";
 import { holdBinding, holdPolicy } from "../../../measure/scenarios/churn/policy";
-import { admission, dryRun, policiesLeft, sleep, until } from "../../harness/churnLab";
+import { admission, dryRun, policiesLeft, sleep, until } from "../../harness/measureLab";
 import { ControlPlane, missingTools } from "../../harness/controlPlane";
 import { clients } from "../../harness/fakeKubelets";
 

@@ -12,7 +12,7 @@ import { hollowPodOf } from "../../../measure/scenarios/churn/hollowPods";
 import { holdBinding, holdPolicy } from "../../../measure/scenarios/churn/policy";
 import {
     admission,
-    ChurnLab,
+    MeasureLab,
     dryRun,
     hollowPodsOf,
     measureNamespacesGone,
@@ -20,7 +20,7 @@ import {
     until,
     upStack,
     withNodeLifecycle,
-} from "../../harness/churnLab";
+} from "../../harness/measureLab";
 import { startPair, stopPair } from "../../harness/clusterPair";
 import { ControlPlane, missingTools } from "../../harness/controlPlane";
 import {
@@ -56,7 +56,7 @@ describe("npm run measure -- --scenario churn against real API servers", { skip 
         return outs[outs.length - 1];
     };
 
-    const lab = (): ChurnLab => ({ nodeCluster, target, project, logs, stops });
+    const lab = (): MeasureLab => ({ nodeCluster, target, project, logs, stops });
     const waitGone = () => measureNamespacesGone(target);
     const up = (stack: string, config: [string, string][]) => upStack(lab(), stack, config);
     const hollowPods = (stack: string) => hollowPodsOf(nodeCluster, stack);

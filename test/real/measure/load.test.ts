@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../../../components/config/settings";
 import { loadNamespace } from "../../../measure/objects";
 import { ControlPlane, missingTools } from "../../harness/controlPlane";
-import { clients, fakeKubelets as playKubelets } from "../../harness/fakeKubelets";
+import { clients } from "../../harness/fakeKubelets";
 import { startPair, stopPair } from "../../harness/clusterPair";
 import {
     giveCapacity,
@@ -17,6 +17,7 @@ import {
     tempDir,
     waitForOutput,
 } from "../../harness/measureLoad";
+import { measureNamespacesGone, upStack } from "../../harness/measureLab";
 import { pulumi } from "../../harness/pulumiCli";
 
 const skip = missingTools();
@@ -74,31 +75,12 @@ describe("npm run measure against real API servers", { skip }, () => {
         (await clients(target).core.listNamespace({ labelSelector: "kubemark-pulumi/measure=true" })).items.map(
             (n) => n.metadata!.name!,
         );
-    const waitGone = async () => {
-        for (let i = 0; i < 120 && (await namespaces()).length > 0; i++) {
-            await new Promise((r) => setTimeout(r, 500));
-        }
-        return namespaces();
-    };
+    const waitGone = () => measureNamespacesGone(target);
 
     before(async () => {
         ({ nodeCluster, target, project } = await startPair());
         logs = tempDir("measure-logs");
-        assert.equal((await pulumi(project, STACK, ["stack", "init"])).code, 0);
-        for (const [k, v] of [
-            ["kubernetesVersion", "v1.31.0"],
-            ["image", "127.0.0.1:5000/kubemark:v1.31.0"],
-            ["replicas", "3"],
-            ["nodeKubeconfig", nodeCluster.kubeconfigFile],
-            ["targetKubeconfig", target.kubeconfigFile],
-            ["readyTimeoutSeconds", "120"],
-            ["reaperTimeoutSeconds", "30"],
-        ]) {
-            assert.equal((await pulumi(project, STACK, ["config", "set", k, v])).code, 0, `config set ${k}`);
-        }
-        stops.push(playKubelets(nodeCluster, target, `kubemark-${STACK}`));
-        const up = await pulumi(project, STACK, ["up", "--yes", "--skip-preview"]);
-        assert.equal(up.code, 0, up.out);
+        await upStack({ nodeCluster, target, project, logs, stops }, STACK, [["replicas", "3"]]);
         await giveCapacity(target, SELECTOR);
         stops.push(startWorkloadControllers(target, logs), playLoadKubelets(target, "kubemark-measure-"));
     });

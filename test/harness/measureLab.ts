@@ -1,4 +1,4 @@
-// For the churn's real-API tests: its policies and dry-run pods in a node cluster, stacks brought up, Node lifecycle.
+// For measure's real-API tests: stacks up on a cluster pair, the churn's policies and dry-run pods, Node lifecycle.
 import * as k8s from "@kubernetes/client-node";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -62,8 +62,8 @@ export async function until<T>(what: string, ms: number, look: () => Promise<T |
     }
 }
 
-/** A cluster pair with the project's copy, as the churn's runs use it; `stops` runs in reverse at the end. */
-export interface ChurnLab {
+/** A cluster pair with the project's copy, as measure's real tests use it; `stops` runs in reverse at the end. */
+export interface MeasureLab {
     readonly nodeCluster: ControlPlane;
     readonly target: ControlPlane;
     readonly project: string;
@@ -84,7 +84,7 @@ export async function measureNamespacesGone(target: ControlPlane): Promise<strin
 }
 
 /** Brings `stack` up with the real CLI, its hollow kubelets played from before the up until the lab stops. */
-export async function upStack(lab: ChurnLab, stack: string, config: [string, string][]): Promise<void> {
+export async function upStack(lab: MeasureLab, stack: string, config: [string, string][]): Promise<void> {
     const { nodeCluster, target, project, stops } = lab;
     assert.equal((await pulumi(project, stack, ["stack", "init"])).code, 0);
     for (const [k, v] of [
@@ -109,7 +109,7 @@ export const hollowPodsOf = async (nodeCluster: ControlPlane, stack: string) =>
 
 /** Heartbeats for the stacks' hollow Nodes, and the target's node lifecycle controller with a short grace. */
 export async function withNodeLifecycle<T>(
-    lab: ChurnLab,
+    lab: MeasureLab,
     stacks: string[],
     graceSeconds: number,
     body: () => Promise<T>,
