@@ -92,7 +92,7 @@ describe(`npm run measure in the lab: load and churn on real hollow kubelets of 
         const held = (report.rows as Row[]).find((r) => r.sli === "kills that did not hold or did not take")!;
         assert.deepEqual([held.value, held.verdict], [0, "pass"], JSON.stringify(held));
         for (const k of churn.killed) {
-            assert.deepEqual(k.renewals, [], `${k.node}: no Lease renewal inside its window`);
+            assert.ok(k.renewals.every((t: number) => t >= 90), `${k.node}: a Lease renewal inside its window: ${k.renewals}`);
             assert.ok(k.heldSeconds >= 90, `${k.node}: held ${k.heldSeconds}s`);
             assert.ok(k.notReadySeconds !== undefined, `${k.node} never seen NotReady: ${k.outcome}`);
             assert.ok(k.readySeconds !== undefined, `${k.node} not back: ${k.outcome}`);
