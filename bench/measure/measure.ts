@@ -20,6 +20,8 @@ const PER_POD = env("MEASURE_PER_POD", 10);
 const PODS_PER_NODE = env("MEASURE_PODS_PER_NODE", 30);
 const HOLD_S = env("MEASURE_HOLD_S", 30);
 const KILLS = env("MEASURE_KILLS", 3);
+/** Bound on the load's run: a saturated lab can take hours; the report then covers what ran, and says it stopped. */
+const TIMEOUT_S = env("MEASURE_TIMEOUT_S", 10800);
 /** Requests per hollow node that place 300 at 10 per pod on the lab's 2-CPU worker (bench:density's figures). */
 const REQUESTS = { kubeletCpu: "5m", kubeletMemory: "24Mi", proxyCpu: "1m", proxyMemory: "20Mi" };
 /** One section per N, so that a smaller run beside the 300 one (what holds) keeps both. */
@@ -84,7 +86,7 @@ async function main(): Promise<void> {
         up = { seconds: run.seconds, busyCores: (machineBusySeconds() - busy0) / run.seconds };
         log(`up: ${up.seconds.toFixed(1)}s`);
         steps.push(await scenario("load", ["--pods-per-node", String(PODS_PER_NODE), "--hold-seconds", String(HOLD_S),
-            "--phase-timeout-seconds", "1800", "--timeout-seconds", "10800", ...labMetricsArgs()]));
+            "--phase-timeout-seconds", "1800", "--timeout-seconds", String(TIMEOUT_S), ...labMetricsArgs()]));
         log(`load: exit ${steps[0].code} after ${steps[0].seconds.toFixed(0)}s`);
         if (KILLS > 0) {
             steps.push(await scenario("churn", ["--scenario", "churn", "--kills", String(KILLS), ...labMetricsArgs()]));
