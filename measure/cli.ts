@@ -128,7 +128,11 @@ async function measure(options: Options, controller: AbortController): Promise<n
     const rows = [
         ...scenario
             .rows(outcome)
-            .map((r) => (r.verdict === "fail" && saturated ? { ...r, note: `${r.note ?? ""}; ${saturated}` } : r)),
+            .map((r) =>
+                r.verdict === "fail" && saturated
+                    ? { ...r, note: r.note === undefined ? saturated : `${r.note}; ${saturated}` }
+                    : r,
+            ),
         ...healthRows(plane),
     ];
     const record: RunRecord = {
