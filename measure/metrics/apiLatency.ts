@@ -169,6 +169,8 @@ export class LatencyRecorder {
     private timer?: NodeJS.Timeout;
     private busy = false;
     problem?: string;
+    /** Set when the figures end before the run did. */
+    endNote?: string;
     final?: Histogram[];
     metric?: string;
 
@@ -227,8 +229,18 @@ export class LatencyRecorder {
         const s = await scrape(this.api);
         if (s.ok && s.metric === this.metric) {
             this.final = s.histograms;
+            return;
+        }
+        const why = s.ok ? `its metric changed to ${s.metric}` : s.why;
+        // A saturated API server may not answer the last scrape: the latest one that did still covers most of the run.
+        if (this.last && this.last.histograms !== this.first) {
+            this.final = this.last.histograms;
+            this.endNote =
+                `the last scrape failed (${why}): the figures end at the latest scrape that answered, ` +
+                `${round((this.last.atMs - this.startMs) / 1000, 1)} s into the run`;
+            this.log(this.endNote);
         } else {
-            this.problem = `the last scrape failed: ${s.ok ? `its metric changed to ${s.metric}` : s.why}`;
+            this.problem = `the last scrape failed: ${why}`;
         }
     }
 

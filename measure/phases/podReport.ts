@@ -11,6 +11,10 @@ import type { PodStartup } from "./pods";
 
 const n = (v: number | undefined) => (v === undefined ? "—" : String(round(v)));
 
+/** Why a phase has no figures: an option skipped it, or the run stopped before it. */
+export const notRun = (planned: number, flag: string) =>
+    planned === 0 ? `skipped (${flag} 0)` : "not reached: the run stopped before this phase";
+
 /** The judged rows: the latency pods' pod_startup p50, p90 and p99, each at most 5 s, as CL2 checks them. */
 export function latencyRows(latency: LatencyPodsOutcome | undefined, skipped: string): SliRow[] {
     const s = latency?.startup.podStartup;
@@ -73,7 +77,12 @@ export function churnRow(churn: { maxPerSecond: number }): SliRow {
 export function apiAndCommonRows(f: PodRunFigures): SliRow[] {
     const api =
         f.apiCalls && f.apiMetric
-            ? apiRows(f.apiCalls, f.apiMetric)
+            ? [
+                  ...(f.apiEndNote
+                      ? [row("API call latency: where the figures end", undefined, "", undefined, f.apiEndNote)]
+                      : []),
+                  ...apiRows(f.apiCalls, f.apiMetric),
+              ]
             : [row("API call latency", undefined, "s", undefined, `not measured: ${f.apiProblem ?? "no scrapes"}`)];
     return [...api, ...commonRows(f.nodes, f.usage, f.generator, false)];
 }
@@ -150,7 +159,7 @@ export function phasesAndApiMarkdown(f: PodRunFigures): string[] {
         lines.push(
             "## API calls during the run",
             "",
-            `From kube-apiserver's \`${f.apiMetric}\`: ${API_LATENCY_SEMANTICS}. Every client ` +
+            `From kube-apiserver's \`${f.apiMetric}\`: ${API_LATENCY_SEMANTICS}. ${f.apiEndNote ? `${f.apiEndNote}. ` : ""}Every client ` +
                 "of the target counts, as in CL2.",
             "",
             "| call | calls | p50 s | p90 s | p99 s | slow | threshold |",

@@ -29,6 +29,8 @@ export interface PodRunFigures {
     readonly apiCalls?: CallLatency[];
     readonly apiMetric?: string;
     readonly apiProblem?: string;
+    /** Set when the API latency figures end before the run did (the last scrape got no answer). */
+    readonly apiEndNote?: string;
     readonly latencyOverTime: LatencyPoint[];
     readonly nodes: NodeHealth;
     readonly usage: HollowUsage;
@@ -262,6 +264,7 @@ export class PodRun {
             apiCalls: this.latency?.calls(),
             apiMetric: this.latency?.metric,
             apiProblem: this.latency?.problem,
+            apiEndNote: this.latency?.endNote,
             latencyOverTime: this.latency?.overTime() ?? [],
             nodes: health,
             usage: usageOver(

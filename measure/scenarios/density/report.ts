@@ -7,6 +7,7 @@ import {
     churnRow,
     latencyMarkdown,
     latencyRows,
+    notRun,
     phasesAndApiMarkdown,
     podCharts,
 } from "../../phases/podReport";
@@ -18,7 +19,7 @@ import type { DensityOutcome } from "./run";
 
 export function densityRows(o: DensityOutcome): SliRow[] {
     return [
-        ...latencyRows(o.latency, "latency pods skipped (--latency-pods 0)"),
+        ...latencyRows(o.latency, notRun(o.plannedLatencyPods, "--latency-pods")),
         ...bulkRows(o.startup),
         row(
             "scheduling throughput of the density's pods, average over busy 5 s windows",

@@ -14,6 +14,8 @@ export interface DensityOutcome extends Outcome, PodRunFigures {
     /** The density's own pods: not judged (CL2's bound on them is an hour), reported with both clocks. */
     readonly startup: PodStartup;
     readonly latency?: LatencyPodsOutcome;
+    /** The latency pods the run was to make: 0 when --latency-pods 0 skipped them. */
+    readonly plannedLatencyPods: number;
     readonly throughput: Throughput;
     readonly churn: { readonly maxPerSecond: number; readonly limit: number };
 }
@@ -53,6 +55,7 @@ export async function runDensity(cx: RunContext): Promise<DensityOutcome> {
             }
         },
     });
+    const plannedLatencyPods = latencyPodCount(options.latencyPods, stack.replicas);
     let error: unknown;
     let latency: LatencyPodsOutcome | undefined;
     try {
@@ -65,7 +68,7 @@ export async function runDensity(cx: RunContext): Promise<DensityOutcome> {
             "load",
         );
         await run.hold(options.holdSeconds);
-        const latencyPods = latencyPodCount(options.latencyPods, stack.replicas);
+        const latencyPods = plannedLatencyPods;
         if (latencyPods > 0) {
             latency = await runLatencyPods(cx, run, latencyPods);
         }
@@ -99,6 +102,7 @@ export async function runDensity(cx: RunContext): Promise<DensityOutcome> {
     const own = pods.filter((p) => p.group === "load");
     return {
         ...figures,
+        plannedLatencyPods,
         plan,
         latency,
         startup: podStartup(own),

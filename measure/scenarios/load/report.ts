@@ -7,6 +7,7 @@ import {
     churnRow,
     latencyMarkdown,
     latencyRows,
+    notRun,
     phasesAndApiMarkdown,
     podCharts,
 } from "../../phases/podReport";
@@ -26,7 +27,7 @@ export function throughputRows(o: LoadOutcome): SliRow[] {
                 undefined,
                 "pods/s",
                 undefined,
-                t ? t.notes.join("; ") || "no sample" : "skipped (--throughput-pods 0)",
+                t ? t.notes.join("; ") || "no sample" : notRun(o.planned.throughputPods, "--throughput-pods"),
             ),
         ];
     }
@@ -52,7 +53,7 @@ export function throughputRows(o: LoadOutcome): SliRow[] {
 
 export function loadRows(o: LoadOutcome): SliRow[] {
     return [
-        ...latencyRows(o.latency, "latency pods skipped (--latency-pods 0)"),
+        ...latencyRows(o.latency, notRun(o.planned.latencyPods, "--latency-pods")),
         ...throughputRows(o),
         ...bulkRows(o.startup),
         churnRow(o.churn),

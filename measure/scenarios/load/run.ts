@@ -25,6 +25,8 @@ export interface LoadOutcome extends Outcome, PodRunFigures {
     readonly startup: PodStartup;
     readonly throughput?: ThroughputOutcome;
     readonly latency?: LatencyPodsOutcome;
+    /** What the phases were to make: 0 when an option skipped them; more, without an outcome, when the run stopped. */
+    readonly planned: { readonly throughputPods: number; readonly latencyPods: number };
     readonly churn: { readonly maxPerSecond: number; readonly limit: number };
 }
 
@@ -111,6 +113,10 @@ export async function runLoad(cx: RunContext): Promise<LoadOutcome> {
     };
     const full = plan.podsAtFull + plan.daemonSetPods;
     const scaled = plan.podsAfterScale + plan.daemonSetPods;
+    const planned = {
+        throughputPods: throughputPodCount(options.throughputPods, stack.replicas),
+        latencyPods: latencyPodCount(options.latencyPods, stack.replicas),
+    };
     let error: unknown;
     let throughput: ThroughputOutcome | undefined;
     let latency: LatencyPodsOutcome | undefined;
@@ -131,11 +137,11 @@ export async function runLoad(cx: RunContext): Promise<LoadOutcome> {
             "load",
         );
         await run.hold(options.holdSeconds);
-        const burst = throughputPodCount(options.throughputPods, stack.replicas);
+        const burst = planned.throughputPods;
         if (burst > 0) {
             throughput = await runThroughput(cx, run, burst);
         }
-        const latencyPods = latencyPodCount(options.latencyPods, stack.replicas);
+        const latencyPods = planned.latencyPods;
         if (latencyPods > 0) {
             latency = await runLatencyPods(cx, run, latencyPods);
         }
@@ -168,6 +174,7 @@ export async function runLoad(cx: RunContext): Promise<LoadOutcome> {
     const { objects: _o, setup: _s, create: _c, scale: _sc, delete: _d, teardown: _t, ...summary } = plan;
     return {
         ...figures,
+        planned,
         plan: summary,
         throughput,
         latency,

@@ -1,8 +1,11 @@
-// measure/phases: how many latency and burst pods, where they go, what room is left, and what bounded a burst.
+// measure/phases: how many latency and burst pods, where they go, what room is left, what bounded a burst, gaps said.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { latencyPlan, latencyPodCount } from "../../../measure/phases/latencyPods";
 import { boundOf, freePodSlots, throughputPodCount } from "../../../measure/phases/throughput";
+import type { Kube } from "../../../measure/kube";
+import { LatencyRecorder } from "../../../measure/metrics/apiLatency";
+import { notRun } from "../../../measure/phases/podReport";
 import { cl2Spread } from "../../../measure/stats";
 
 describe("how many pods each phase makes", () => {
@@ -51,4 +54,43 @@ describe("what bounded a burst", () => {
         assert.match(boundOf([500, 500], cl2Spread([0.5, 2, 4.5]))!, /^the scheduler: pods waited up to 4.5 s \(p99\)/);
     });
     it("nothing to say without samples", () => assert.equal(boundOf([], undefined), undefined));
+});
+
+describe("a phase without figures says why", () => {
+    it("skipped by its option, or not reached", () => {
+        assert.equal(notRun(0, "--latency-pods"), "skipped (--latency-pods 0)");
+        assert.equal(notRun(100, "--latency-pods"), "not reached: the run stopped before this phase");
+    });
+});
+
+describe("API latency when the last scrape gets no answer", () => {
+    const doc = (n: number) => `# TYPE apiserver_request_sli_duration_seconds histogram
+apiserver_request_sli_duration_seconds_bucket{resource="pods",scope="resource",subresource="",verb="GET",le="1"} ${n}
+apiserver_request_sli_duration_seconds_bucket{resource="pods",scope="resource",subresource="",verb="GET",le="+Inf"} ${n}
+apiserver_request_sli_duration_seconds_count{resource="pods",scope="resource",subresource="",verb="GET"} ${n}
+`;
+    it("the figures end at the latest scrape that answered, and say so", async () => {
+        const answers = [doc(10), doc(25)];
+        const api = {
+            server: "https://fake",
+            text: async () => {
+                const next = answers.shift();
+                if (next === undefined) {
+                    throw new Error("no answer within 15s");
+                }
+                return { status: 200, body: next };
+            },
+        } as unknown as Kube;
+        const said: string[] = [];
+        const r = new LatencyRecorder(api, Date.now(), (m) => said.push(m));
+        await r.start(3_600_000);
+        await r.stop();
+        assert.equal(r.calls()?.[0].calls, 15, "10 → 25: the tick inside stop answered, the last scrape did not");
+        assert.match(
+            r.endNote!,
+            /^the last scrape failed \(no answer from https:\/\/fake\/metrics: no answer within 15s\)/,
+        );
+        assert.equal(r.problem, undefined);
+        assert.equal(said.length, 1);
+    });
 });
