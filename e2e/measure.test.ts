@@ -55,8 +55,8 @@ describe(`npm run measure in the lab: load and churn on real hollow kubelets of 
         const out = tempDir("measure-load");
         const run = await measure(project, ["--stack", STACK, ...labMetricsArgs(), "--output", out]);
         assert.ok([0, 3, 4].includes(run.code), `exit ${run.code} (3: an SLO failed, 4: the host was saturated; findings, not errors):\n${run.out}`);
-        const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
-        const rows: Row[] = report.rows;
+        const json = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+        const rows: Row[] = json.rows;
         for (const sli of [/^pod startup latency p99 \(latency pods\)/, /^pod startup latency p90 \(latency pods\)/, /^pod startup latency p50 \(latency pods\)/,
             /^scheduler throughput \(burst\), max/, /^load pods' startup p99, watch only/, /^pods created \+ deleted per second/,
             /^API call latency p99: POST pods \(resource\)/, /^API call latency p99: POST statefulsets/, /^API call latency p99: PUT daemonsets/,
@@ -70,10 +70,10 @@ describe(`npm run measure in the lab: load and churn on real hollow kubelets of 
         for (const r of rows.filter((x) => x.verdict !== "n/a" || /startup|throughput|CPU|memory|etcd|host/.test(x.sli))) {
             report(`load 10x30: ${r.sli}: ${r.value} ${r.atMost === undefined ? "" : `(SLO <= ${r.atMost}) ${r.verdict}`}`);
         }
-        report(`load 10x30: verdict ${report.verdict}${report.brokenPreconditions.length > 0 ? ` (${report.brokenPreconditions.join("; ")})` : ""}, ` +
-            `seed ${report.load.plan.seed}, burst ${report.load.throughput?.pods} pods, ${report.load.durationSeconds}s`);
+        report(`load 10x30: verdict ${json.verdict}${json.brokenPreconditions.length > 0 ? ` (${json.brokenPreconditions.join("; ")})` : ""}, ` +
+            `seed ${json.load.plan.seed}, burst ${json.load.throughput?.pods} pods, ${json.load.durationSeconds}s`);
         assert.equal(rows.find((r) => /^hollow Nodes seen NotReady/.test(r.sli))!.value, 0);
-        assert.equal(report.load.latency.count, 10, "min(500, 10 hollow Nodes)");
+        assert.equal(json.load.latency.count, 10, "min(500, 10 hollow Nodes)");
         for (const svg of ["pod-startup-latency.svg", "pods-over-time.svg", "scheduling-throughput.svg", "api-latency.svg"]) {
             assert.ok(fs.existsSync(path.join(out, svg)), svg);
         }
@@ -86,10 +86,10 @@ describe(`npm run measure in the lab: load and churn on real hollow kubelets of 
         const run = await measure(project, ["--stack", STACK, "--scenario", "churn", ...labMetricsArgs(), "--output", out]);
         console.log(run.out);
         assert.equal(run.code, 0, run.out);
-        const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
-        const churn = report.churn;
+        const json = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+        const churn = json.churn;
         assert.equal(churn.killed.length, 2);
-        const held = (report.rows as Row[]).find((r) => r.sli === "kills that did not hold or did not take")!;
+        const held = (json.rows as Row[]).find((r) => r.sli === "kills that did not hold or did not take")!;
         assert.deepEqual([held.value, held.verdict], [0, "pass"], JSON.stringify(held));
         for (const k of churn.killed) {
             assert.ok(k.renewals.every((t: number) => t >= 90), `${k.node}: a Lease renewal inside its window: ${k.renewals}`);
