@@ -10,6 +10,7 @@ import { measure, tempDir } from "../test/harness/measureLoad";
 import { copyProject, pulumi } from "../test/harness/pulumiCli";
 import { clientsOf, DOCKER_ENV, kubeconfigFile, lab, labMissing, REGISTRY } from "../lab/lab";
 import { labMetricsArgs } from "../lab/constants";
+import { SETTLE_SECONDS } from "../measure/scenarios/churn/verdict";
 
 const NEWEST = NEWEST_TESTED.text;
 
@@ -92,7 +93,9 @@ describe(`npm run measure in the lab: load and churn on real hollow kubelets of 
         const held = (json.rows as Row[]).find((r) => r.sli === "kills that did not hold or did not take")!;
         assert.deepEqual([held.value, held.verdict], [0, "pass"], JSON.stringify(held));
         for (const k of churn.killed) {
-            assert.ok(k.renewals.every((t: number) => t >= 90), `${k.node}: a Lease renewal inside its window: ${k.renewals}`);
+            // A renewal sent just before the kill lands just after it (the churn's own verdict allows the same settle).
+            const inside = k.renewals.filter((t: number) => t > SETTLE_SECONDS && t < k.heldSeconds);
+            assert.deepEqual(inside, [], `${k.node}: a Lease renewal inside its window (held ${k.heldSeconds}s): ${k.renewals}`);
             assert.ok(k.heldSeconds >= 90, `${k.node}: held ${k.heldSeconds}s`);
             assert.ok(k.notReadySeconds !== undefined, `${k.node} never seen NotReady: ${k.outcome}`);
             assert.ok(k.readySeconds !== undefined, `${k.node} not back: ${k.outcome}`);
