@@ -6,12 +6,13 @@ import { REQUEST_MS } from "../components/kube/dynamic";
 import { isCancelled } from "../components/kube/errors";
 import { deleteNamespace, removeLeftovers } from "./cleanup";
 import { RunContext } from "./context";
-import { enc, kube, Kube } from "./kube";
+import { enc, kube, Kube, listAll, NodeLike } from "./kube";
 import { ControlPlaneRecorder } from "./metrics/controlPlane";
 import { healthEndpoints } from "./metrics/controlPlaneEndpoints";
 import { saturation } from "./metrics/controlPlaneHealth";
 import { healthMarkdown, healthRows } from "./metrics/controlPlaneReport";
 import { Options, OptionsError, parseOptions, USAGE } from "./options";
+import { capacityText, poolRefusals, poolScope, PoolScope, poolsText } from "./pools";
 import { defaultOutput, footer, header, publicStack, RunRecord, sliTable, verdictOf, writeReport } from "./report";
 import { SCENARIO_RUNNERS } from "./scenarios";
 import type { Outcome, ScenarioRunner } from "./scenarios/scenario";
@@ -48,6 +49,28 @@ async function checkUp(stack: StackInfo, signal: AbortSignal): Promise<void> {
     );
 }
 
+/**
+ * The stack's pools from its hollow Nodes' labels, each said once; refuses a --pool the stack lacks or that has no
+ * Ready Node (as bad options: nothing is created). Undefined when refused.
+ */
+async function readPools(stack: StackInfo, options: Options, target: Kube): Promise<PoolScope | undefined> {
+    const scope = poolScope(
+        await listAll<NodeLike>(target, "/api/v1/nodes", { labelSelector: stack.selector }),
+        options.pools,
+    );
+    const refused = poolRefusals(options.pools, scope.pools);
+    if (refused.length > 0) {
+        console.error(`measure: refused, nothing was created:\n${refused.join("\n")}`);
+        return undefined;
+    }
+    for (const p of scope.pools) {
+        const differ = p.differs.length > 0 ? `; its Nodes differ in ${p.differs.join(", ")}` : "";
+        log(`pool ${p.pool}: ${p.ready}/${p.nodes} Ready, one Node ${capacityText(p.allocatable)}${differ}`);
+    }
+    log(`this run: ${poolsText(options.pools)}`);
+    return scope;
+}
+
 /** Removes what the run created in the target: its namespaces (everything in them) and cluster-wide objects. */
 async function removeCreated(cx: RunContext, api: Kube): Promise<string | undefined> {
     const said: string[] = [];
@@ -78,6 +101,10 @@ async function measure(options: Options, controller: AbortController): Promise<n
     const stack = await readStack(options.stack);
     await checkUp(stack, signal);
     const target = kube(stack.targetKubeconfig, signal);
+    const pools = await readPools(stack, options, target);
+    if (!pools) {
+        return EXIT.options;
+    }
     // Cleanup runs after a Ctrl-C too: its calls must not end with the run's signal.
     const cleanupApi = kube(stack.targetKubeconfig);
     const leftovers = await removeLeftovers(target, stack.labelValue, CLEANUP_MS, log, scenario.onLiveRun);
@@ -85,6 +112,7 @@ async function measure(options: Options, controller: AbortController): Promise<n
     const cx: RunContext = {
         options,
         stack,
+        pools,
         target,
         nodeCluster: kube(stack.nodeKubeconfig, signal),
         targetNodes: kubernetesClusterApi(stack.targetKubeconfig, REQUEST_MS, signal),

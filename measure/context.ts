@@ -4,11 +4,14 @@ import { throwIfCancelled } from "../components/kube/errors";
 import type { ClusterApi } from "../components/kube/clusterApi";
 import type { Kube } from "./kube";
 import type { Options } from "./options";
+import type { PoolScope } from "./pools";
 import type { StackInfo } from "./stack";
 
 export interface RunContext {
     readonly options: Options;
     readonly stack: StackInfo;
+    /** The stack's node pools at the start, and those the run targets (--pool). */
+    readonly pools: PoolScope;
     /** Target and node cluster: every call ends at once on Ctrl-C. */
     readonly target: Kube;
     readonly nodeCluster: Kube;

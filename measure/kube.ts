@@ -170,7 +170,7 @@ export interface PodLike {
 }
 
 export interface NodeLike {
-    metadata?: { name?: string };
+    metadata?: { name?: string; labels?: Record<string, string> };
     spec?: { taints?: { key: string; value?: string; effect: string; timeAdded?: string }[] };
     status?: {
         conditions?: {

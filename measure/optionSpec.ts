@@ -1,4 +1,4 @@
-// How a numeric option of `npm run measure` is declared: flag, default, bounds, and the scenarios it steers.
+// How an option of `npm run measure` is declared: flag, default, bounds or accepted values, the scenarios it steers.
 
 export type Scenario = "load" | "density" | "churn";
 export const SCENARIOS: readonly Scenario[] = ["load", "density", "churn"];
@@ -28,3 +28,17 @@ export interface TextSpec<K extends string = string> {
 
 /** Options of the scenarios that load the target with pods: load and density. */
 export const POD_SCENARIOS: readonly Scenario[] = ["load", "density"];
+
+/** An option that takes several values: given more than once, or as one comma-separated list. */
+export interface ListSpec<K extends string = string> {
+    readonly key: K;
+    readonly flag: string;
+    /** What leaving the option out means, for the usage and the README's table. */
+    readonly defaultText: string;
+    /** What is accepted, for the README's table. */
+    readonly acceptedText: string;
+    readonly scenarios?: readonly Scenario[];
+    /** Accepts one value or says what is accepted. */
+    readonly check: (value: string) => string | undefined;
+    readonly help: string;
+}

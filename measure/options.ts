@@ -2,10 +2,11 @@
 import { CHURN_OPTIONS, ChurnOptions } from "./scenarios/churn/options";
 import { DENSITY_OPTIONS, DensityOptions } from "./scenarios/density/options";
 import { LOAD_OPTIONS, LoadOptions } from "./scenarios/load/options";
-import { NumberSpec, POD_SCENARIOS, Scenario, SCENARIOS, TextSpec } from "./optionSpec";
+import { ListSpec, NumberSpec, POD_SCENARIOS, Scenario, SCENARIOS, TextSpec } from "./optionSpec";
+import { checkPoolName } from "./pools";
 
 export { Scenario, SCENARIOS } from "./optionSpec";
-export type { NumberSpec } from "./optionSpec";
+export type { ListSpec, NumberSpec } from "./optionSpec";
 
 interface CommonOptions {
     readonly stack: string;
@@ -20,6 +21,8 @@ interface CommonOptions {
     readonly etcdMetricsUrl?: string;
     readonly schedulerMetricsUrl?: string;
     readonly controllerManagerMetricsUrl?: string;
+    /** The node pools the run loads (or whose hollow Nodes a churn kills); undefined: all of the stack's pools. */
+    readonly pools?: readonly string[];
 }
 
 /** Options of the scenarios that put pods on the hollow Nodes (load, density). */
@@ -193,8 +196,25 @@ export function optionsOf(options: Options): Record<string, string | number> {
             out[spec.key] = v;
         }
     }
+    for (const spec of LIST_OPTIONS) {
+        const v = options[spec.key];
+        if (steers(spec, options.scenario) && v !== undefined) {
+            out[spec.key] = v.join(", ");
+        }
+    }
     return out;
 }
+
+export const LIST_OPTIONS: readonly ListSpec<"pools">[] = [
+    {
+        key: "pools",
+        flag: "pool",
+        defaultText: "all pools",
+        acceptedText: "pool names of the stack, the option repeated or a comma list",
+        check: checkPoolName,
+        help: "the node pools loaded (churn: whose hollow Nodes are killed), by their kubemark-pulumi/pool label",
+    },
+];
 
 const scenariosText = (s: { scenarios?: readonly Scenario[] }) => (s.scenarios ? `; ${s.scenarios.join(", ")}` : "");
 
@@ -209,6 +229,10 @@ export const USAGE = [
             `  --${`${o.flag} <n>`.padEnd(24)} ${o.help} (default ${o.default ?? o.defaultText}, ${o.min} to ${o.max}${scenariosText(o)})`,
     ),
     ...TEXT_OPTIONS.map((o) => `  --${`${o.flag} <url>`.padEnd(24)} ${o.help}`),
+    ...LIST_OPTIONS.map(
+        (o) =>
+            `  --${`${o.flag} <a,b>`.padEnd(24)} ${o.help} (default ${o.defaultText}; repeatable${scenariosText(o)})`,
+    ),
 ].join("\n");
 
 /** A refused command line, every problem named; nothing has been read or created yet. */
@@ -221,10 +245,14 @@ export class OptionsError extends Error {
 /** A stack name as `pulumi stack` accepts it: `[org/[project/]]name` of letters, digits, `-`, `_` and `.`. */
 const STACK_NAME = /^([A-Za-z0-9][A-Za-z0-9_.-]*\/){0,2}[A-Za-z0-9_.-]+$/;
 
-/** Splits `--name value` and `--name=value`; problems are collected, not thrown. */
+/**
+ * Splits `--name value` and `--name=value`; problems are collected, not thrown. A repeatable option given again
+ * adds to its comma list.
+ */
 function readArgs(
     argv: readonly string[],
     known: ReadonlySet<string>,
+    repeatable: ReadonlySet<string>,
     problems: string[],
 ): Map<string, string> | "help" {
     const given = new Map<string, string>();
@@ -254,6 +282,10 @@ function readArgs(
             }
             continue;
         }
+        if (given.has(flag) && repeatable.has(flag)) {
+            given.set(flag, `${given.get(flag)},${value}`);
+            continue;
+        }
         if (given.has(flag)) {
             problems.push(`--${flag}: given twice (${JSON.stringify(given.get(flag))} and ${JSON.stringify(value)})`);
         }
@@ -274,8 +306,9 @@ export function parseOptions(argv: readonly string[]): Options | "help" {
         "output",
         ...NUMBER_OPTIONS.map((o) => o.flag),
         ...TEXT_OPTIONS.map((o) => o.flag),
+        ...LIST_OPTIONS.map((o) => o.flag),
     ]);
-    const given = readArgs(argv, known, problems);
+    const given = readArgs(argv, known, new Set(LIST_OPTIONS.map((o) => o.flag)), problems);
     if (given === "help") {
         return "help";
     }
@@ -325,10 +358,28 @@ export function parseOptions(argv: readonly string[]): Options | "help" {
         }
         values[spec.key] = text;
     }
+    const lists: Partial<Record<ListSpec["key"], readonly string[]>> = {};
+    for (const spec of LIST_OPTIONS) {
+        const text = given.get(spec.flag);
+        if (text === undefined) {
+            continue;
+        }
+        const items = text.split(",").map((v) => v.trim());
+        for (const item of items) {
+            const why = spec.check(item);
+            if (why) {
+                problems.push(`--${spec.flag} ${JSON.stringify(item)}: ${why}`);
+            }
+        }
+        if (scenario && !steers(spec, scenario)) {
+            problems.push(onlyFor(spec.flag, text, spec, scenario));
+        }
+        lists[spec.key] = [...new Set(items)];
+    }
     if (problems.length > 0) {
         throw new OptionsError(problems);
     }
-    return { stack: stack as string, scenario: scenario as Scenario, output, ...values } as Options;
+    return { stack: stack as string, scenario: scenario as Scenario, output, ...values, ...lists } as Options;
 }
 
 /** The defaults alone, for a stack: what a first run uses. */

@@ -10,6 +10,7 @@ import { STACK_LABEL_KEY } from "../../../components/config/settings";
 import type { RunContext } from "../../../measure/context";
 import { kube, PodLike } from "../../../measure/kube";
 import { defaultOptions } from "../../../measure/options";
+import { poolScope } from "../../../measure/pools";
 import { HOLD_FINALIZER, Holds } from "../../../measure/scenarios/churn/hold";
 import { hollowPodOf } from "../../../measure/scenarios/churn/hollowPods";
 import { holdBinding, holdPolicy } from "../../../measure/scenarios/churn/policy";
@@ -60,6 +61,8 @@ describe("the churn's holds against a real node cluster", { skip }, () => {
         cx = {
             options: defaultOptions("holds", "churn"),
             stack,
+            // The holds touch no pool: every hollow pod of the stack is the churn's to kill.
+            pools: poolScope([], undefined),
             target: kube(cp.kubeconfig),
             nodeCluster: kube(cp.kubeconfig, controller.signal),
             targetNodes: kubernetesClusterApi(cp.kubeconfig, REQUEST_MS),
