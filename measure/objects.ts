@@ -1,6 +1,7 @@
 // The objects every scenario that loads the target shares: its namespace, its labels, its pods' tolerations.
 import { STACK_LABEL_KEY, stackSlug } from "../components/config/settings";
 import { GROUP_LABEL_KEY } from "./phases/pods";
+import type { Placement } from "./pools";
 
 /** Marks every namespace a run creates, beside the stack's own label, so leftovers are found by label alone. */
 export const MEASURE_LABEL_KEY = "kubemark-pulumi/measure";
@@ -77,6 +78,16 @@ export interface PodDeploymentSpec {
     readonly group: string;
     readonly cpu: string;
     readonly memory: string;
+    /** The run's pools (poolPlacement); undefined: any of the stack's hollow Nodes. */
+    readonly placement?: Placement;
+}
+
+/** A pod spec's Node choice: this stack's hollow Nodes, and of them the run's pools when it chose some. */
+export function nodeChoice(stackLabelValue: string, placement: Placement | undefined) {
+    return {
+        nodeSelector: { [STACK_LABEL_KEY]: stackLabelValue, ...placement?.nodeSelector },
+        ...(placement?.affinity ? { affinity: placement.affinity } : {}),
+    };
 }
 
 /** A Deployment of pause pods on this stack's hollow Nodes only, labelled with the run and its group. */
@@ -97,7 +108,7 @@ export function podDeployment(d: PodDeploymentSpec) {
             template: {
                 metadata: { labels },
                 spec: {
-                    nodeSelector: { [STACK_LABEL_KEY]: d.stackLabelValue },
+                    ...nodeChoice(d.stackLabelValue, d.placement),
                     tolerations: d.tolerate,
                     // A delete waits for the kubelet's confirmation, as anywhere, but never long.
                     terminationGracePeriodSeconds: 1,

@@ -2,6 +2,7 @@
 import type { RunContext } from "../context";
 import { enc } from "../kube";
 import { podDeployment } from "../objects";
+import { poolsText, sizingNodes } from "../pools";
 import { cl2Startup, Cl2Startup } from "./pods";
 import type { PhaseRecord, PodRun, TimedAction } from "./podRun";
 
@@ -44,12 +45,15 @@ export function latencyPlan(
  */
 export async function runLatencyPods(cx: RunContext, run: PodRun, count: number): Promise<LatencyPodsOutcome> {
     const perSecond = cx.options.latencyPodsPerSecond;
-    const notes =
-        cx.stack.replicas < CL2_MIN_NODES
+    const nodes = sizingNodes(cx.pools, cx.stack.replicas);
+    const notes = [
+        ...(nodes < CL2_MIN_NODES
             ? [
-                  `CL2 runs latency pods only from ${CL2_MIN_NODES} Nodes; here ${cx.stack.replicas}, so the verdict has no CL2 counterpart`,
+                  `CL2 runs latency pods only from ${CL2_MIN_NODES} Nodes; here ${nodes}, so the verdict has no CL2 counterpart`,
               ]
-            : [];
+            : []),
+        ...(cx.pools.chosen ? [`made on ${poolsText(cx.pools.chosen)} only (--pool)`] : []),
+    ];
     const plan = latencyPlan(run.namespaces, count, perSecond);
     const path = (ns: string) => `/apis/apps/v1/namespaces/${enc(ns)}/deployments`;
     const create: TimedAction[] = plan.map((d) => ({
@@ -65,6 +69,7 @@ export async function runLatencyPods(cx: RunContext, run: PodRun, count: number)
                     stackLabelValue: cx.stack.labelValue,
                     runId: cx.runId,
                     tolerate: run.tolerate,
+                    placement: run.placement,
                     group: "latency",
                     ...LATENCY_POD_REQUESTS,
                 }),

@@ -6,6 +6,8 @@ import { enc, listAll, NodeLike, watch } from "../kube";
 import { GeneratorUsage, generatorMeter, HollowUsage, hollowUsage, NodeHealth, NodeWatch, usageOver } from "../observe";
 import { namespaceObject, RUN_LABEL_KEY, Toleration, tolerations } from "../objects";
 import { GROUP_LABEL_KEY, PodTracker } from "./pods";
+import { inPools, Placement, poolPlacement, poolScope } from "../pools";
+import { PoolFigures, poolFigures } from "./poolReport";
 import { isCancelled } from "../../components/kube/errors";
 
 export interface PhaseRecord {
@@ -39,6 +41,8 @@ export interface PodRunFigures {
     readonly progress: { t: number; bound: number; running: number }[];
     readonly durationSeconds: number;
     readonly endMs: number;
+    /** Per node pool: its Nodes, capacity, the run's pods bound there and their startup. */
+    readonly pools: PoolFigures[];
 }
 
 const HEARTBEAT_EVERY_MS = 10_000;
@@ -83,6 +87,8 @@ export class PodRun {
     readonly tracker = new PodTracker();
     readonly phases: PhaseRecord[] = [];
     tolerate: Toleration[] = [];
+    /** Every pod of the run goes to the run's pools (--pool), or anywhere on the stack's hollow Nodes. */
+    readonly placement: Placement;
     private stops: (() => Promise<void>)[] = [];
     private nodeWatch?: NodeWatch;
     private latency?: LatencyRecorder;
@@ -93,15 +99,20 @@ export class PodRun {
     constructor(
         private readonly cx: RunContext,
         readonly namespaces: readonly string[],
-    ) {}
+    ) {
+        this.placement = poolPlacement(cx.pools.chosen);
+    }
 
     /** Creates the namespaces (the first holds the run's heartbeat), then starts every watch and scrape. */
     async start(): Promise<void> {
         const { cx } = this;
         const { stack, target } = cx;
         const nodes = await listAll<NodeLike>(target, "/api/v1/nodes", { labelSelector: stack.selector });
+        // The taints of the pools the run loads, and only theirs: a pool the user names (a GPU pool tainted
+        // NoSchedule) is one to load, as every taint of the stack was tolerated before pools; the other pools' taints
+        // keep the pods off them beside the selector.
         this.tolerate = tolerations(
-            nodes.flatMap((n) => n.spec?.taints ?? []),
+            nodes.filter((n) => inPools(n, cx.pools.chosen)).flatMap((n) => n.spec?.taints ?? []),
             cx.options.tolerationSeconds,
         );
         for (const ns of this.namespaces) {
@@ -249,6 +260,12 @@ export class PodRun {
             await stop();
         }
         const pods = [...this.tracker.pods.values()];
+        const nodesAtEnd = await listAll<NodeLike>(cx.target, "/api/v1/nodes", {
+            labelSelector: cx.stack.selector,
+        }).catch((e) => {
+            cx.log(`the hollow Nodes' pools at the end: ${(e as Error).message}`);
+            return undefined;
+        });
         const bound = perSecond(
             pods.flatMap((p) => (p.scheduledSeenMs === undefined ? [] : [p.scheduledSeenMs])),
             cx.startMs,
@@ -276,6 +293,7 @@ export class PodRun {
             progress: bound.map((b, t) => ({ t, bound: b, running: running[t] })),
             durationSeconds: since(cx, endMs),
             endMs,
+            pools: poolFigures(cx.pools, pods, nodesAtEnd && poolScope(nodesAtEnd, cx.pools.chosen)),
         };
     }
 }

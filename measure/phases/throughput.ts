@@ -2,6 +2,7 @@
 import type { RunContext } from "../context";
 import { enc, listAll, NodeLike, PodLike } from "../kube";
 import { podDeployment } from "../objects";
+import { inPools, poolsText } from "../pools";
 import { cl2Spread, round, Spread } from "../stats";
 import type { PhaseRecord, PodRun } from "./podRun";
 import type { PodTracker } from "./pods";
@@ -109,15 +110,18 @@ export class ThroughputSampler {
 /** The burst: one Deployment of all its pods at once; sampled until all run; then deleted and waited out. */
 export async function runThroughput(cx: RunContext, run: PodRun, wanted: number): Promise<ThroughputOutcome> {
     const { stack, target } = cx;
-    const nodes = await listAll<NodeLike>(target, "/api/v1/nodes", { labelSelector: stack.selector });
+    const nodes = (await listAll<NodeLike>(target, "/api/v1/nodes", { labelSelector: stack.selector })).filter((n) =>
+        inPools(n, cx.pools.chosen),
+    );
     const names = new Set(nodes.map((n) => n.metadata?.name));
     const pods = (await listAll<PodLike>(target, "/api/v1/pods")).filter((p) => names.has(p.spec?.nodeName));
     const free = freePodSlots(nodes, pods);
     const count = Math.min(wanted, free);
     const notes: string[] = [];
     if (count < wanted) {
+        const where = cx.pools.chosen ? `the hollow Nodes of ${poolsText(cx.pools.chosen)}` : "the hollow Nodes";
         notes.push(
-            `the burst is ${count} pods, not ${wanted}: the hollow Nodes had room for ${free} more pods (allocatable pods ` +
+            `the burst is ${count} pods, not ${wanted}: ${where} had room for ${free} more pods (allocatable pods ` +
                 "less those bound); raise the stack's maxPods or lower --pods-per-node to make CL2's whole burst",
         );
     }
@@ -146,6 +150,7 @@ export async function runThroughput(cx: RunContext, run: PodRun, wanted: number)
                                 stackLabelValue: stack.labelValue,
                                 runId: cx.runId,
                                 tolerate: run.tolerate,
+                                placement: run.placement,
                                 group: "throughput",
                                 ...THROUGHPUT_POD_REQUESTS,
                             }),

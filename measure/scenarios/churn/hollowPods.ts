@@ -1,6 +1,7 @@
 // The hollow pods as the churn sees them in the node cluster: their owner, their Nodes, when the run first saw them.
 import { podNodesOf } from "../../../components/hollow/names";
 import type { PodLike } from "../../kube";
+import { inPoolsByName, NO_POOL, PoolScope } from "../../pools";
 
 /** The workload controller a hollow pod answers to: what an admission policy keeps from creating its replacement. */
 export interface OwnerRef {
@@ -42,6 +43,17 @@ export function hollowPodOf(pod: PodLike, seenMs: number): HollowPod | undefined
         terminating: !!pod.metadata.deletionTimestamp,
         nodes: podNodesOf(pod.metadata.annotations),
     };
+}
+
+/**
+ * Whether a churn of `scope`'s chosen pools may kill this hollow pod: every hollow Node it runs is registered in one
+ * of them. A pod whose Nodes the run did not find registered is left alone: its pool is not known.
+ */
+export function inChosenPools(pod: HollowPod, nodeNames: readonly string[], scope: PoolScope): boolean {
+    return (
+        scope.chosen === undefined ||
+        nodeNames.every((n) => scope.nodePool.has(n) && inPoolsByName(scope.nodePool.get(n) ?? NO_POOL, scope.chosen))
+    );
 }
 
 /**

@@ -1,5 +1,6 @@
 // Scenario churn's plan: which hollow pods are killed, and when.
 import type { Options } from "../../options";
+import { poolsText } from "../../pools";
 
 export interface Kill {
     readonly pod: string;
@@ -14,7 +15,8 @@ export interface Kill {
 export function churnPlan(options: Options, pods: readonly string[]): Kill[] {
     if (options.kills > pods.length) {
         throw new Error(
-            `--kills ${options.kills}: the stack runs only ${pods.length} hollow pod(s); accepted: 1 to ${pods.length}`,
+            `--kills ${options.kills}: the stack runs only ${pods.length} hollow pod(s)` +
+                `${options.pools ? ` whose hollow Nodes are all in ${poolsText(options.pools)}` : ""}; accepted: 1 to ${pods.length}`,
         );
     }
     const sorted = [...pods].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));

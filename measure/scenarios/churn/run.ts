@@ -7,7 +7,8 @@ import { deletePod, enc, kube, listAll, PodLike, watch } from "../../kube";
 import { NodeWatch } from "../../observe";
 import { round } from "../../stats";
 import { Hold, Holds } from "./hold";
-import { firstSeenMs, HollowPod, hollowPodOf } from "./hollowPods";
+import { firstSeenMs, HollowPod, hollowPodOf, inChosenPools } from "./hollowPods";
+import { poolsText } from "../../pools";
 import type { ChurnOutcome, KilledNode } from "./model";
 import { churnPlan } from "./plan";
 import { needsPolicy } from "./policy";
@@ -28,9 +29,11 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
     );
     const startPods = initial.map((p) => hollowPodOf(p, 0)).filter((p): p is HollowPod => !!p);
     const startUids = new Set(startPods.map((p) => p.uid));
+    // Only pods whose hollow Nodes are all in the chosen pools are killed (--pool); every pod otherwise.
+    const candidates = startPods.filter((p) => inChosenPools(p, podNodeNames(p.name, p.nodes), cx.pools));
     const kills = churnPlan(
         options,
-        startPods.map((p) => p.name),
+        candidates.map((p) => p.name),
     );
     const victims = kills.map((k) => startPods.find((p) => p.name === k.pod) as HollowPod);
     // Removing a policy and releasing a pod must outlive a Ctrl-C: the run's own clients end with it.
@@ -42,7 +45,7 @@ export async function runChurn(cx: RunContext): Promise<ChurnOutcome> {
     const kinds = [...new Set(startPods.map((p) => p.owner.kind))];
     const workloadKind = kinds.length === 0 ? "unknown" : kinds.join("/");
     log(
-        `churn: killing ${kills.length} of ${startPods.length} hollow pod(s) (${workloadKind}) in ${stack.namespace} of ${nodeCluster.server}, ` +
+        `churn: killing ${kills.length} of ${candidates.length} hollow pod(s) (${workloadKind}, ${poolsText(options.pools)}) in ${stack.namespace} of ${nodeCluster.server}, ` +
             `one every ${round(60 / options.killsPerMinute, 1)}s, each kept down ${options.downSeconds}s; the target (${targetVersion ?? "version unknown"}) ` +
             `marks a silent Node NotReady within about ${noticeSeconds(grace.seconds)}s (node-monitor-grace-period ${grace.seconds}s` +
             `${grace.known ? "" : ", assumed"} + a Lease renewal + a monitor period)`,

@@ -1,4 +1,5 @@
 // Scenario density as the command line runs it.
+import { poolPreconditions } from "../../phases/poolReport";
 import type { ScenarioRunner } from "../scenario";
 import { densityCharts, densityMarkdown, densityRows } from "./report";
 import { DensityOutcome, runDensity } from "./run";
@@ -11,6 +12,6 @@ export const densityScenario: ScenarioRunner<DensityOutcome> = {
     rows: densityRows,
     charts: densityCharts,
     markdown: densityMarkdown,
-    preconditions: () => [],
+    preconditions: (o) => poolPreconditions(o.pools),
     json: (o) => ({ density: o }),
 };

@@ -1,6 +1,7 @@
 // Scenario density's plan: Deployments of one size, created, scaled down and back, deleted at an even pace.
 import type { Options } from "../../options";
 import { loadNamespace, podDeployment, Toleration } from "../../objects";
+import type { Placement } from "../../pools";
 
 export interface Step {
     /** Milliseconds after the phase starts. */
@@ -104,6 +105,7 @@ export function deploymentObject(
     stackLabelValue: string,
     runId: string,
     tolerate: readonly Toleration[],
+    placement?: Placement,
 ) {
     return podDeployment({
         namespace,
@@ -112,6 +114,7 @@ export function deploymentObject(
         stackLabelValue,
         runId,
         tolerate,
+        placement,
         group: "load",
         cpu: "1m",
         memory: "1Mi",

@@ -11,6 +11,7 @@ import {
     phasesAndApiMarkdown,
     podCharts,
 } from "../../phases/podReport";
+import { poolMarkdown } from "../../phases/poolReport";
 import type { RunRecord } from "../../report";
 import { row, SliRow } from "../../slo";
 import { round } from "../../stats";
@@ -34,8 +35,13 @@ export function densityRows(o: DensityOutcome): SliRow[] {
     ];
 }
 
-export function densityMarkdown(_record: RunRecord, o: DensityOutcome): string[] {
-    return [...latencyMarkdown(o.latency), ...bulkMarkdown(o.startup), ...phasesAndApiMarkdown(o)];
+export function densityMarkdown(record: RunRecord, o: DensityOutcome): string[] {
+    return [
+        ...latencyMarkdown(o.latency),
+        ...poolMarkdown(o.pools, record.options.pools),
+        ...bulkMarkdown(o.startup),
+        ...phasesAndApiMarkdown(o),
+    ];
 }
 
 export function densityCharts(o: DensityOutcome): Chart[] {

@@ -7,6 +7,7 @@ import { PodRun, PodRunFigures, TimedAction } from "../../phases/podRun";
 import { churnOf, podStartup, PodStartup, throughputOf } from "../../phases/pods";
 import type { Throughput } from "../../stats";
 import type { Outcome } from "../scenario";
+import { poolsText, sizingNodes } from "../../pools";
 import { deploymentObject, loadPlan, LoadPlan, Step } from "./plan";
 
 export interface DensityOutcome extends Outcome, PodRunFigures {
@@ -22,11 +23,13 @@ export interface DensityOutcome extends Outcome, PodRunFigures {
 
 export async function runDensity(cx: RunContext): Promise<DensityOutcome> {
     const { options, stack, target, log } = cx;
-    const plan = loadPlan(options, stack.replicas);
+    const nodes = sizingNodes(cx.pools, stack.replicas);
+    const plan = loadPlan(options, nodes);
     const ns = plan.namespace;
     log(
         `density: ${plan.totalPods} pods (${options.podsPerNode} per hollow Node) in ${plan.deployments.length} Deployment(s) ` +
-            `of up to ${options.podsPerDeployment}, at ${options.podsPerSecond} pods/s, in namespace ${ns} of ${target.server}`,
+            `of up to ${options.podsPerDeployment}, at ${options.podsPerSecond} pods/s, in namespace ${ns} of ${target.server}, ` +
+            `on ${poolsText(cx.pools.chosen)}`,
     );
     const run = new PodRun(cx, [ns]);
     const deploymentPath = `/apis/apps/v1/namespaces/${enc(ns)}/deployments`;
@@ -37,7 +40,15 @@ export async function runDensity(cx: RunContext): Promise<DensityOutcome> {
                 await target.json(
                     "POST",
                     deploymentPath,
-                    deploymentObject(ns, step.deployment, step.replicas, stack.labelValue, cx.runId, run.tolerate),
+                    deploymentObject(
+                        ns,
+                        step.deployment,
+                        step.replicas,
+                        stack.labelValue,
+                        cx.runId,
+                        run.tolerate,
+                        run.placement,
+                    ),
                 );
             } else if (step.action === "scale") {
                 await target.json("PUT", `${deploymentPath}/${enc(step.deployment)}/scale`, {
@@ -55,7 +66,7 @@ export async function runDensity(cx: RunContext): Promise<DensityOutcome> {
             }
         },
     });
-    const plannedLatencyPods = latencyPodCount(options.latencyPods, stack.replicas);
+    const plannedLatencyPods = latencyPodCount(options.latencyPods, nodes);
     let error: unknown;
     let latency: LatencyPodsOutcome | undefined;
     try {

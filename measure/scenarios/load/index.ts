@@ -1,4 +1,5 @@
 // Scenario load as the command line runs it.
+import { poolPreconditions } from "../../phases/poolReport";
 import type { ScenarioRunner } from "../scenario";
 import { loadCharts, loadMarkdown, loadRows } from "./report";
 import { LoadOutcome, runLoad } from "./run";
@@ -11,6 +12,6 @@ export const loadScenario: ScenarioRunner<LoadOutcome> = {
     rows: loadRows,
     charts: loadCharts,
     markdown: loadMarkdown,
-    preconditions: () => [],
+    preconditions: (o) => poolPreconditions(o.pools),
     json: (o) => ({ load: o }),
 };

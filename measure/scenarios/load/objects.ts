@@ -1,6 +1,7 @@
 // Scenario load's Kubernetes objects: CL2's load manifests as plain JSON, and the calls that change them.
 import { STACK_LABEL_KEY } from "../../../components/config/settings";
-import { LOAD_IMAGE, MEASURE_LABEL_KEY, RUN_LABEL_KEY, Toleration } from "../../objects";
+import { LOAD_IMAGE, MEASURE_LABEL_KEY, nodeChoice, RUN_LABEL_KEY, Toleration } from "../../objects";
+import type { Placement } from "../../pools";
 import { GROUP_LABEL_KEY } from "../../phases/pods";
 import { JOB_COMPLETIONS_FACTOR, LoadKind, LoadObject } from "./plan";
 
@@ -12,6 +13,8 @@ export interface ManifestContext {
     readonly runId: string;
     readonly tolerations: readonly Toleration[];
     readonly priorityClass: string;
+    /** The run's pools; undefined: any of the stack's hollow Nodes. */
+    readonly placement?: Placement;
 }
 
 /**
@@ -85,7 +88,7 @@ function podTemplate(o: LoadObject, cx: ManifestContext, parts: PodParts) {
     return {
         metadata: { labels: { ...objectLabels(o, cx), ...parts.labels } },
         spec: {
-            nodeSelector: { [STACK_LABEL_KEY]: cx.stackLabelValue },
+            ...nodeChoice(cx.stackLabelValue, cx.placement),
             tolerations: cx.tolerations,
             ...(parts.priorityClassName ? { priorityClassName: parts.priorityClassName } : {}),
             ...(parts.restartPolicy ? { restartPolicy: parts.restartPolicy } : {}),

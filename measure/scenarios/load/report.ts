@@ -12,6 +12,7 @@ import {
     podCharts,
 } from "../../phases/podReport";
 import { CL2_MIN_NODES } from "../../phases/latencyPods";
+import { poolMarkdown } from "../../phases/poolReport";
 import type { RunRecord } from "../../report";
 import { row, rowAtLeast, SCHEDULER_THROUGHPUT_MIN, SliRow } from "../../slo";
 import { round } from "../../stats";
@@ -61,7 +62,7 @@ export function loadRows(o: LoadOutcome): SliRow[] {
     ];
 }
 
-export function loadMarkdown(_record: RunRecord, o: LoadOutcome): string[] {
+export function loadMarkdown(record: RunRecord, o: LoadOutcome): string[] {
     const p = o.plan;
     const kinds = Object.entries(p.counts)
         .sort(([a], [b]) => a.localeCompare(b))
@@ -97,7 +98,13 @@ export function loadMarkdown(_record: RunRecord, o: LoadOutcome): string[] {
             "",
         );
     }
-    return [...lines, ...latencyMarkdown(o.latency), ...bulkMarkdown(o.startup), ...phasesAndApiMarkdown(o)];
+    return [
+        ...lines,
+        ...latencyMarkdown(o.latency),
+        ...poolMarkdown(o.pools, record.options.pools),
+        ...bulkMarkdown(o.startup),
+        ...phasesAndApiMarkdown(o),
+    ];
 }
 
 export function loadCharts(o: LoadOutcome): Chart[] {

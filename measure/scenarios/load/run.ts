@@ -8,6 +8,7 @@ import { PodRun, PodRunFigures, TimedAction } from "../../phases/podRun";
 import { churnOf, podStartup, PodStartup } from "../../phases/pods";
 import { runThroughput, throughputPodCount, ThroughputOutcome } from "../../phases/throughput";
 import type { Outcome } from "../scenario";
+import { poolsText, sizingNodes } from "../../pools";
 import {
     daemonSetUpdate,
     deleteRequest,
@@ -60,13 +61,15 @@ async function send(cx: RunContext, r: Request): Promise<void> {
 export async function runLoad(cx: RunContext): Promise<LoadOutcome> {
     const { options, stack, log } = cx;
     const seed = options.seed ?? randomInt(2 ** 31 - 1);
-    const plan = cl2LoadPlan(options, stack.replicas, seed, cx.runId);
+    const nodes = sizingNodes(cx.pools, stack.replicas);
+    const plan = cl2LoadPlan(options, nodes, seed, cx.runId);
     const counts = Object.entries(plan.counts)
         .filter(([k]) => !k.includes("/"))
         .map(([k, v]) => `${v} ${k}`)
         .join(", ");
     log(
-        `load (ClusterLoader2's): ${plan.totalPods} pods (${options.podsPerNode} per hollow Node) in ${plan.namespaces.length} namespace(s): ` +
+        `load (ClusterLoader2's): ${plan.totalPods} pods (${options.podsPerNode} per hollow Node × ${nodes}, ${poolsText(cx.pools.chosen)}) ` +
+            `in ${plan.namespaces.length} namespace(s): ` +
             `${counts}; seed ${seed} (--seed ${seed} repeats this plan)`,
     );
     plan.notes.forEach((n) => log(`load: ${n}`));
@@ -76,6 +79,7 @@ export async function runLoad(cx: RunContext): Promise<LoadOutcome> {
         runId: cx.runId,
         tolerations: run.tolerate,
         priorityClass: plan.priorityClass,
+        placement: run.placement,
     });
     const act = (step: TimedStep): TimedAction => ({
         atMs: step.atMs,
@@ -114,8 +118,8 @@ export async function runLoad(cx: RunContext): Promise<LoadOutcome> {
     const full = plan.podsAtFull + plan.daemonSetPods;
     const scaled = plan.podsAfterScale + plan.daemonSetPods;
     const planned = {
-        throughputPods: throughputPodCount(options.throughputPods, stack.replicas),
-        latencyPods: latencyPodCount(options.latencyPods, stack.replicas),
+        throughputPods: throughputPodCount(options.throughputPods, nodes),
+        latencyPods: latencyPodCount(options.latencyPods, nodes),
     };
     let error: unknown;
     let throughput: ThroughputOutcome | undefined;

@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../../../components/config/settings";
 import {
     defaultOptions,
+    LIST_OPTIONS,
     NUMBER_OPTIONS,
     OptionsError,
     optionsOf,
@@ -152,6 +153,8 @@ describe("measure options", () => {
         assert.ok(!("podsPerNode" in churn) && !("output" in churn) && !("seed" in churn), JSON.stringify(churn));
         const load = optionsOf({ ...defaultOptions("lab"), seed: 7 });
         assert.equal(load.seed, 7);
+        assert.ok(!("pools" in load), "all pools: no option to list");
+        assert.equal(optionsOf({ ...defaultOptions("lab"), pools: ["gpu", "small"] }).pools, "gpu, small");
         assert.ok(!("kills" in load) && !("podsPerDeployment" in load));
     });
 });
@@ -192,6 +195,14 @@ describe("measure/README.md's options table", () => {
     }
     for (const o of TEXT_OPTIONS) {
         it(`--${o.flag} is in the table`, () => assert.match(readme, new RegExp(`\\| \`--${o.flag}\` \\|`)));
+    }
+    for (const o of LIST_OPTIONS) {
+        it(`--${o.flag}: its default, what it accepts and its scenarios`, () => {
+            const line = readme.split("\n").find((l) => l.startsWith(`| \`--${o.flag}\` |`));
+            assert.ok(line, `--${o.flag} missing from the table`);
+            const cells = line.split("|").map((c) => c.trim());
+            assert.deepEqual(cells.slice(2, 5), [o.defaultText, o.acceptedText, o.scenarios?.join(", ") ?? "all"]);
+        });
     }
 });
 
