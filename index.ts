@@ -46,3 +46,4 @@ export const replicas = hollow.replicas;
 export const nodesPerPod = hollow.nodesPerPod;
 export const pods = hollow.pods;
 export const readyNodes = hollow.readyNodes;
+export const pools = hollow.pools;

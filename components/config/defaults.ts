@@ -1,8 +1,11 @@
 // Every default of the program, in one place: the config reader and the components apply these and no others.
 import * as path from "path";
-import type { ContainerResources, Taint, WorkloadSettings } from "./settings";
+import type { ContainerResources, PoolSettings, Taint, WorkloadSettings } from "./settings";
+import type { PoolFallback } from "./pools";
 
 export const DEFAULT_REPLICAS = 10;
+/** The one pool of a stack without `pools`; a pool of this name keeps the flat layout's workload and Node names. */
+export const DEFAULT_POOL_NAME = "default";
 /** One hollow kubelet (and proxy) per pod, as upstream's template; more per pod lifts the real node's pod limit. */
 export const DEFAULT_NODES_PER_POD = 1;
 /** Stable pod names are stable Node names: a restarted pod re-registers its own Node instead of a new one. */
@@ -52,6 +55,22 @@ export function defaultProxyResources(replicas: number): ContainerResources {
     };
 }
 
+/** A pool's proxy requests: its own, else the flat keys set by the user, else start-kubemark.sh's by its replicas. */
+export function poolProxyResources(f: Pick<PoolFallback, "proxyCpu" | "proxyMemory">, replicas: number, own?: Partial<ContainerResources>): ContainerResources {
+    const computed = defaultProxyResources(replicas);
+    return { cpu: own?.cpu ?? f.proxyCpu ?? computed.cpu, memory: own?.memory ?? f.proxyMemory ?? computed.memory };
+}
+
+/** The one pool of a stack without `pools`: the flat settings, as before pools existed. */
+export function defaultPool(w: Pick<WorkloadSettings, "replicas" | "nodesPerPod" | "nodeLabels" | "nodeTaints" | "maxPods"
+    | "extendedResources" | "kubeletResources" | "proxyResources">): PoolSettings {
+    return {
+        name: DEFAULT_POOL_NAME, replicas: w.replicas, nodesPerPod: w.nodesPerPod, nodeLabels: w.nodeLabels, nodeTaints: w.nodeTaints,
+        maxPods: w.maxPods, extendedResources: w.extendedResources, capacity: {}, zones: [], region: "",
+        kubeletResources: w.kubeletResources, proxyResources: w.proxyResources,
+    };
+}
+
 export const DEFAULT_READY_TIMEOUT_SECONDS = 600;
 export const DEFAULT_REAPER_TIMEOUT_SECONDS = 180;
 /** How long `up` waits for the target's signer, per certificate from its approval. */
@@ -77,7 +96,7 @@ export function defaultCacheDir(env: Readonly<Record<string, string | undefined>
 
 /** The workload's defaults for `replicas` hollow nodes: what a component falls back to for each setting left out. */
 export function workloadDefaults(replicas: number): WorkloadSettings {
-    return {
+    const flat: Omit<WorkloadSettings, "pools"> = {
         replicas,
         nodesPerPod: DEFAULT_NODES_PER_POD,
         workloadKind: DEFAULT_WORKLOAD_KIND,
@@ -99,6 +118,7 @@ export function workloadDefaults(replicas: number): WorkloadSettings {
         reaperTimeoutSeconds: DEFAULT_REAPER_TIMEOUT_SECONDS,
         credentialLifetimeHours: DEFAULT_CREDENTIAL_LIFETIME_HOURS,
     };
+    return { ...flat, pools: [defaultPool(flat)] };
 }
 
 /**
@@ -115,5 +135,7 @@ export function withDefaults<T extends object>(defaults: T, given: Partial<T>): 
 
 /** The workload settings out of whole settings (or of a component's args), every one left out defaulted. */
 export function workloadSettings(given: Partial<WorkloadSettings>): WorkloadSettings {
-    return withDefaults(workloadDefaults(given.replicas ?? DEFAULT_REPLICAS), given);
+    const w = withDefaults(workloadDefaults(given.replicas ?? DEFAULT_REPLICAS), given);
+    // Without pools, the one pool is the flat settings as given, not the defaults'.
+    return given.pools === undefined ? { ...w, pools: [defaultPool(w)] } : w;
 }

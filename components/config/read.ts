@@ -13,20 +13,19 @@ import {
     DEFAULT_INIT_IMAGE, DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS,
     DEFAULT_NODE_TAINTS, DEFAULT_NODES_PER_POD, DEFAULT_PATCH_CRIO, DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED,
     DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND,
-    defaultProxyResources, KUBEMARK_IMAGE_ENDPOINT,
+    defaultPool, defaultProxyResources, KUBEMARK_IMAGE_ENDPOINT,
 } from "./defaults";
 import {
-    boundedName, ClusterRef, CONTAINER_RUNTIMES, ContainerRuntime, HOLLOW_LABEL_KEY, IMAGE_SERVICES, IMAGE_SOURCES,
+    boundedName, ClusterRef, CONTAINER_RUNTIMES, ContainerRuntime, IMAGE_SERVICES, IMAGE_SOURCES,
     ImageSource, KubernetesVersion, MAX_LABEL_LENGTH, MAX_NODES_PER_POD, MAX_REPLICAS, MAX_WORKLOAD_NAME, MIN_MINOR,
-    PATCH_CRIO_CHOICES, Settings, STACK_LABEL_KEY, stackLabelValue, stackSlug, TAINT_EFFECTS, Taint, TaintEffect,
-    TargetRef, WORKLOAD_KINDS,
+    PATCH_CRIO_CHOICES, Settings, stackLabelValue, stackSlug, Taint, TargetRef, WORKLOAD_KINDS,
 } from "./settings";
 import { configSecretCheck } from "../kube/dynamic";
 import { lookupRelease, ReleaseLookup } from "../image/release";
 import { untestedWarning } from "./releases";
-import { DNS1123_LABEL, labelValueProblem, qualifiedNameProblem } from "./validate";
-
-
+import { DNS1123_LABEL } from "./validate";
+import { extendedResourceItem, labelItem, readItems, readPairs, sortTaints, taintItem } from "./items";
+import { PoolFallback, POOL_SET_LABELS, readPools } from "./pools";
 
 function defaultKubeconfigPath(env: RawConfig["env"]): string {
     const fromEnv = (env.KUBECONFIG ?? "").split(path.delimiter).find((p) => p.length > 0);
@@ -81,7 +80,14 @@ const READERS = {
     reaperTimeoutSeconds: int(DEFAULT_REAPER_TIMEOUT_SECONDS, 5, 3600),
     logVerbosity: int(DEFAULT_LOG_VERBOSITY, 0, 10),
     credentialLifetimeHours: int(DEFAULT_CREDENTIAL_LIFETIME_HOURS, 1, 8760),
+    pools: (cx: Reading, got: PoolFallback & { readonly replicas: number }) => readPools(cx, {
+        ...got, proxyCpu: cx.str("proxyCpu") === undefined ? undefined : got.proxyCpu,
+        proxyMemory: cx.str("proxyMemory") === undefined ? undefined : got.proxyMemory,
+    }, workloadNameOf(cx.raw.stack)),
 };
+
+/** The stack's (default pool's) workload; every pool's workload and Node names start with it. */
+const workloadNameOf = (stack: string) => boundedName(`hollow-node-${stackSlug(stack)}`, MAX_WORKLOAD_NAME);
 
 /** Reads and validates raw config, without reading kubeconfig files; throws ConfigError listing every problem. */
 export function parseSettings(raw: RawConfig): Settings {
@@ -133,13 +139,14 @@ function read(raw: RawConfig, readFile?: ReadFile, lookup?: ReleaseLookup): { se
         stackSlug: slug,
         stackLabelValue: stackLabelValue(raw.project, raw.stack),
         kubernetesVersion: v.kubernetesVersion,
-        replicas: v.replicas,
+        // With pools, the stack's hollow Nodes in all; the flat keys are what each pool falls back to.
+        replicas: v.pools === undefined ? v.replicas : v.pools.reduce((n, p) => n + p.replicas, 0),
         nodesPerPod: v.nodesPerPod,
         nodeCluster: v.clusters.nodeCluster,
         targetCluster: v.clusters.targetCluster,
         namespace: v.namespace,
         createNamespace: v.createNamespace,
-        workloadName: boundedName(`hollow-node-${slug}`, MAX_WORKLOAD_NAME),
+        workloadName: workloadNameOf(raw.stack),
         identityNamespace: boundedName(`${v.namespace}-identity`, MAX_LABEL_LENGTH),
         image: v.image,
         imageBuild: {
@@ -171,6 +178,9 @@ function read(raw: RawConfig, readFile?: ReadFile, lookup?: ReleaseLookup): { se
         reaperTimeoutSeconds: v.reaperTimeoutSeconds,
         logVerbosity: v.logVerbosity,
         credentialLifetimeHours: v.credentialLifetimeHours,
+        pools: v.pools ?? [defaultPool({
+            ...v, kubeletResources: { cpu: v.kubeletCpu, memory: v.kubeletMemory }, proxyResources: { cpu: v.proxyCpu, memory: v.proxyMemory },
+        })],
     });
     return { settings, clusters };
 }
@@ -262,55 +272,16 @@ function readRegistryCredentials(cx: Reading): { registryUsername?: string; regi
 }
 
 function readNodeLabels(cx: Reading): [string, string][] {
-    const labelMap = new Map<string, string>();
-    for (const item of list(cx, "nodeLabels") ?? []) {
-        const eq = item.indexOf("=");
-        const key = eq < 0 ? item : item.slice(0, eq);
-        const value = eq < 0 ? "" : item.slice(eq + 1);
-        const problem = eq < 0 ? "must be key=value" : qualifiedNameProblem(key) ?? labelValueProblem(value)
-            ?? (key === STACK_LABEL_KEY || key === HOLLOW_LABEL_KEY
-                ? `${key} is set by this program (it selects the Nodes destroy removes)` : undefined)
-            ?? (labelMap.has(key) ? `label ${key} is given twice` : undefined);
-        if (problem) {
-            cx.bad("nodeLabels", item, problem);
-        } else {
-            labelMap.set(key, value);
-        }
-    }
-    return [...labelMap.entries()].sort(([a], [b]) => a.localeCompare(b));
+    return readPairs(list(cx, "nodeLabels") ?? [], (item, seen) => labelItem(item, seen, POOL_SET_LABELS),
+        (item, problem) => cx.bad("nodeLabels", item, problem));
 }
 
 function readNodeTaints(cx: Reading): Taint[] {
-    const nodeTaints: Taint[] = [];
-    for (const item of list(cx, "nodeTaints") ?? DEFAULT_NODE_TAINTS) {
-        const m = /^([^=:]+)(=([^:]*))?:([^:]+)$/.exec(item);
-        const problem = !m ? "must be key[=value]:Effect"
-            : qualifiedNameProblem(m[1]) ?? labelValueProblem(m[3] ?? "")
-            ?? (!(TAINT_EFFECTS as readonly string[]).includes(m[4]) ? `effect must be one of ${TAINT_EFFECTS.join(", ")}` : undefined);
-        if (problem || !m) {
-            cx.bad("nodeTaints", item, problem ?? "must be key[=value]:Effect");
-        } else {
-            nodeTaints.push({ key: m[1], value: m[3] ?? "", effect: m[4] as TaintEffect });
-        }
-    }
-    return nodeTaints.sort((a, b) => `${a.key}:${a.effect}`.localeCompare(`${b.key}:${b.effect}`));
+    return sortTaints(readItems(list(cx, "nodeTaints") ?? DEFAULT_NODE_TAINTS, taintItem, (item, problem) => cx.bad("nodeTaints", item, problem)));
 }
 
 function readExtendedResources(cx: Reading): [string, string][] {
-    const resourceMap = new Map<string, string>();
-    for (const item of list(cx, "extendedResources") ?? []) {
-        const m = /^([^=]+)=(\d+)$/.exec(item);
-        const problem = !m ? "must be name=count with a whole count, e.g. example.com/gpu=8"
-            : qualifiedNameProblem(m[1]) ?? (!m[1].includes("/") ? "the name needs a domain prefix, e.g. example.com/gpu" : undefined)
-            ?? (/(^|\.)kubernetes\.io\//.test(m[1]) && !m[1].startsWith("requests.") ? "kubernetes.io/ resource names are reserved" : undefined)
-            ?? (resourceMap.has(m[1]) ? `resource ${m[1]} is given twice` : undefined);
-        if (problem || !m) {
-            cx.bad("extendedResources", item, problem ?? "must be name=count");
-        } else {
-            resourceMap.set(m[1], m[2]);
-        }
-    }
-    return [...resourceMap.entries()].sort(([a], [b]) => a.localeCompare(b));
+    return readPairs(list(cx, "extendedResources") ?? [], extendedResourceItem, (item, problem) => cx.bad("extendedResources", item, problem));
 }
 
 function deepFreeze<T>(value: T): T {

@@ -5,6 +5,8 @@ export const CONFIG_NAMESPACE = "kubemark";
 /** The oldest release this program builds and runs (kubemark's flags it relies on exist since v1.29). */
 export const MIN_MINOR = 29;
 export const MAX_REPLICAS = 10000;
+/** Each pool is a workload (one per zone) with its own rollout and readiness; more is a sign of a config mistake. */
+export const MAX_POOLS = 20;
 /**
  * Each hollow kubelet in a pod listens on its own pair of ports; 50 keeps a pod's spec and start-up burst reasonable.
  */
@@ -61,6 +63,38 @@ export interface ImageBuild {
     readonly registryPassword?: string;
 }
 export interface ContainerResources { readonly cpu: string; readonly memory: string }
+
+/** What each hollow Node of a pool reports as its machine; a field left out keeps kubemark's fake value. */
+export interface NodeCapacity {
+    /** Whole cores (cadvisor's NumCores is an integer). Unset: kubemark's 1. */
+    readonly cpu?: string;
+    /** Unset: kubemark's 3.75 GiB. */
+    readonly memory?: string;
+    /** Unset: kubemark's 0 (no ephemeral-storage capacity). */
+    readonly ephemeralStorage?: string;
+}
+
+/**
+ * One pool of alike hollow Nodes: its own workloads (one per zone), Node label `kubemark-pulumi/pool=<name>`,
+ * capacity and requests. A stack without `pools` has one, DEFAULT_POOL_NAME, made of the flat keys.
+ */
+export interface PoolSettings {
+    readonly name: string;
+    readonly replicas: number;
+    readonly nodesPerPod: number;
+    /** The pool's own Node labels, sorted by key (pool, zone and region labels are added by the program). */
+    readonly nodeLabels: readonly (readonly [string, string])[];
+    readonly nodeTaints: readonly Taint[];
+    readonly maxPods: number;
+    readonly extendedResources: readonly (readonly [string, string])[];
+    readonly capacity: NodeCapacity;
+    /** Zones the pool's Nodes are spread over round-robin, one workload each; empty: no zone label. */
+    readonly zones: readonly string[];
+    /** `topology.kubernetes.io/region` of every Node of the pool; "" for none. */
+    readonly region: string;
+    readonly kubeletResources: ContainerResources;
+    readonly proxyResources: ContainerResources;
+}
 
 /**
  * How the hollow nodes run: the HollowNodes component's settings. Each is defaulted by workloadDefaults
@@ -125,6 +159,11 @@ export interface WorkloadSettings {
      * DEFAULT_CREDENTIAL_LIFETIME_HOURS.
      */
     readonly credentialLifetimeHours: number;
+    /**
+     * The pools of hollow Nodes, by name. Defaults to one pool, DEFAULT_POOL_NAME, of the flat settings above
+     * (replicas, nodesPerPod, nodeLabels, nodeTaints, maxPods, extendedResources and the requests).
+     */
+    readonly pools: readonly PoolSettings[];
 }
 
 /** Everything the program reads from config, validated and defaulted. */
@@ -155,7 +194,7 @@ export const CONFIG_KEYS = [
     "extendedResources", "kubeletCpu", "kubeletMemory", "proxyCpu", "proxyMemory", "workloadKind",
     "readyTimeoutSeconds", "reaperTimeoutSeconds", "logVerbosity", "credentialLifetimeHours",
     "imageSource", "gitRepository", "sourceCache", "patchCrio", "patchProxyHealth", "baseImage",
-    "registryUsername", "registryPassword",
+    "registryUsername", "registryPassword", "pools",
 ] as const;
 export type ConfigKey = typeof CONFIG_KEYS[number];
 export const SECRET_KEYS: readonly ConfigKey[] = ["targetKubeconfigContent", "registryPassword"];
@@ -164,6 +203,12 @@ export const SECRET_KEYS: readonly ConfigKey[] = ["targetKubeconfigContent", "re
 export const HOLLOW_LABEL_KEY = "hollow-node";
 /** The label unique to one project and stack: the only thing destroy selects on. */
 export const STACK_LABEL_KEY = "kubemark-pulumi/stack";
+
+/** Every hollow Node's pool: what `npm run measure --pool` and users select a pool's Nodes by. */
+export const POOL_LABEL_KEY = "kubemark-pulumi/pool";
+/** Well-known topology labels; the kubelet may set them on its own Node (NodeRestriction allows them). */
+export const ZONE_LABEL_KEY = "topology.kubernetes.io/zone";
+export const REGION_LABEL_KEY = "topology.kubernetes.io/region";
 
 /** Hex digits of the hash that keeps a shortened name unique: 24 bits, one clash in 16 million same-prefix names. */
 export const NAME_HASH_CHARS = 6;

@@ -9,10 +9,11 @@ import {
 } from "./defaults";
 import {
     CONFIG_KEYS, ConfigKey, CONTAINER_RUNTIMES, IMAGE_SERVICES, IMAGE_SOURCES, MAX_NODES_PER_POD, MAX_REPLICAS,
-    MIN_MINOR, PATCH_CRIO_CHOICES, WORKLOAD_KINDS,
+    MAX_POOLS, MIN_MINOR, PATCH_CRIO_CHOICES, POOL_LABEL_KEY, WORKLOAD_KINDS,
 } from "./settings";
 import { minorsText, PROXY_HEALTH_MINORS } from "../image/patches";
 import { TESTED_RANGE_TEXT } from "./releases";
+import { poolTable } from "./pools";
 
 const code = (v: unknown) => `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
 const either = (choices: readonly string[]) => choices.map(code).join(", ");
@@ -77,6 +78,10 @@ export const KEY_DOCS: Readonly<Record<ConfigKey, { readonly default: string; re
     baseImage: { default: code(DEFAULT_BASE_IMAGE), accepted: "image reference or `scratch`" },
     registryUsername: { default: "—", accepted: "with `registryPassword`" },
     registryPassword: { default: "—", accepted: "with `registryUsername`, **secret only**" },
+    pools: {
+        default: "one pool, `default`, of the keys above",
+        accepted: `1 to ${MAX_POOLS} pools of hollow Nodes, each its own workloads and Node label \`${POOL_LABEL_KEY}\`; fields below. Excludes \`replicas\``,
+    },
 };
 
 /** The Markdown table, one row per key in the reader's order. */
@@ -85,16 +90,20 @@ export function configTable(): string {
     return ["| key | default | accepted |", "|---|---|---|", ...rows].join("\n") + "\n";
 }
 
-/** Where the table sits in the README. */
+/** Where the tables sit in docs/configuration.md. */
 export const TABLE_MARKERS = ["<!-- config-table: npm run docs writes it -->", "<!-- /config-table -->"] as const;
+export const POOL_TABLE_MARKERS = ["<!-- pool-table: npm run docs writes it -->", "<!-- /pool-table -->"] as const;
 
-/** The README with its table replaced by today's; throws when the markers are missing. */
-export function withConfigTable(readme: string): string {
-    const [open, close] = TABLE_MARKERS;
-    const start = readme.indexOf(open);
-    const end = readme.indexOf(close);
+function withBlock(doc: string, [open, close]: readonly [string, string], body: string): string {
+    const start = doc.indexOf(open);
+    const end = doc.indexOf(close);
     if (start < 0 || end < start) {
-        throw new Error(`the README has no ${open} ... ${close} block`);
+        throw new Error(`the configuration doc has no ${open} ... ${close} block`);
     }
-    return `${readme.slice(0, start + open.length)}\n${configTable()}${readme.slice(end)}`;
+    return `${doc.slice(0, start + open.length)}\n${body}${doc.slice(end)}`;
+}
+
+/** The configuration doc with both tables replaced by today's; throws when the markers are missing. */
+export function withConfigTable(doc: string): string {
+    return withBlock(withBlock(doc, TABLE_MARKERS, configTable()), POOL_TABLE_MARKERS, poolTable());
 }

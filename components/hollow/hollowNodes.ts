@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { workloadSettings } from "../config/defaults";
-import { KubernetesVersion, STACK_LABEL_KEY, WorkloadSettings } from "../config/settings";
+import { KubernetesVersion, POOL_LABEL_KEY, STACK_LABEL_KEY, WorkloadSettings } from "../config/settings";
 import { KUBELET_KUBECONFIG_KEY, PROXY_KUBECONFIG_KEY, shardCount } from "../credentials/kubeconfigs";
 import { targetCredentialObjects } from "../credentials/policy";
 import { TargetCredentials } from "../credentials/targetCredentials";
@@ -11,6 +11,7 @@ import { OwnershipGuard } from "../ownership/guard";
 import { APPLY_ANNOTATIONS, expectedNodeNames, nodeClusterObjects } from "../ownership/rules";
 import { HollowNodeSync, NodeReaper } from "../reaper/resources";
 import { LAST_WORKLOAD_SUFFIX, PodLayout, podLayout, statefulNodeNames } from "./names";
+import { PoolPart, poolParts } from "./pools";
 import { Manifest, podLabels, stackNodeSelector, stackPodSelector, workloadManifest } from "./podspec";
 
 /** Every setting left out falls back to the named default in config/defaults.ts (see WorkloadSettings). */
@@ -43,6 +44,15 @@ export interface HollowNodesArgs extends Partial<WorkloadSettings> {
     kubernetesVersion: KubernetesVersion;
 }
 
+/** What the stack exports of each pool. */
+export interface PoolSummary {
+    readonly name: string;
+    readonly replicas: number;
+    readonly nodesPerPod: number;
+    readonly workloads: string[];
+    readonly nodeSelector: string;
+}
+
 /** The pod template annotation whose change restarts the hollow nodes on renewed credentials. */
 export const CREDENTIALS_ANNOTATION = "kubemark-pulumi/credentials";
 /** Hex digits of the workload fingerprint: 64 bits, so two different specs never share one in practice. */
@@ -57,12 +67,13 @@ function objectNames(workloadName: string, certificateNodes: number) {
     };
 }
 
-/** The two workloads: the full pods, and `-last` holding the rest (0 or 1 pod). */
-function workloadParts(workloadName: string, layout: PodLayout) {
+/** A part's two workloads: the full pods, and `-last` holding the rest (0 or 1 pod). */
+function workloadParts(part: PoolPart) {
+    const layout: PodLayout = podLayout(part.replicas, part.pool.nodesPerPod);
     return [
-        { role: "workload", workloadName, pods: layout.fullPods, nodesInPod: layout.indexed ? layout.nodesPerPod : undefined },
+        { part, role: "workload", workloadName: part.workloadName, pods: layout.fullPods, nodesInPod: layout.indexed ? layout.nodesPerPod : undefined },
         {
-            role: "last", workloadName: `${workloadName}${LAST_WORKLOAD_SUFFIX}`, pods: layout.rest > 0 ? 1 : 0,
+            part, role: "last", workloadName: `${part.workloadName}${LAST_WORKLOAD_SUFFIX}`, pods: layout.rest > 0 ? 1 : 0,
             nodesInPod: layout.indexed ? Math.max(layout.rest, 1) : undefined,
         },
     ];
@@ -78,6 +89,8 @@ export class HollowNodes extends pulumi.ComponentResource {
     /** Hollow pods the workloads run: the full ones and the last. */
     public readonly pods: pulumi.Output<number>;
     public readonly readyNodes: pulumi.Output<number>;
+    /** Each pool: its Nodes, workloads and the label selector of exactly its Nodes. */
+    public readonly pools: pulumi.Output<PoolSummary[]>;
 
     constructor(name: string, args: HollowNodesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubemark:index:HollowNodes", name, {}, opts);
@@ -86,11 +99,15 @@ export class HollowNodes extends pulumi.ComponentResource {
         const selector = stackNodeSelector(args.stackLabelValue);
         const targetKubeconfig = pulumi.secret(args.targetKubeconfig);
         const nodeKubeconfig = pulumi.secret(args.nodeKubeconfig);
-        const layout = podLayout(o.replicas, o.nodesPerPod);
-        const nodeNames = expectedNodeNames(o.workloadKind, args.workloadName, o.replicas);
+        const parts = poolParts(name, args.workloadName, o.pools);
+        // One workload of the default pool: every input below is as it was before pools existed.
+        const single = parts.length === 1 && parts[0].workloadName === args.workloadName;
+        const replicas = parts.reduce((n, p) => n + p.replicas, 0);
+        const nodeNames = expectedNodeNames(o.workloadKind, args.workloadName, single ? replicas : 0);
         // Only StatefulSet pods have names known in advance, so only they can carry a certificate of their own.
         const perNodeCertificates = o.workloadKind === "StatefulSet";
-        const certNodeNames = perNodeCertificates ? statefulNodeNames(args.workloadName, o.replicas, o.nodesPerPod) : [];
+        const nodeGroups = parts.map((p) => ({ workloadName: p.workloadName, replicas: p.replicas, nodesPerPod: p.pool.nodesPerPod }));
+        const certNodeNames = perNodeCertificates ? nodeGroups.flatMap((g) => statefulNodeNames(g.workloadName, g.replicas, g.nodesPerPod)) : [];
         const names = objectNames(args.workloadName, certNodeNames.length);
 
         // First in the graph: everything below waits for it, so a refusal changes nothing in either cluster.
@@ -98,7 +115,7 @@ export class HollowNodes extends pulumi.ComponentResource {
             nodeKubeconfig, targetKubeconfig, stackLabelKey: STACK_LABEL_KEY, stackLabelValue: args.stackLabelValue,
             nodeObjects: nodeClusterObjects({
                 createNamespace: o.createNamespace, namespace: args.namespace, secretNames: [names.secret, ...names.certSecrets],
-                workloadName: args.workloadName, workloadKind: o.workloadKind,
+                workloadNames: parts.map((p) => p.workloadName), workloadKind: o.workloadKind,
             }),
             targetObjects: targetCredentialObjects({
                 namespace: args.identityNamespace, stackLabelValue: args.stackLabelValue, hollowProxy: o.hollowProxy, perNodeCertificates,
@@ -106,7 +123,8 @@ export class HollowNodes extends pulumi.ComponentResource {
             existingNamespace: o.createNamespace ? "" : args.namespace,
             nodeNamePrefix: nodeNames.prefix,
             nodeCount: nodeNames.count,
-            nodesPerPod: o.nodesPerPod,
+            nodesPerPod: single ? parts[0].pool.nodesPerPod : o.nodesPerPod,
+            ...(single || !perNodeCertificates ? {} : { nodeGroups }),
         }, { parent: this });
         const childOpts = { parent: this, provider, dependsOn: [guard] };
 
@@ -146,12 +164,15 @@ export class HollowNodes extends pulumi.ComponentResource {
 
         // `-last` always exists (0 or 1 pod) so that a change of the rest is an update the sweep waits for, never a
         // delete the engine would run after it.
-        const parts = workloadParts(args.workloadName, layout);
-        const manifests = parts.map((part) => pulumi.unsecret(pulumi.all([args.image, credentials.generation]).apply(([image, generation]) => {
+        const workloadsOfParts = parts.flatMap(workloadParts);
+        const manifests = workloadsOfParts.map((w) => pulumi.unsecret(pulumi.all([args.image, credentials.generation]).apply(([image, generation]) => {
+            const pool = w.part.pool;
             const m = workloadManifest({
-                ...o, kind: o.workloadKind, namespace: args.namespace, replicas: part.pods, image, nodesInPod: part.nodesInPod,
+                ...o, kind: o.workloadKind, namespace: args.namespace, replicas: w.pods, image, nodesInPod: w.nodesInPod,
                 credentialSecrets: [names.secret, ...names.certSecrets], perNodeCertificates,
-                workloadName: part.workloadName, stackLabelValue: args.stackLabelValue,
+                workloadName: w.workloadName, stackLabelValue: args.stackLabelValue,
+                nodeLabels: w.part.nodeLabels, nodeTaints: pool.nodeTaints, maxPods: pool.maxPods, extendedResources: pool.extendedResources,
+                kubeletResources: pool.kubeletResources, proxyResources: pool.proxyResources, capacity: pool.capacity,
             });
             // Renewed credentials must restart the hollow nodes: files mounted by subPath never change in a running
             // pod.
@@ -159,13 +180,14 @@ export class HollowNodes extends pulumi.ComponentResource {
             m.metadata.annotations = { ...m.metadata.annotations, ...APPLY_ANNOTATIONS };
             return m;
         })));
-        const workloads = parts.map((part, i) => workloadResource(o.workloadKind, `${name}-${part.role}`, manifests[i],
+        const workloads = workloadsOfParts.map((w, i) => workloadResource(o.workloadKind, `${w.part.resourcePrefix}-${w.role}`, manifests[i],
             { parent: this, provider, dependsOn: [reaper, ...secrets] }));
 
         const sync = new HollowNodeSync(`${name}-sync`, {
             ...target,
-            replicas: o.replicas,
-            nodesPerPod: o.nodesPerPod,
+            replicas,
+            nodesPerPod: single ? parts[0].pool.nodesPerPod : o.nodesPerPod,
+            ...(single ? {} : { parts: parts.map((p) => ({ replicas: p.replicas, nodesPerPod: p.pool.nodesPerPod })) }),
             readyTimeoutSeconds: o.readyTimeoutSeconds,
             sweepTimeoutSeconds: o.reaperTimeoutSeconds,
             workloadFingerprint: pulumi.all(manifests).apply((ms) => fingerprint(JSON.stringify(ms))),
@@ -175,13 +197,18 @@ export class HollowNodes extends pulumi.ComponentResource {
         this.namespace = namespace;
         this.workloadName = pulumi.output(args.workloadName);
         this.nodeSelector = pulumi.output(selector);
-        this.replicas = pulumi.output(o.replicas);
-        this.nodesPerPod = pulumi.output(o.nodesPerPod);
-        this.pods = pulumi.output(layout.fullPods + (layout.rest > 0 ? 1 : 0));
+        this.replicas = pulumi.output(replicas);
+        this.nodesPerPod = pulumi.output(single ? parts[0].pool.nodesPerPod : o.nodesPerPod);
+        this.pods = pulumi.output(workloadsOfParts.reduce((n, w) => n + w.pods, 0));
+        this.pools = pulumi.output(o.pools.map((p) => ({
+            name: p.name, replicas: p.replicas, nodesPerPod: p.nodesPerPod,
+            workloads: parts.filter((x) => x.pool.name === p.name).map((x) => x.workloadName),
+            nodeSelector: `${selector},${POOL_LABEL_KEY}=${p.name}`,
+        })));
         this.readyNodes = sync.readyNodes;
         this.registerOutputs({
             namespace: this.namespace, workloadName: this.workloadName, nodeSelector: this.nodeSelector,
-            replicas: this.replicas, nodesPerPod: this.nodesPerPod, pods: this.pods, readyNodes: this.readyNodes,
+            replicas: this.replicas, nodesPerPod: this.nodesPerPod, pods: this.pods, readyNodes: this.readyNodes, pools: this.pools,
         });
     }
 }

@@ -79,6 +79,14 @@ export function expectedPodNodes(replicas: number, nodesPerPod: number): (number
     return sortCounts(counts);
 }
 
+/** One workload's share of the stack: its hollow Nodes and how many each pod runs. */
+export interface LayoutPart { readonly replicas: number; readonly nodesPerPod: number }
+
+/** The pods of several workloads (pools, zones), as one sorted list the sweep compares against. */
+export function expectedPartsPodNodes(parts: readonly LayoutPart[]): (number | undefined)[] {
+    return sortCounts(parts.flatMap((p) => expectedPodNodes(p.replicas, p.nodesPerPod)));
+}
+
 const sortCounts = (counts: readonly (number | undefined)[]) => [...counts].sort((a, b) => (a ?? 0) - (b ?? 0));
 
 /** Pods still to go, and pods of another layout than the one expected: what a layout change still waits for. */

@@ -1,7 +1,8 @@
 // Pure builders for the hollow-node pod: kubemark flags, pod spec and workload manifests.
-import type { ContainerResources, Settings, WorkloadKind } from "../config/settings";
+import type { ContainerResources, NodeCapacity, Settings, WorkloadKind } from "../config/settings";
 import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "../config/settings";
 import { POD_NODES_ANNOTATION } from "./names";
+import { capacityFlagValue } from "./pools";
 import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "../credentials/kubeconfigs";
 
 /**
@@ -34,7 +35,12 @@ export interface HollowPodOptions extends Pick<Settings, "initImage" | "stackLab
      * named as its pod, exactly as before nodesPerPod existed.
      */
     readonly nodesInPod?: number;
+    /** What each hollow Node reports as its machine (a patched image's `--node-capacity`); empty: kubemark's fakes. */
+    readonly capacity?: NodeCapacity;
 }
+
+/** The patched hollow kubelet's flag for its machine's capacity (the `capacity` source patch). */
+export const NODE_CAPACITY_FLAG = "node-capacity";
 
 /** Each hollow kubelet of a pod listens on its own ports (they share the pod's network); k = 0 keeps upstream's. */
 export const KUBELET_PORT = 10250;
@@ -89,6 +95,7 @@ export function kubeletFlags(o: HollowPodOptions, k?: Slot): string[] {
         ["register-with-taints", taints],
         ["max-pods", String(o.maxPods)],
         ["extended-resources", joinPairs([...o.extendedResources].sort(([a], [b]) => a.localeCompare(b)))],
+        [NODE_CAPACITY_FLAG, capacityFlagValue(o.capacity ?? {})],
         ["use-host-image-service", String(o.imageService === "host")],
         ["v", String(o.logVerbosity)],
     ]);

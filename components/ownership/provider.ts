@@ -6,7 +6,7 @@ import { REQUEST_MS, RETRY_ADVICE, UNKNOWN_INPUT } from "../kube/dynamic";
 import { OwnershipRequest, ownershipProblems } from "./rules";
 
 /** Its code is stored in state; a new version makes the next `up` store new code (test/unit/providerDigests.json). */
-export const OWNERSHIP_PROVIDER_VERSION = "4";
+export const OWNERSHIP_PROVIDER_VERSION = "5";
 
 export interface OwnershipGuardInputs extends OwnershipRequest {
     /** OWNERSHIP_PROVIDER_VERSION of the code that wrote this state. */
@@ -19,7 +19,7 @@ export interface OwnershipGuardInputs extends OwnershipRequest {
 /** The inputs that say which names are claimed; a change to any of them is checked again. */
 const CLAIM_KEYS: readonly (keyof OwnershipRequest)[] = [
     "stackLabelKey", "stackLabelValue", "nodeObjects", "targetObjects", "existingNamespace", "nodeNamePrefix", "nodeCount",
-    "nodesPerPod",
+    "nodesPerPod", "nodeGroups",
 ];
 
 /** Only the inputs the check reads: the provider's own serialized code holds the unknown marker too. */

@@ -23,6 +23,11 @@ export interface OwnershipRequest {
     readonly nodeCount: number;
     /** Absent in state written before nodesPerPod existed: one per pod. */
     readonly nodesPerPod?: number;
+    /**
+     * With pools or zones (StatefulSet), each workload's Node names: `<workloadName>-<ordinal>[-<k>]`; the fields above
+     * then describe none. Absent for one workload, as in state from before pools.
+     */
+    readonly nodeGroups?: readonly { readonly workloadName: string; readonly replicas: number; readonly nodesPerPod: number }[];
 }
 
 export interface StackObjectsOptions {
@@ -30,7 +35,8 @@ export interface StackObjectsOptions {
     readonly namespace: string;
     /** The stack's Secrets: its kubeconfigs, then its certificate shards. */
     readonly secretNames: readonly string[];
-    readonly workloadName: string;
+    /** Every workload of the stack (a pool, or a pool's zone), each with its `-last` twin. */
+    readonly workloadNames: readonly string[];
     readonly workloadKind: WorkloadKind;
 }
 
@@ -54,7 +60,7 @@ export function nodeClusterObjects(o: StackObjectsOptions): ObjectRef[] {
     const objects: ObjectRef[] = o.createNamespace ? [{ apiVersion: "v1", kind: "Namespace", name: o.namespace }] : [];
     objects.push(
         ...o.secretNames.map((name): ObjectRef => ({ apiVersion: "v1", kind: "Secret", namespace: o.namespace, name })),
-        ...[o.workloadName, `${o.workloadName}${LAST_WORKLOAD_SUFFIX}`].map((name): ObjectRef =>
+        ...o.workloadNames.flatMap((w) => [w, `${w}${LAST_WORKLOAD_SUFFIX}`]).map((name): ObjectRef =>
             ({ apiVersion: WORKLOAD_API[o.workloadKind], kind: o.workloadKind, namespace: o.namespace, name })),
     );
     return objects;
@@ -66,6 +72,14 @@ export function nodeClusterObjects(o: StackObjectsOptions): ObjectRef[] {
  */
 export function expectedNodeNames(kind: WorkloadKind, workloadName: string, replicas: number): { prefix: string; count: number } {
     return { prefix: `${workloadName}-`, count: kind === "StatefulSet" ? replicas : 0 };
+}
+
+/** The Node names the stack's StatefulSet pods register under: one workload's, or every pool's. */
+function ourNodeNames(req: OwnershipRequest): Set<string> {
+    if (req.nodeGroups !== undefined) {
+        return new Set(req.nodeGroups.flatMap((g) => statefulNodeNames(g.workloadName, g.replicas, g.nodesPerPod)));
+    }
+    return req.nodeCount === 0 ? new Set<string>() : new Set(statefulNodeNames(req.nodeNamePrefix.replace(/-$/, ""), req.nodeCount, req.nodesPerPod ?? 1));
 }
 
 const refText = (ref: ObjectRef) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
@@ -122,7 +136,7 @@ export async function ownershipProblems(node: ClusterApi, target: ClusterApi, re
         req.existingNamespace === "" ? Promise.resolve(null) : node.readObject(namespaceRef),
         conflicts(node, "node", req.nodeObjects, req),
         conflicts(target, "target", req.targetObjects, req),
-        req.nodeCount === 0 ? Promise.resolve([]) : target.listNodes(foreignNodeSelector(req.stackLabelKey, req.stackLabelValue)),
+        ourNodeNames(req).size === 0 ? Promise.resolve([]) : target.listNodes(foreignNodeSelector(req.stackLabelKey, req.stackLabelValue)),
     ]);
     const problems: string[] = [];
     if (namespace === undefined) {
@@ -131,8 +145,7 @@ export async function ownershipProblems(node: ClusterApi, target: ClusterApi, re
             `Create it first (kubectl create namespace ${req.existingNamespace}) or set kubemark:createNamespace true`);
     }
     problems.push(...inNode, ...inTarget);
-    const ours = req.nodeCount === 0 ? new Set<string>()
-        : new Set(statefulNodeNames(req.nodeNamePrefix.replace(/-$/, ""), req.nodeCount, req.nodesPerPod ?? 1));
+    const ours = ourNodeNames(req);
     const taken = foreignNodes.map((n) => n.name).filter((name) => ours.has(name)).sort();
     if (taken.length > 0) {
         problems.push(`${taken.length} Node(s) with the names this stack's hollow kubelets register under already exist in the ` +

@@ -4,6 +4,7 @@ import { cancellable, Clock, Log, patientLook, realClock } from "../kube/async";
 import { ClusterApi, ClusterApiFactory, kubernetesClusterApi, PodInfo } from "../kube/clusterApi";
 import { changedKeys, EngineCancel, engineCancel, providerLog, REQUEST_MS, RETRY_ADVICE, waitAdvice } from "../kube/dynamic";
 import { isCancelled, isUnreachable } from "../kube/errors";
+import type { LayoutPart } from "../hollow/names";
 import { reapNodes } from "./reap";
 import { sweepStaleNodes, syncDrift, waitForReady } from "./sync";
 
@@ -13,7 +14,7 @@ import { sweepStaleNodes, syncDrift, waitForReady } from "./sync";
  */
 export const PROVIDER_VERSION = "6";
 /** HollowNodeSync's own version: its code changes apart from the reaper's (the same digest rule). */
-export const SYNC_PROVIDER_VERSION = "7";
+export const SYNC_PROVIDER_VERSION = "8";
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */
 const DIFF_REQUEST_MS = 5000;
 
@@ -44,6 +45,8 @@ export interface HollowNodeSyncInputs extends HollowNodeTarget {
     readonly replicas: number;
     /** Hollow nodes per pod: the layout the sweep waits for before it judges a Node stale. */
     readonly nodesPerPod: number;
+    /** Each workload's layout when the stack has pools or zones; absent for one workload (and in older state). */
+    readonly parts?: readonly LayoutPart[];
     /** Bound on the Ready wait; 0 skips the wait. */
     readonly readyTimeoutSeconds: number;
     /** Bound on the stale-Node sweep. */
@@ -147,6 +150,7 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
             podSelector: inputs.podSelector,
             replicas: inputs.replicas,
             nodesPerPod: inputs.nodesPerPod,
+            parts: inputs.parts,
             deadline: cx.clock.now() + inputs.sweepTimeoutSeconds * 1000,
         };
         const bound = inputs.sweepTimeoutSeconds + inputs.readyTimeoutSeconds;

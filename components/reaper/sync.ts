@@ -1,5 +1,5 @@
 // After `up` changed the workload: wait for the pods' layout, remove Nodes no pod stands behind, wait for Ready.
-import { expectedPodNodes, layoutProgress, LayoutProgress, nodesBehind } from "../hollow/names";
+import { expectedPartsPodNodes, expectedPodNodes, LayoutPart, layoutProgress, LayoutProgress, nodesBehind } from "../hollow/names";
 import { Clock, Log, patientLook, POLL_MS, PROGRESS_EVERY_MS, someNames } from "../kube/async";
 import { ClusterApi, NodeInfo, NodeRef, PodInfo } from "../kube/clusterApi";
 import { checkSelector, deleteAndWait, ReapRequest } from "./reap";
@@ -8,7 +8,11 @@ export interface SyncRequest extends ReapRequest {
     readonly replicas: number;
     /** The layout the workloads run: Node counts per pod follow from it (state written before it existed: 1). */
     readonly nodesPerPod: number;
+    /** With pools (or zones), each workload's own layout; replicas is then their sum. Absent: one layout. */
+    readonly parts?: readonly LayoutPart[];
 }
+
+const expectedOf = (req: SyncRequest) => (req.parts === undefined ? expectedPodNodes(req.replicas, req.nodesPerPod) : expectedPartsPodNodes(req.parts));
 
 /**
  * Nodes of this stack that no pod (running or terminating) stands behind: by name, or `<pod>-<k>` for k below its
@@ -37,7 +41,7 @@ function layoutText(p: LayoutProgress): string {
  * pod of an older layout may still stand behind a Node of its own name, which the new pod of that name does not.
  */
 export async function settleLayout(nodeCluster: ClusterApi, req: SyncRequest, clock: Clock, log: Log): Promise<{ pods: PodInfo[]; settled: boolean }> {
-    const expected = expectedPodNodes(req.replicas, req.nodesPerPod);
+    const expected = expectedOf(req);
     const look = patientLook<PodInfo[]>("sweep", req.deadline, clock, log);
     const started = clock.now();
     let lastProgress = started;
@@ -154,7 +158,7 @@ export function syncDrift(nodes: readonly NodeInfo[], pods: readonly PodInfo[],
 export async function waitForReady(target: ClusterApi, nodeCluster: ClusterApi, req: ReadyRequest,
     clock: Clock, log: Log): Promise<ReadyCount> {
     checkSelector(req.selector, req.selectorKey);
-    const expected = expectedPodNodes(req.replicas, req.nodesPerPod);
+    const expected = expectedOf(req);
     const started = clock.now();
     let lastProgress = started;
     const lookNodes = patientLook<NodeInfo[]>("readiness", req.readyDeadline, clock, log);

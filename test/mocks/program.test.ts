@@ -238,7 +238,7 @@ describe("program", () => {
                     const minor = Number(version.split(".")[1]);
                     assert.equal(one("docker:index/image:Image").inputs.imageName, `127.0.0.1:5000/kubemark:${version}${minor >= 30 && minor <= 33 ? "-proxyfix" : ""}`);
                 }
-                assert.ok(kubelet.args.includes(`--node-labels=hollow-node=true,kubemark-pulumi/stack=kubemark.${stack}`), kubelet.args.join(" "));
+                assert.ok(kubelet.args.includes(`--node-labels=hollow-node=true,kubemark-pulumi/pool=default,kubemark-pulumi/stack=kubemark.${stack}`), kubelet.args.join(" "));
                 assert.ok(kubelet.args.includes("--register-with-taints=kubemark-pulumi/hollow-node=true:NoSchedule"));
                 assert.ok(kubelet.args.includes("--use-host-image-service=false"));
                 assert.equal(spec.podManagementPolicy, "Parallel");
@@ -337,6 +337,30 @@ describe("program", () => {
         ].sort());
         const guard = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:OwnershipGuard")!;
         assert.equal(reveal(guard.inputs.nodesPerPod), 4);
+    });
+
+    it("with two pools: a workload pair per pool and zone, each with its pool's labels, capacity and taints; guard and sync know them all", async () => {
+        const pools = [{ name: "general", replicas: 5, capacity: { cpu: "8", memory: "32Gi" }, zones: ["zone-a", "zone-b"] },
+            { name: "gpu", replicas: 2, capacity: { cpu: "64" }, extendedResources: ["example.com/gpu=8"], taints: ["example.com/gpu=true:NoSchedule"] }];
+        const run = await runStack("dev", { "kubemark:pools": JSON.stringify(pools), "kubemark:replicas": "" });
+        const sets = run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
+        assert.deepEqual(sets.map((w) => [w.name, w.inputs.metadata.name, w.inputs.spec.replicas]), [
+            ["hollow-nodes-general-zone-a-workload", "hollow-node-dev-general-zone-a", 3], ["hollow-nodes-general-zone-a-last", "hollow-node-dev-general-zone-a-last", 0],
+            ["hollow-nodes-general-zone-b-workload", "hollow-node-dev-general-zone-b", 2], ["hollow-nodes-general-zone-b-last", "hollow-node-dev-general-zone-b-last", 0],
+            ["hollow-nodes-gpu-workload", "hollow-node-dev-gpu", 2], ["hollow-nodes-gpu-last", "hollow-node-dev-gpu-last", 0],
+        ]);
+        const args = (i: number) => sets[i].inputs.spec.template.spec.containers[0].args as string[];
+        assert.ok(args(2).includes("--node-labels=hollow-node=true,kubemark-pulumi/pool=general,kubemark-pulumi/stack=kubemark.dev,topology.kubernetes.io/zone=zone-b"), args(2).join(" "));
+        assert.ok(args(2).includes("--node-capacity=cpu=8,memory=32Gi"));
+        assert.ok(args(4).includes("--node-capacity=cpu=64") && args(4).includes("--extended-resources=example.com/gpu=8"));
+        assert.ok(args(4).includes("--register-with-taints=example.com/gpu=true:NoSchedule"), args(4).join(" "));
+        const guard = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:OwnershipGuard")!;
+        assert.deepEqual(reveal(guard.inputs.nodeGroups).map((g: { workloadName: string; replicas: number }) => [g.workloadName, g.replicas]),
+            [["hollow-node-dev-general-zone-a", 3], ["hollow-node-dev-general-zone-b", 2], ["hollow-node-dev-gpu", 2]]);
+        const sync = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:HollowNodeSync")!;
+        assert.deepEqual([reveal(sync.inputs.replicas), reveal(sync.inputs.parts).length], [7, 3]);
+        assert.deepEqual((run.outputs.pools as { name: string; nodeSelector: string }[]).map((p) => p.nodeSelector),
+            ["kubemark-pulumi/stack=kubemark.dev,kubemark-pulumi/pool=general", "kubemark-pulumi/stack=kubemark.dev,kubemark-pulumi/pool=gpu"]);
     });
 
     it("shares no Kubernetes name or Node selector between two stacks", () => {

@@ -7,7 +7,7 @@ import { FakeCluster } from "../harness/fakeCluster";
 
 const KEY = "kubemark-pulumi/stack";
 const MINE = "kubemark.dev";
-const base = { namespace: "kubemark-dev", secretNames: ["hollow-node-dev-kubeconfig"], workloadName: "hollow-node-dev" };
+const base = { namespace: "kubemark-dev", secretNames: ["hollow-node-dev-kubeconfig"], workloadNames: ["hollow-node-dev"] };
 
 function request(over: Partial<OwnershipRequest> = {}): OwnershipRequest {
     return {
@@ -77,6 +77,13 @@ describe("ownershipProblems", () => {
             }
         }, req: { nodeCount: 3, nodesPerPod: 2 },
         want: [/^2 Node\(s\) .*: hollow-node-dev-0-1, hollow-node-dev-last-0-0\. Those kubelets would adopt/] },
+        { what: "with pools, unlabelled Nodes of every pool's and zone's names are refused; the flat prefix then claims none", setup: (_node, target) => {
+            for (const name of ["hollow-node-dev-gpu-1", "hollow-node-dev-general-zone-a-0-1", "hollow-node-dev-general-zone-b-1-0", "hollow-node-dev-0", "hollow-node-dev-gpu-2"]) {
+                target.addNode(name, {});
+            }
+        }, req: { nodeCount: 0, nodeGroups: [{ workloadName: "hollow-node-dev-gpu", replicas: 2, nodesPerPod: 1 },
+            { workloadName: "hollow-node-dev-general-zone-a", replicas: 3, nodesPerPod: 2 }, { workloadName: "hollow-node-dev-general-zone-b", replicas: 3, nodesPerPod: 2 }] },
+        want: [/^2 Node\(s\) .*: hollow-node-dev-general-zone-a-0-1, hollow-node-dev-gpu-1\. Those kubelets would adopt/] },
         { what: "with createNamespace false, a missing namespace is refused", setup: () => undefined,
             req: { existingNamespace: "team-a", nodeObjects: nodeClusterObjects({ ...base, namespace: "team-a", createNamespace: false, workloadKind: "StatefulSet" }) },
             want: [/^Namespace team-a does not exist in the node cluster .*kubectl create namespace team-a/] },

@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { CONFIG_KEYS, SECRET_KEYS } from "../../components/config/settings";
 import { parseSettings } from "../../components/config/read";
+import { POOL_FIELD_NAMES } from "../../components/config/pools";
 
 import { ROOT } from "../harness/paths";
 const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
@@ -29,6 +30,12 @@ describe("Pulumi.yaml", () => {
             if (SECRET_KEYS.includes(key as never)) {
                 assert.match(decl.description ?? "", /secret/, `${key}: description says secret`);
             }
+        }
+    });
+
+    it("describes pools with every field the pool reader knows", () => {
+        for (const field of POOL_FIELD_NAMES) {
+            assert.match(project.config.pools.description ?? "", new RegExp(`\\b${field}\\b`), field);
         }
     });
 

@@ -5,8 +5,9 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CONFIG_KEYS } from "../../components/config/settings";
 import { configTable, withConfigTable } from "../../components/config/table";
+import { POOL_FIELD_NAMES, poolTable } from "../../components/config/pools";
 import { ROOT } from "../harness/paths";
-import { readme } from "../harness/readme";
+import { configDoc, readme } from "../harness/readme";
 import { readVersionRows, withSupportedLine } from "../../bench/versions/supported";
 
 /** A newcomer reads it on a screen or two; the rest is linked. */
@@ -15,8 +16,9 @@ const MAX_README_LINES = 200;
 describe("README", () => {
     const text = readme();
     it(`fits in ${MAX_README_LINES} lines`, () => assert.ok(text.split("\n").length <= MAX_README_LINES, `${text.split("\n").length} lines`));
-    it("carries the configuration table the code makes (npm run docs rewrites it)", () => {
-        assert.equal(withConfigTable(text), text);
+    it("links the configuration doc, which carries the tables the code makes (npm run docs rewrites them)", () => {
+        assert.match(text, /\]\(docs\/configuration\.md\)/);
+        assert.equal(withConfigTable(configDoc()), configDoc());
     });
     it("says which releases hold, as the last full bench:versions run found (npm run docs rewrites it)", () => {
         assert.equal(withSupportedLine(text, readVersionRows()), text);
@@ -24,6 +26,10 @@ describe("README", () => {
     it("has one row per config key, in the reader's order", () => {
         const keys = [...configTable().matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
         assert.deepEqual(keys, [...CONFIG_KEYS]);
+    });
+    it("has one row per pool field, in the pool reader's order", () => {
+        const fields = [...poolTable().matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+        assert.deepEqual(fields, [...POOL_FIELD_NAMES]);
     });
     it("links only to files that exist", () => {
         const links = [...text.matchAll(/\]\(([^)#]+)(#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^https?:/.test(l));
