@@ -1,5 +1,5 @@
 // Per node pool: its Nodes, one Node's capacity, the run's pods bound there and their startup. Informational rows.
-import { capacityText, inPoolsByName, NO_POOL, PoolInfo, PoolScope } from "../pools";
+import { capacityText, inPoolsByName, NO_POOL, PoolInfo, PoolScope, poolsText } from "../pools";
 import { cl2Spread, round, Spread } from "../stats";
 import type { PodTimes } from "./pods";
 
@@ -92,7 +92,7 @@ export function poolMarkdown(
     return [
         "## Node pools",
         "",
-        `This run loaded ${chosen ? `pool(s) ${chosen.join(", ")} only (\`--pool\`)` : "all pools"}. Informational: the verdicts ` +
+        `This run loaded ${chosen ? `${poolsText(chosen)} only (\`--pool\`)` : "all pools"}. Informational: the verdicts ` +
             "above are the whole run's, as CL2 judges them. Pools are the hollow Nodes' `kubemark-pulumi/pool` label (`(none)`: " +
             "Nodes without it, a stack made before pools). Capacity is one Node's `status.allocatable`; startup is first watch " +
             "sight → seen Running of the run's pods bound to the pool (every group), nearest rank.",
