@@ -25,7 +25,7 @@ export function parseEnvFile(text: string): Record<string, string> {
 
 const KEYS = ["NETNS", "LAB_IP", "NODE_IP", "CNI_BR", "POD_CIDR", "POD_GW", "OLD_LAB_IF", "NODE_NAME", "NODE_API_PORT",
     "TARGET_API_PORT", "NODE_ETCD", "TARGET_ETCD", "NODE_CM_PORT", "NODE_SCHEDULER_PORT", "TARGET_CM_PORT", "TARGET_SCHEDULER_PORT", "NODE_SERVICE_CIDR", "NODE_SERVICE_IP", "TARGET_SERVICE_CIDR",
-    "TARGET_SERVICE_IP", "REGISTRY", "PAUSE_IMAGE", "BUSYBOX_IMAGE"] as const;
+    "TARGET_SERVICE_IP", "TARGET_CLUSTER_CIDR", "TARGET_NODE_CIDR_MASK", "REGISTRY", "PAUSE_IMAGE", "BUSYBOX_IMAGE"] as const;
 export type LabConstant = typeof KEYS[number];
 
 function load(): Readonly<Record<LabConstant, string>> {

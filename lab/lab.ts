@@ -56,7 +56,8 @@ export function clientsOf(cluster: "node" | "target") {
     kc.loadFromFile(kubeconfigFile(cluster));
     return {
         core: kc.makeApiClient(k8s.CoreV1Api), apps: kc.makeApiClient(k8s.AppsV1Api), coordination: kc.makeApiClient(k8s.CoordinationV1Api),
-        certificates: kc.makeApiClient(k8s.CertificatesV1Api),
+        certificates: kc.makeApiClient(k8s.CertificatesV1Api), batch: kc.makeApiClient(k8s.BatchV1Api),
+        discovery: kc.makeApiClient(k8s.DiscoveryV1Api),
     };
 }
 

@@ -58,7 +58,8 @@ wait_for kube-apiserver-target 90 kube-apiserver-target api_ready target "$TARGE
 say "API servers ready"
 start_controller_manager node "$NODE_CM_PORT" "$TC_BIN"
 start_scheduler node "$NODE_SCHEDULER_PORT" "$TC_BIN"
-start_controller_manager target "$TARGET_CM_PORT" "$TARGET_BIN"
+start_controller_manager target "$TARGET_CM_PORT" "$TARGET_BIN" \
+    --allocate-node-cidrs=true --cluster-cidr="$TARGET_CLUSTER_CIDR" --node-cidr-mask-size="$TARGET_NODE_CIDR_MASK"
 # Users' targets schedule pods: npm run measure loads the target through the scheduler, not by nodeName.
 start_scheduler target "$TARGET_SCHEDULER_PORT" "$TARGET_BIN"
 start_kubelet

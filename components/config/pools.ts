@@ -4,7 +4,7 @@ import { extendedResourceItem, ItemResult, labelItem, readItems, readPairs, sort
 import type { Reading } from "./readers";
 import { LAST_WORKLOAD_SUFFIX } from "../hollow/names";
 import {
-    MAX_NODES_PER_POD, MAX_POOLS, MAX_REPLICAS, MAX_WORKLOAD_NAME, NodeCapacity, POOL_LABEL_KEY, PoolSettings,
+    ImageSource, MAX_NODES_PER_POD, MAX_POOLS, MAX_REPLICAS, MAX_WORKLOAD_NAME, NodeCapacity, POOL_LABEL_KEY, PoolSettings,
     REGION_LABEL_KEY, Taint, ZONE_LABEL_KEY,
 } from "./settings";
 import { DNS1123_LABEL, editDistance, isQuantity, labelValueProblem } from "./validate";
@@ -249,6 +249,28 @@ export function readPools(cx: Reading, f: PoolFallback, workloadName: string): P
         cx.problems.push(`${cx.full("pools")}: ${total} hollow Nodes in all, over ${MAX_REPLICAS}`);
     }
     return pools;
+}
+
+/** The source patch adding the hollow kubelet's capacity flag; an image this program builds names it in its tag. */
+export const CAPACITY_PATCH_ID = "capacity";
+
+/**
+ * A prebuilt image whose tag does not name the capacity patch, for pools that set a capacity: its hollow kubelets
+ * would exit at start on the unknown flag. A warning, not a refusal: a retagged or digest-only image may carry it.
+ */
+export function prebuiltCapacityWarning(image: ImageSource, pools: readonly PoolSettings[]): string | undefined {
+    const asking = pools.filter((p) => Object.keys(p.capacity).length > 0).map((p) => p.name);
+    if (image.kind !== "prebuilt" || asking.length === 0) {
+        return undefined;
+    }
+    const named = image.reference.replace(/@sha256:[a-f0-9]{64}$/, "");
+    const tag = /:([\w][\w.-]*)$/.exec(named.slice(named.lastIndexOf("/") + 1))?.[1];
+    if (tag !== undefined && tag.split("-").includes(CAPACITY_PATCH_ID)) {
+        return undefined;
+    }
+    return `pool(s) ${asking.join(", ")} set a capacity, which needs an image with the ${CAPACITY_PATCH_ID} source patch (images this ` +
+        `program builds carry it, tagged <release>-...-${CAPACITY_PATCH_ID}-...); the prebuilt image ${image.reference} ` +
+        `${tag === undefined ? "has no tag to tell" : "is not tagged so"}: without the patch its hollow kubelets exit at start on the unknown flag --node-capacity`;
 }
 
 /** The README's table of pool fields. */

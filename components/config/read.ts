@@ -25,7 +25,7 @@ import { lookupRelease, ReleaseLookup } from "../image/release";
 import { untestedWarning } from "./releases";
 import { DNS1123_LABEL } from "./validate";
 import { extendedResourceItem, labelItem, readItems, readPairs, sortTaints, taintItem } from "./items";
-import { PoolFallback, POOL_SET_LABELS, readPools } from "./pools";
+import { PoolFallback, POOL_SET_LABELS, prebuiltCapacityWarning, readPools } from "./pools";
 
 function defaultKubeconfigPath(env: RawConfig["env"]): string {
     const fromEnv = (env.KUBECONFIG ?? "").split(path.delimiter).find((p) => p.length > 0);
@@ -309,6 +309,10 @@ export function readConfig(): { settings: Settings; clusters: Clusters } {
             (file) => fs.readFileSync(file), lookupRelease);
     } catch (e) {
         throw e instanceof ConfigError ? new pulumi.RunError(e.message) : e;
+    }
+    const capacity = prebuiltCapacityWarning(read.settings.image, read.settings.pools);
+    if (capacity !== undefined) {
+        pulumi.log.warn(capacity);
     }
     const untested = untestedWarning(read.settings.kubernetesVersion);
     if (untested !== undefined) {

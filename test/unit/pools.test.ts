@@ -1,11 +1,13 @@
-// Node pools: the `pools` key read with every problem named, the flat keys as the one-pool case, and pools to workloads.
+// Node pools: `pools` read with every problem named, the flat keys as the one-pool case, and pools to workloads.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseSettings } from "../../components/config/read";
+import { prebuiltCapacityWarning } from "../../components/config/pools";
 import { ConfigError, RawConfig } from "../../components/config/readers";
 import { DEFAULT_NODE_TAINT, defaultProxyResources } from "../../components/config/defaults";
 import { PoolSettings } from "../../components/config/settings";
 import { capacityFlagValue, poolParts, zoneShare } from "../../components/hollow/pools";
+import { expectedPartsPodNodes, layoutProgress } from "../../components/hollow/names";
 import { HollowPodOptions, kubeletFlags, NODE_CAPACITY_FLAG } from "../../components/hollow/podspec";
 
 const BASE = { "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "127.0.0.1:5000" };
@@ -100,6 +102,28 @@ describe("pools in config", () => {
     }
 });
 
+describe("a prebuilt image and pool capacity", () => {
+    const table: [string, boolean, RegExp | undefined][] = [
+        ["r:5000/kubemark:v1.37.2-capacity-podips-lifecycle", true, undefined],
+        ["r:5000/kubemark:v1.31.0-proxyfix-capacity-podips-lifecycle@sha256:" + "ab".repeat(32), true, undefined],
+        ["r:5000/kubemark:v1.37.2", true, /pool\(s\) general set a capacity.*r:5000\/kubemark:v1\.37\.2 is not tagged so.*unknown flag --node-capacity/],
+        ["r:5000/kubemark@sha256:" + "ab".repeat(32), true, /has no tag to tell/],
+        ["r:5000/kubemark:v1.37.2", false, undefined],
+    ];
+    for (const [reference, capacity, want] of table) {
+        it(`${reference}, ${capacity ? "a pool with" : "no"} capacity: ${want === undefined ? "no warning" : "a warning"}`, () => {
+            const s = parseSettings(raw({ "kubemark:imageRegistry": "", "kubemark:image": reference,
+                "kubemark:pools": JSON.stringify([{ name: "general", replicas: 1, ...(capacity ? { capacity: { cpu: 8 } } : {}) }]) }));
+            const got = prebuiltCapacityWarning(s.image, s.pools);
+            if (want === undefined) {
+                assert.equal(got, undefined);
+            } else {
+                assert.match(got ?? "", want);
+            }
+        });
+    }
+});
+
 describe("pools to workloads", () => {
     it("deals a pool's Nodes over its zones round-robin", () => {
         const table = [[6, 2, [3, 3]], [7, 3, [3, 2, 2]], [1, 2, [1, 0]], [0, 3, [0, 0, 0]]] as const;
@@ -120,6 +144,17 @@ describe("pools to workloads", () => {
         assert.deepEqual(parts[1].nodeLabels, [["kubemark-pulumi/pool", "general"], ["topology.kubernetes.io/region", "region-1"], ["topology.kubernetes.io/zone", "zone-a"]]);
         assert.deepEqual(parts[3].nodeLabels, [["kubemark-pulumi/pool", "gpu"], ["tier", "gpu"]]);
         assert.deepEqual(parts[0].nodeLabels, [["kubemark-pulumi/pool", "default"]]);
+    });
+
+    it("the sweep's expected pods are every workload's, so one pool's rollout is waited for beside the others", () => {
+        const parts = [{ replicas: 3, nodesPerPod: 1 }, { replicas: 7, nodesPerPod: 3 }, { replicas: 2, nodesPerPod: 2 }];
+        const expected = expectedPartsPodNodes(parts);
+        assert.deepEqual(expected, [1, 2, 3, 3, undefined, undefined, undefined]);
+        const pod = (name: string, nodes?: number, terminating = false) => ({ name, nodes, terminating });
+        const all = [pod("a-0"), pod("a-1"), pod("a-2"), pod("b-0", 3), pod("b-1", 3), pod("b-last-0", 1), pod("c-0", 2)];
+        assert.equal(layoutProgress(all, expected).settled, true);
+        assert.deepEqual(layoutProgress([...all.slice(0, 6), pod("c-0", 1)], expected).otherLayout, [], "a count another part has is not another layout");
+        assert.equal(layoutProgress([...all.slice(0, 6), pod("c-0", 1)], expected).settled, false);
     });
 
     it("the capacity flag: sorted by resource name, dropped when nothing is set", () => {
