@@ -11,7 +11,7 @@ export interface PoolPart {
     readonly workloadName: string;
     /** Hollow Nodes of this part. */
     readonly replicas: number;
-    /** Prefix of its resources' Pulumi names: `<component>` for the default pool (as before pools), else with the part. */
+    /** Prefix of its resources' Pulumi names: the component's alone for the default pool (as before pools). */
     readonly resourcePrefix: string;
     /** Node labels of the part's kubelets: the pool's own plus pool, zone and region, sorted by key. */
     readonly nodeLabels: readonly (readonly [string, string])[];
