@@ -205,7 +205,7 @@ export const HOLLOW_LABEL_KEY = "hollow-node";
 export const STACK_LABEL_KEY = "kubemark-pulumi/stack";
 
 /** Every hollow Node's pool: what `npm run measure --pool` and users select a pool's Nodes by. */
-export const POOL_LABEL_KEY = "kubemark-pulumi/pool";
+export { POOL_LABEL_KEY } from "../hollow/names";
 /** Well-known topology labels; the kubelet may set them on its own Node (NodeRestriction allows them). */
 export const ZONE_LABEL_KEY = "topology.kubernetes.io/zone";
 export const REGION_LABEL_KEY = "topology.kubernetes.io/region";

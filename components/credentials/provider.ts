@@ -11,7 +11,7 @@ import { isCancelled, isUnreachable } from "../kube/errors";
  * Destroy runs the copy stored in state; a new version makes the next `up` store new code
  * (test/unit/providerDigests.json).
  */
-export const CREDENTIALS_PROVIDER_VERSION = "2";
+export const CREDENTIALS_PROVIDER_VERSION = "3";
 /** CSRs in flight at once: each is a create, an approval and a few reads. */
 export const ISSUE_CONCURRENCY = 32;
 

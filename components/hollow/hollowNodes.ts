@@ -172,7 +172,7 @@ export class HollowNodes extends pulumi.ComponentResource {
                 credentialSecrets: [names.secret, ...names.certSecrets], perNodeCertificates,
                 workloadName: w.workloadName, stackLabelValue: args.stackLabelValue,
                 nodeLabels: w.part.nodeLabels, nodeTaints: pool.nodeTaints, maxPods: pool.maxPods, extendedResources: pool.extendedResources,
-                kubeletResources: pool.kubeletResources, proxyResources: pool.proxyResources, capacity: pool.capacity,
+                kubeletResources: pool.kubeletResources, proxyResources: pool.proxyResources, capacity: pool.capacity, poolName: pool.name,
             });
             // Renewed credentials must restart the hollow nodes: files mounted by subPath never change in a running
             // pod.

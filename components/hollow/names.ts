@@ -5,6 +5,8 @@
  * stands behind without knowing the stack's settings (a pod of an older layout may still be terminating).
  */
 export const POD_NODES_ANNOTATION = "kubemark-pulumi/hollow-nodes";
+/** Every hollow Node's pool, and the pod template's: which pool a pod (and so its Nodes) belongs to. */
+export const POOL_LABEL_KEY = "kubemark-pulumi/pool";
 /** The second workload that holds the remainder when replicas is not a multiple of nodesPerPod. */
 export const LAST_WORKLOAD_SUFFIX = "-last";
 

@@ -1,7 +1,7 @@
 // Pure builders for the hollow-node pod: kubemark flags, pod spec and workload manifests.
 import type { ContainerResources, NodeCapacity, Settings, WorkloadKind } from "../config/settings";
 import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "../config/settings";
-import { POD_NODES_ANNOTATION } from "./names";
+import { POD_NODES_ANNOTATION, POOL_LABEL_KEY } from "./names";
 import { capacityFlagValue } from "./pools";
 import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "../credentials/kubeconfigs";
 
@@ -37,6 +37,8 @@ export interface HollowPodOptions extends Pick<Settings, "initImage" | "stackLab
     readonly nodesInPod?: number;
     /** What each hollow Node reports as its machine (a patched image's `--node-capacity`); empty: kubemark's fakes. */
     readonly capacity?: NodeCapacity;
+    /** The pool the pods belong to: a template label, so the sync can label Nodes registered before pools. */
+    readonly poolName?: string;
 }
 
 /** The patched hollow kubelet's flag for its machine's capacity (the `capacity` source patch). */
@@ -235,8 +237,11 @@ export function workloadManifest(o: WorkloadOptions): Manifest {
         // Readiness is judged on the target's Nodes by HollowNodeSync, not on pods by the provider.
         annotations: { "pulumi.com/skipAwait": "true" },
     };
+    // Only the template carries the pool: a workload's selector cannot change, and needs no pool to be unique.
+    const templateLabels = o.poolName === undefined ? labels : { ...labels, [POOL_LABEL_KEY]: o.poolName };
     const template = {
-        metadata: o.nodesInPod === undefined ? { labels } : { labels, annotations: { [POD_NODES_ANNOTATION]: String(o.nodesInPod) } },
+        metadata: o.nodesInPod === undefined ? { labels: templateLabels }
+            : { labels: templateLabels, annotations: { [POD_NODES_ANNOTATION]: String(o.nodesInPod) } },
         spec: podSpec(o),
     };
     switch (o.kind) {

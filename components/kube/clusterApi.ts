@@ -2,7 +2,7 @@
 import type * as k8sClient from "@kubernetes/client-node";
 import { connect, jsonOf, withTimeout } from "./http";
 import { isCancelled, isTimedOut, unreachableError } from "./errors";
-import { podNodesOf } from "../hollow/names";
+import { podNodesOf, POOL_LABEL_KEY } from "../hollow/names";
 
 export interface NodeInfo {
     readonly name: string;
@@ -18,7 +18,13 @@ export type DeleteOutcome = "deleted" | "gone" | "changed";
  * A hollow pod: its name, whether it is going, and how many indexed hollow Nodes it runs (undefined: one, its own
  * name).
  */
-export interface PodInfo { readonly name: string; readonly terminating: boolean; readonly nodes?: number }
+export interface PodInfo {
+    readonly name: string;
+    readonly terminating: boolean;
+    readonly nodes?: number;
+    /** Its pool (template label), absent on pods from before pools. */
+    readonly pool?: string;
+}
 /** An object the stack creates under a fixed name. */
 export interface ObjectRef {
     readonly apiVersion: string;
@@ -47,6 +53,8 @@ export interface ClusterApi {
     deleteNode(ref: NodeRef): Promise<DeleteOutcome>;
     /** Deletes the node's heartbeat Lease in kube-node-lease. */
     deleteNodeLease(name: string): Promise<boolean>;
+    /** Adds (or changes) labels of a Node, leaving its others; false when the Node is gone. */
+    labelNode(name: string, labels: Readonly<Record<string, string>>): Promise<boolean>;
     /** Pods of the workload; an absent namespace has none. */
     listPods(namespace: string, labelSelector: string): Promise<PodInfo[]>;
     /** The object's labels and managers; undefined when it does not exist. */
@@ -108,6 +116,7 @@ interface MetadataList {
     items?: {
         metadata?: {
             name?: string; uid?: string; resourceVersion?: string; deletionTimestamp?: string; annotations?: Record<string, string>;
+            labels?: Record<string, string>;
         };
     }[];
     metadata?: { continue?: string };
@@ -117,6 +126,7 @@ interface MetadataList {
 export function podsOf(list: MetadataList): PodInfo[] {
     return (list.items ?? []).map((item) => ({
         name: item.metadata?.name ?? "", terminating: !!item.metadata?.deletionTimestamp, nodes: podNodesOf(item.metadata?.annotations),
+        ...(item.metadata?.labels?.[POOL_LABEL_KEY] === undefined ? {} : { pool: item.metadata.labels[POOL_LABEL_KEY] }),
     }));
 }
 
@@ -201,6 +211,15 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
                 return false;
             }
             jsonOf(reply, `DELETE ${path}`);
+            return true;
+        },
+        async labelNode(name, labels) {
+            const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
+            const reply = await send("PATCH", path, METADATA_ACCEPT, { metadata: { labels } });
+            if (reply.status === 404) {
+                return false;
+            }
+            jsonOf(reply, `PATCH ${path}`);
             return true;
         },
         async listPods(namespace, labelSelector) {

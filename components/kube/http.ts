@@ -138,12 +138,15 @@ export function inlineRequester(c: InlineCredentials): KubeRequest {
             headers.Authorization = c.authorization;
         }
         if (data) {
-            headers["Content-Type"] = "application/json";
+            headers["Content-Type"] = contentType(method);
             headers["Content-Length"] = data.length;
         }
         return send(new URL(path, c.server), { method, headers, agent }, data);
     };
 }
+
+/** A PATCH body is a JSON merge patch (labels added to what is there); anything else is a whole object. */
+const contentType = (method: string) => (method === "PATCH" ? "application/merge-patch+json" : "application/json");
 
 export type KubeRequest = (method: string, path: string, accept: string, body?: unknown) => Promise<HttpReply>;
 
@@ -164,7 +167,7 @@ export function kubeRequester(kc: k8sClient.KubeConfig): KubeRequest {
         const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
         const headers: Record<string, string | number> = { Accept: accept };
         if (data) {
-            headers["Content-Type"] = "application/json";
+            headers["Content-Type"] = contentType(method);
             headers["Content-Length"] = data.length;
         }
         const opts: import("https").RequestOptions = { method, headers };

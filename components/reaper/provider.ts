@@ -6,15 +6,15 @@ import { changedKeys, EngineCancel, engineCancel, providerLog, REQUEST_MS, RETRY
 import { isCancelled, isUnreachable } from "../kube/errors";
 import type { LayoutPart } from "../hollow/names";
 import { reapNodes } from "./reap";
-import { sweepStaleNodes, syncDrift, waitForReady } from "./sync";
+import { labelPools, sweepStaleNodes, syncDrift, waitForReady } from "./sync";
 
 /**
  * Destroy runs the provider copy stored in state; a new version makes the next `up` store the new code before any
  * destroy needs it. test/unit/providerDigests.json holds the digest of each version's code.
  */
-export const PROVIDER_VERSION = "6";
+export const PROVIDER_VERSION = "7";
 /** HollowNodeSync's own version: its code changes apart from the reaper's (the same digest rule). */
-export const SYNC_PROVIDER_VERSION = "8";
+export const SYNC_PROVIDER_VERSION = "9";
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */
 const DIFF_REQUEST_MS = 5000;
 
@@ -160,6 +160,7 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
             const counted = await waitForReady(target, nodeCluster, {
                 ...request, readyDeadline: cx.clock.now() + inputs.readyTimeoutSeconds * 1000, kubeletVersion: inputs.kubeletVersion,
             }, cx.clock, cx.log);
+            await labelPools(target, nodeCluster, { ...request, deadline: cx.clock.now() + inputs.sweepTimeoutSeconds * 1000 }, cx.clock, cx.log);
             return { ...inputs, readyNodes: counted.ready, registeredNodes: counted.registered, sweptNodes: swept.length };
         } catch (e) {
             if (isCancelled(e)) {

@@ -1,5 +1,7 @@
 // After `up` changed the workload: wait for the pods' layout, remove Nodes no pod stands behind, wait for Ready.
-import { expectedPartsPodNodes, expectedPodNodes, LayoutPart, layoutProgress, LayoutProgress, nodesBehind } from "../hollow/names";
+import {
+    expectedPartsPodNodes, expectedPodNodes, LayoutPart, layoutProgress, LayoutProgress, nodesBehind, podNodeNames, POOL_LABEL_KEY,
+} from "../hollow/names";
 import { Clock, Log, patientLook, POLL_MS, PROGRESS_EVERY_MS, someNames } from "../kube/async";
 import { ClusterApi, NodeInfo, NodeRef, PodInfo } from "../kube/clusterApi";
 import { checkSelector, deleteAndWait, ReapRequest } from "./reap";
@@ -141,6 +143,41 @@ export function readyBehind(nodes: readonly NodeInfo[], behind: ReadonlySet<stri
  * than `up` waits for (a workload that `--refresh` found gone and recreates, hollow pods that stopped since). With
  * readyTimeoutSeconds 0 the stack asked for no wait, so readiness alone is no drift.
  */
+/**
+ * The pool of each Node a pool's pod stands behind, for the stack's Nodes without the pool label: Nodes registered
+ * before pools existed keep their labels (a kubelet sets `--node-labels` only when it registers a Node).
+ */
+export function poolLabelsWanted(unlabelled: readonly NodeInfo[], pods: readonly PodInfo[]): Map<string, string> {
+    const poolOf = new Map<string, string>();
+    for (const p of pods.filter((x) => x.pool !== undefined && !x.terminating)) {
+        for (const node of podNodeNames(p.name, p.nodes)) {
+            poolOf.set(node, p.pool!);
+        }
+    }
+    return new Map(unlabelled.filter((n) => poolOf.has(n.name)).map((n) => [n.name, poolOf.get(n.name)!]));
+}
+
+/** Labels the stack's Nodes that lack their pool's label; the names it labelled. */
+export async function labelPools(target: ClusterApi, nodeCluster: ClusterApi, req: SyncRequest, clock: Clock, log: Log): Promise<string[]> {
+    const look = patientLook<NodeInfo[]>("pool labels", req.deadline, clock, log);
+    const unlabelled = await look(() => target.listNodes(`${req.selector},!${POOL_LABEL_KEY}`));
+    if (unlabelled.length === 0) {
+        return [];
+    }
+    const pods = await patientLook<PodInfo[]>("pool labels", req.deadline, clock, log)(() => nodeCluster.listPods(req.namespace, req.podSelector));
+    const wanted = poolLabelsWanted(unlabelled, pods);
+    const labelled: string[] = [];
+    for (const [name, pool] of wanted) {
+        if (await target.labelNode(name, { [POOL_LABEL_KEY]: pool })) {
+            labelled.push(name);
+        }
+    }
+    if (labelled.length > 0) {
+        log(`labelled ${labelled.length} hollow Node(s) registered before pools with their pool: ${someNames(labelled)}`);
+    }
+    return labelled;
+}
+
 export function syncDrift(nodes: readonly NodeInfo[], pods: readonly PodInfo[],
     want: { readonly replicas: number; readonly kubeletVersion?: string; readonly readyTimeoutSeconds: number }): boolean {
     if (staleNodes(nodes, pods).length > 0) {

@@ -11,7 +11,7 @@ export interface FakeNode {
 export class FakeCluster implements ClusterApi {
     readonly nodes = new Map<string, FakeNode>();
     readonly leases = new Set<string>();
-    readonly pods = new Map<string, { namespace: string; labels: Record<string, string>; terminating: boolean; nodes?: number }>();
+    readonly pods = new Map<string, { namespace: string; labels: Record<string, string>; terminating: boolean; nodes?: number; pool?: string }>();
     /** Other objects, by `kind namespace/name`. */
     readonly objects = new Map<string, ObjectOwnership>();
     readonly calls: string[] = [];
@@ -43,8 +43,8 @@ export class FakeCluster implements ClusterApi {
     }
 
     /** A hollow pod; `nodes` is the Node count its layout annotation announces (undefined: one, named as the pod). */
-    addPod(name: string, namespace: string, labels: Record<string, string>, terminating = false, nodes?: number): void {
-        this.pods.set(name, { namespace, labels, terminating, nodes });
+    addPod(name: string, namespace: string, labels: Record<string, string>, terminating = false, nodes?: number, pool?: string): void {
+        this.pods.set(name, { namespace, labels, terminating, nodes, pool });
     }
 
     static key(ref: Pick<ObjectRef, "kind" | "namespace" | "name">): string {
@@ -72,6 +72,9 @@ export class FakeCluster implements ClusterApi {
 
     private static matches(labels: Record<string, string>, selector: string): boolean {
         return selector.split(",").every((term) => {
+            if (term.startsWith("!")) {
+                return labels[term.slice(1)] === undefined;
+            }
             const [k, v] = term.split(/!?=/);
             return term.includes("!=") ? labels[k] !== v : labels[k] === v;
         });
@@ -148,7 +151,18 @@ export class FakeCluster implements ClusterApi {
         this.check(`listPods ${namespace} ${labelSelector}`);
         return [...this.pods.entries()]
             .filter(([, p]) => p.namespace === namespace && FakeCluster.matches(p.labels, labelSelector))
-            .map(([name, p]) => ({ name, terminating: p.terminating, nodes: p.nodes }));
+            .map(([name, p]) => ({ name, terminating: p.terminating, nodes: p.nodes, ...(p.pool === undefined ? {} : { pool: p.pool }) }));
+    }
+
+    async labelNode(name: string, labels: Readonly<Record<string, string>>): Promise<boolean> {
+        this.check(`labelNode ${name}`);
+        const node = this.nodes.get(name);
+        if (!node) {
+            return false;
+        }
+        node.labels = { ...node.labels, ...labels };
+        node.resourceVersion = ++this.serial;
+        return true;
     }
 
     async readObject(ref: ObjectRef): Promise<ObjectOwnership | undefined> {

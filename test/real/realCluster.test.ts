@@ -4,6 +4,9 @@ import { after, before, describe, it } from "node:test";
 import { kubernetesClusterApi } from "../../components/kube/clusterApi";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { NodeReaperProvider, PROVIDER_VERSION } from "../../components/reaper/provider";
+import { labelPools } from "../../components/reaper/sync";
+import { realClock } from "../../components/kube/async";
+import { POOL_LABEL_KEY } from "../../components/hollow/names";
 import { ControlPlane, missingTools } from "../harness/controlPlane";
 import { clients, fakeKubelets as playKubelets, leaseNames, nodeNames, register } from "../harness/fakeKubelets";
 import { startPair, stopPair } from "../harness/clusterPair";
@@ -67,6 +70,37 @@ describe("against real API servers", { skip }, () => {
             await coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name });
         }
         await coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name: "pre-0" });
+    });
+
+    it("labels the stack's Nodes registered before pools with their pods' pool, and no other Node", async () => {
+        const mine = { [STACK_LABEL_KEY]: "kubemark.legacy" };
+        for (const [name, labels] of [["legacy-0", mine], ["legacy-1", mine], ["legacy-2", mine], ["other-0", { [STACK_LABEL_KEY]: "kubemark.other" }]] as const) {
+            await register(target, name, labels);
+        }
+        const { core } = clients(nodeCluster);
+        await core.createNamespace({ body: { metadata: { name: "kubemark-legacy" } } });
+        const podLabels = { "app.kubernetes.io/name": "hollow-node", ...mine };
+        for (const [name, pool] of [["legacy-0", "default"], ["legacy-1", "default"], ["other-0", "default"], ["legacy-2", undefined]] as const) {
+            await core.createNamespacedPod({ namespace: "kubemark-legacy", body: {
+                metadata: { name, labels: pool === undefined ? podLabels : { ...podLabels, [POOL_LABEL_KEY]: pool } },
+                spec: { containers: [{ name: "c", image: "pause" }], nodeName: "nowhere" },
+            } });
+        }
+        const req = { selector: `${STACK_LABEL_KEY}=kubemark.legacy`, selectorKey: STACK_LABEL_KEY, namespace: "kubemark-legacy",
+            podSelector: `app.kubernetes.io/name=hollow-node,${STACK_LABEL_KEY}=kubemark.legacy`, replicas: 3, nodesPerPod: 1, deadline: Date.now() + 30_000 };
+        const log: string[] = [];
+        const labelled = await labelPools(kubernetesClusterApi(target.kubeconfig, 5000), kubernetesClusterApi(nodeCluster.kubeconfig, 5000), req,
+            realClock, (line) => log.push(line));
+        assert.deepEqual(labelled.sort(), ["legacy-0", "legacy-1"]);
+        const poolOf = async (name: string) => (await clients(target).core.readNode({ name })).metadata!.labels![POOL_LABEL_KEY];
+        assert.deepEqual(await Promise.all(["legacy-0", "legacy-1", "legacy-2", "other-0"].map(poolOf)), ["default", "default", undefined, undefined]);
+        assert.match(log.join("\n"), /labelled 2 hollow Node\(s\) registered before pools/);
+        assert.deepEqual(await labelPools(kubernetesClusterApi(target.kubeconfig, 5000), kubernetesClusterApi(nodeCluster.kubeconfig, 5000), req,
+            realClock, () => undefined), [], "a second sync finds nothing to label");
+        for (const name of ["legacy-0", "legacy-1", "legacy-2", "other-0"]) {
+            await clients(target).core.deleteNode({ name });
+            await clients(target).coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name });
+        }
     });
 
     it("lists Nodes as the API server's table, in pages, with readiness from the STATUS column", async () => {

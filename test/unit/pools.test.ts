@@ -8,6 +8,7 @@ import { DEFAULT_NODE_TAINT, defaultProxyResources } from "../../components/conf
 import { PoolSettings } from "../../components/config/settings";
 import { capacityFlagValue, poolParts, zoneShare } from "../../components/hollow/pools";
 import { expectedPartsPodNodes, layoutProgress } from "../../components/hollow/names";
+import { poolLabelsWanted } from "../../components/reaper/sync";
 import { HollowPodOptions, kubeletFlags, NODE_CAPACITY_FLAG } from "../../components/hollow/podspec";
 
 const BASE = { "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "127.0.0.1:5000" };
@@ -155,6 +156,14 @@ describe("pools to workloads", () => {
         assert.equal(layoutProgress(all, expected).settled, true);
         assert.deepEqual(layoutProgress([...all.slice(0, 6), pod("c-0", 1)], expected).otherLayout, [], "a count another part has is not another layout");
         assert.equal(layoutProgress([...all.slice(0, 6), pod("c-0", 1)], expected).settled, false);
+    });
+
+    it("a Node registered before pools gets the pool of the live pod behind it, and only then", () => {
+        const node = (name: string) => ({ name, ready: true });
+        const pods = [{ name: "w-0", terminating: false, pool: "default" }, { name: "w-1", terminating: true, pool: "default" },
+            { name: "g-0", terminating: false, nodes: 2, pool: "gpu" }, { name: "old-0", terminating: false }];
+        const wanted = poolLabelsWanted(["w-0", "w-1", "g-0-0", "g-0-1", "g-0-2", "old-0", "stray"].map(node), pods);
+        assert.deepEqual([...wanted], [["w-0", "default"], ["g-0-0", "gpu"], ["g-0-1", "gpu"]]);
     });
 
     it("the capacity flag: sorted by resource name, dropped when nothing is set", () => {
