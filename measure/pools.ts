@@ -3,8 +3,8 @@ import type { NodeLike } from "./kube";
 import { nodeReady } from "./kube";
 
 /**
- * Every hollow Node carries `kubemark-pulumi/pool=<pool>` (one pool: `default`). Defined here until
- * components/config/settings.ts exports the same key; a test then holds the two equal.
+ * Every hollow Node carries `kubemark-pulumi/pool=<pool>` (one pool: `default`). measure's own copy of the key
+ * components/config/settings.ts exports; test/unit/measure/pools.test.ts holds the two equal.
  */
 export const POOL_LABEL_KEY = "kubemark-pulumi/pool";
 /** The pool of a Node without the label: a stack made before pools. It cannot be chosen with --pool. */

@@ -1,7 +1,7 @@
 // measure/ and node pools: discovery from Nodes, refusals, placement, sizing, per-pool figures, the churn's pick.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { STACK_LABEL_KEY } from "../../../components/config/settings";
+import { POOL_LABEL_KEY as PROGRAM_POOL_LABEL_KEY, STACK_LABEL_KEY } from "../../../components/config/settings";
 import type { NodeLike } from "../../../measure/kube";
 import { podDeployment, tolerations } from "../../../measure/objects";
 import { defaultOptions, OptionsError, parseOptions } from "../../../measure/options";
@@ -50,6 +50,8 @@ const TWO_POOLS = [
 ];
 
 describe("pools from the stack's Node objects", () => {
+    it("measure selects pools by the label the program puts on every hollow Node", () =>
+        assert.equal(POOL_LABEL_KEY, PROGRAM_POOL_LABEL_KEY));
     const cases: [string, NodeLike[], unknown[]][] = [
         [
             "two pools: counts, one Node's allocatable, NoSchedule taints once each, PreferNoSchedule left out",
