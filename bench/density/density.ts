@@ -11,6 +11,7 @@ import { toolchainDir } from "../../test/harness/controlPlane";
 import { cliEnv, pulumi, Run } from "../../test/harness/pulumiCli";
 import { labPids, machineBusySeconds, memAvailableMiB, processCpuSeconds } from "../common/cgroups";
 import { hollowPodRefs, Usage, usageOver } from "../common/usage";
+import { bindPods, unbindPods } from "../common/boundPods";
 import { densityMarkdown, DensityRun, LayoutRow, writeDensityRun, writeDensitySection } from "./densityReport";
 import { freshLab, labStack, requireLab } from "../common/labStack";
 import { firstLine, patient } from "../common/patient";
@@ -93,48 +94,6 @@ async function configure(values: Record<string, string>) {
     }
 }
 
-/** Binds `perNode` pods to every hollow Node (by nodeName: exactly that many each) and waits until they all run. */
-async function bindPods(perNode: number): Promise<number> {
-    const { core } = clientsOf("target");
-    const names = (await nodes()).map((n) => n.metadata!.name!);
-    const started = performance.now();
-    const bodies = names.flatMap((node) => Array.from({ length: perNode }, (_, i) => ({
-        metadata: { name: `load-${node}-${i}`, labels: { "density-load": "true" } },
-        spec: { nodeName: node, tolerations: [{ key: "kubemark-pulumi/hollow-node", operator: "Exists" }], containers: [{ name: "app", image: "registry.example/app:1" }] },
-    })));
-    for (let i = 0; i < bodies.length; i += 50) {
-        // A create that got no answer may have gone through: on a retry, one that exists is done.
-        await Promise.all(bodies.slice(i, i + 50).map((body) => look(`create pod ${body.metadata.name}`, (retried) =>
-            core.createNamespacedPod({ namespace: "default", body }).catch((e) => {
-                if (retried && (e as { code?: number }).code === 409) {
-                    return undefined;
-                }
-                throw e;
-            }))));
-    }
-    for (;;) {
-        const pods = (await look("list load pods", () => core.listNamespacedPod({ namespace: "default", labelSelector: "density-load=true" }))).items;
-        if (pods.filter((p) => p.status?.phase === "Running").length >= bodies.length) {
-            return (performance.now() - started) / 1000;
-        }
-        if (performance.now() - started > 600_000) {
-            throw new Error(`only ${pods.filter((p) => p.status?.phase === "Running").length}/${bodies.length} load pods Running after 600s`);
-        }
-        await sleep(2000);
-    }
-}
-
-async function unbindPods(): Promise<void> {
-    const { core } = clientsOf("target");
-    await look("delete load pods", () => core.deleteCollectionNamespacedPod({ namespace: "default", labelSelector: "density-load=true", gracePeriodSeconds: 0 }));
-    for (;;) {
-        if ((await look("list load pods", () => core.listNamespacedPod({ namespace: "default", labelSelector: "density-load=true" }))).items.length === 0) {
-            return;
-        }
-        await sleep(1000);
-    }
-}
-
 /**
  * Measurement only: sets the Go runtime variables of every hollow container of the running workload (GOMAXPROCS=0
  * and GOGC=100 are Go's own defaults), waits for the rollout and all Ready. The next `pulumi up` puts the program's
@@ -200,11 +159,11 @@ async function layoutRows(): Promise<LayoutRow[]> {
             await sleep(SETTLE_S * 1000);
             rows.push({ perPod, proxy, load: "idle", usage: await measure(WINDOW_S), upSeconds: up.seconds });
             if (proxy && perPod === 10) {
-                const bound = await bindPods(PODS_PER_NODE);
+                const bound = await bindPods(SELECTOR, PODS_PER_NODE, look, sleep);
                 log(`${PODS_PER_NODE} pods on each hollow Node Running after ${bound.toFixed(1)}s`);
                 await sleep(SETTLE_S * 1000);
                 rows.push({ perPod, proxy, load: `${PODS_PER_NODE} pods per Node`, usage: await measure(WINDOW_S), upSeconds: up.seconds });
-                await unbindPods();
+                await unbindPods(look, sleep);
             }
             log(JSON.stringify(rows[rows.length - 1]));
         }
