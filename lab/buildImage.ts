@@ -6,7 +6,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImagePlan } from "../components/image/plan";
-import { imageTag, patchesFor } from "../components/image/patches";
+import { DEFAULT_PATCH_FLEET, imageTag, patchesFor } from "../components/image/patches";
 import { hostNetFile } from "./hostNet";
 
 import { ROOT } from "../test/harness/paths";
@@ -45,7 +45,7 @@ export function labImagePlan(versionText: string, registry: string, env: NodeJS.
         throw new Error(`version ${JSON.stringify(versionText)}: must be v1.MINOR.PATCH, e.g. v1.31.0`);
     }
     const version = { text: versionText, major: 1, minor: Number(m[1]), patch: Number(m[2]) };
-    const patches = patchesFor(version, { proxyHealth: true });
+    const patches = patchesFor(version, { proxyHealth: true, fleet: DEFAULT_PATCH_FLEET });
     // The Go-module source needs no git or GitHub; scratch needs no base image from a public registry.
     return imagePlan({
         version: versionText, registry, tag: imageTag(version, patches), patches, source: "module",

@@ -117,7 +117,8 @@ patch)
     rm -rf "$out"
     # Sources stay pristine (shared by every stack of the release); patched copies go through go build -overlay.
     KUBEMARK_PATCHES=${KUBEMARK_PATCHES:-[]} "$KM_NODE" "$here/patch-source.js" "$(source_root)" "$KM_VERSION" overlay "$out" >&2
-    echo "overlay $out/overlay.json $(sha256sum "$out/overlay.json" | cut -c1-16)"
+    # The hash covers the patched and added files' contents, not only their paths: an edited patch reruns the build.
+    echo "overlay $out/overlay.json $(cd "$out" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)"
     ;;
 
 build)
@@ -151,7 +152,8 @@ build)
             "$KM_NODE" -e 'for (const [from, to] of Object.entries(require(process.argv[1]).Replace)) console.log(`${from}\t${to}`)' "$overlay" |
                 while IFS=$'\t' read -r from to; do
                     rel=${from#"$root"/}
-                    rm -f "$tree/$rel" && cp "$to" "$tree/$rel"
+                    # A file a patch adds is new to the tree: its folder may be new too.
+                    mkdir -p "$(dirname "$tree/$rel")" && rm -f "$tree/$rel" && cp "$to" "$tree/$rel"
                 done
             cp "$(module_dir)/go.mod" "$patched/go.mod" && cp "$(module_dir)/go.sum" "$patched/go.sum"
             go mod edit -replace "k8s.io/kubernetes=$tree" "$patched/go.mod"

@@ -1,12 +1,14 @@
 // @ts-check
-// Applies kubemark source patches by exact anchor text; run by the image pipeline's patch command.
+// Applies kubemark source patches by exact anchor text and adds their new files; run by the pipeline's patch step.
 "use strict";
 const fs = require("fs");
 const path = require("path");
 
 /**
  * @typedef {{ readonly anchor: string, readonly replacement: string }} Variant
- * @typedef {{ readonly id: string, readonly file: string, readonly variants: readonly Variant[] }} SourcePatch
+ * @typedef {{ readonly file: string, readonly content: string }} AddedFile a whole new file, path under the root
+ * @typedef {{ readonly id: string, readonly file: string, readonly variants: readonly Variant[],
+ *   readonly adds?: readonly AddedFile[] }} SourcePatch
  * @typedef {{ status: "applied" | "already-applied", text: string }} PatchResult
  */
 
@@ -37,6 +39,25 @@ function applyPatchText(text, patch, release) {
 }
 
 /**
+ * Checks that a file a patch adds is new to the release (an upstream file of that name would be silently replaced) or
+ * is there already with the same content (in place, a second run). Returns whether it is there already.
+ * @param {string} root
+ * @param {AddedFile} add
+ * @param {SourcePatch} patch
+ * @param {string} release
+ */
+function addedFileThere(root, add, patch, release) {
+    const file = path.join(root, add.file);
+    if (!fs.existsSync(file)) {
+        return false;
+    }
+    if (fs.readFileSync(file, "utf8") === add.content) {
+        return true;
+    }
+    throw new Error(`patch ${patch.id} adds ${add.file}, but ${release} has a different file of that name`);
+}
+
+/**
  * Patches files under `root`. In "overlay" mode the sources stay untouched (a read-only Go
  * module cache) and patched copies go to `outDir` with a go build -overlay map; in "in-place"
  * mode (a git clone) the files change in place; the build script restores them from git first,
@@ -55,7 +76,16 @@ function patchTree(req) {
         const result = applyPatchText(before, patch, req.release);
         texts.set(file, result.text);
         lines.push(`patch ${patch.id}: ${result.status} in ${patch.file}`);
+        for (const add of patch.adds ?? []) {
+            const there = addedFileThere(req.root, add, patch, req.release);
+            if (texts.has(path.join(req.root, add.file))) {
+                throw new Error(`patch ${patch.id} adds ${add.file}, which another patch of the set adds or edits`);
+            }
+            texts.set(path.join(req.root, add.file), add.content);
+            lines.push(`patch ${patch.id}: ${there ? "already-added" : "added"} ${add.file}`);
+        }
     }
+    // An overlay may add files (go build -overlay maps a path that does not exist): added and edited files are alike.
     for (const [file, text] of texts) {
         if (req.mode === "in-place") {
             fs.writeFileSync(file, text);

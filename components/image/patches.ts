@@ -5,6 +5,9 @@ import { CRI_SOCKETS } from "../config/defaults";
 import { NAME_HASH_CHARS } from "../config/settings";
 
 import type { SourcePatch } from "../../scripts/patch-source";
+import { fleetPatches } from "./fleetPatches";
+
+export { CAPACITY_LOGGER_MINORS, CAPACITY_MINORS, LIFECYCLE_MINORS, POD_IPS_MINORS } from "./fleetPatches";
 
 export type { SourcePatch };
 
@@ -75,7 +78,12 @@ export interface PatchChoice {
     readonly crioSocket?: string;
     /** Guard the nil health server where the release needs it. */
     readonly proxyHealth: boolean;
+    /** The fleet patches (fleetPatches.ts): --node-capacity, pod IPs of the podCIDR, pods that finish. */
+    readonly fleet: boolean;
 }
+
+/** Built images get the fleet patches unless a stack says otherwise: without their flag or annotations, no change. */
+export const DEFAULT_PATCH_FLEET = true;
 
 /**
  * The patches a release gets for a choice, in a fixed order. A patch is added only for the minors it is written
@@ -89,10 +97,13 @@ export function patchesFor(version: KubernetesVersion, choice: PatchChoice): Sou
     if (choice.proxyHealth && inMinors(version.minor, PROXY_HEALTH_MINORS)) {
         patches.push(PROXY_HEALTH_PATCH);
     }
+    if (choice.fleet) {
+        patches.push(...fleetPatches(version, (range) => inMinors(version.minor, range)));
+    }
     return patches;
 }
 
-/** `v1.31.0` or `v1.31.0-crio-proxyfix`: the patch set is part of the tag. */
+/** `v1.31.0` or `v1.31.0-crio-proxyfix-capacity-podips-lifecycle`: the patch set is part of the tag. */
 export function imageTag(version: KubernetesVersion, patches: readonly SourcePatch[]): string {
     return [version.text, ...patches.map((p) => p.id)].join("-");
 }

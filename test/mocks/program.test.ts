@@ -234,9 +234,10 @@ describe("program", () => {
                     assert.equal(kubelet.image, get().outputs.imageRef, "pods run the configured image");
                 } else {
                     assert.equal(kubelet.image, `127.0.0.1:5000/kubemark@sha256:${"ab".repeat(32)}`, "pods run the pushed digest");
-                    // The proxy guard only where the release needs it (v1.30 to v1.33).
+                    // The proxy guard only where the release needs it (v1.30 to v1.33), the fleet patches in every one.
                     const minor = Number(version.split(".")[1]);
-                    assert.equal(one("docker:index/image:Image").inputs.imageName, `127.0.0.1:5000/kubemark:${version}${minor >= 30 && minor <= 33 ? "-proxyfix" : ""}`);
+                    assert.equal(one("docker:index/image:Image").inputs.imageName,
+                        `127.0.0.1:5000/kubemark:${version}${minor >= 30 && minor <= 33 ? "-proxyfix" : ""}-capacity-podips-lifecycle`);
                 }
                 assert.ok(kubelet.args.includes(`--node-labels=hollow-node=true,kubemark-pulumi/pool=default,kubemark-pulumi/stack=kubemark.${stack}`), kubelet.args.join(" "));
                 assert.ok(kubelet.args.includes("--register-with-taints=kubemark-pulumi/hollow-node=true:NoSchedule"));
@@ -260,7 +261,7 @@ describe("program", () => {
         assert.deepEqual(fetch.triggers.slice(0, 2), ["v1.30.4", "git"]);
         assert.equal(fetch.environment.KM_GIT_URL, `file://${gitRemote}`);
         const patch = byName("kubemark-patch").inputs;
-        assert.deepEqual(JSON.parse(patch.environment.KUBEMARK_PATCHES).map((p: { id: string }) => p.id), ["proxyfix"]);
+        assert.deepEqual(JSON.parse(patch.environment.KUBEMARK_PATCHES).map((p: { id: string }) => p.id), ["proxyfix", "capacity", "podips", "lifecycle"]);
         const build = byName("kubemark-build").inputs;
         assert.equal(build.environment.KM_BASE_IMAGE, "registry.k8s.io/build-image/go-runner:v2.3.1-go1.17.2-bullseye.0");
         assert.ok(build.triggers.includes(build.environment.KM_BASE_IMAGE), "a new base image rebuilds");
@@ -274,7 +275,7 @@ describe("program", () => {
         assert.equal(prebuilt.outputs.imageRef, "hwchiu/kubemark:v1.31.0-crio-dev");
         const crio = await runStack("v1-31", { "kubemark:containerRuntime": "cri-o", "kubemark:imageService": "host", "kubemark:imageSource": "module" });
         const image = crio.resources.find((r) => r.type === "docker:index/image:Image")!;
-        assert.equal(image.inputs.imageName, "127.0.0.1:5000/kubemark:v1.31.0-crio-proxyfix");
+        assert.equal(image.inputs.imageName, "127.0.0.1:5000/kubemark:v1.31.0-crio-proxyfix-capacity-podips-lifecycle");
         const spec = crio.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")!.inputs.spec.template.spec;
         const mount = spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === "cri-socket");
         assert.equal(mount.mountPath, "/run/crio/crio.sock", "the patched binary dials cri-o's own path");
