@@ -39,13 +39,16 @@ export interface BuiltImage {
     readonly seconds: Record<string, number>;
 }
 
-export function labImagePlan(versionText: string, registry: string, env: NodeJS.ProcessEnv): ImagePlan {
+/** What a lab image carries beyond the release's own patches; the program's defaults unless a bench compares. */
+export interface LabImageOptions { readonly fleet?: boolean }
+
+export function labImagePlan(versionText: string, registry: string, env: NodeJS.ProcessEnv, opts: LabImageOptions = {}): ImagePlan {
     const m = /^v1\.(\d+)\.(\d+)$/.exec(versionText);
     if (!m) {
         throw new Error(`version ${JSON.stringify(versionText)}: must be v1.MINOR.PATCH, e.g. v1.31.0`);
     }
     const version = { text: versionText, major: 1, minor: Number(m[1]), patch: Number(m[2]) };
-    const patches = patchesFor(version, { proxyHealth: true, fleet: DEFAULT_PATCH_FLEET });
+    const patches = patchesFor(version, { proxyHealth: true, fleet: opts.fleet ?? DEFAULT_PATCH_FLEET });
     // The Go-module source needs no git or GitHub; scratch needs no base image from a public registry.
     return imagePlan({
         version: versionText, registry, tag: imageTag(version, patches), patches, source: "module",
@@ -53,8 +56,9 @@ export function labImagePlan(versionText: string, registry: string, env: NodeJS.
     });
 }
 
-export async function buildImage(versionText: string, registry: string, env: NodeJS.ProcessEnv = process.env): Promise<BuiltImage> {
-    const plan = labImagePlan(versionText, registry, env);
+export async function buildImage(versionText: string, registry: string, env: NodeJS.ProcessEnv = process.env,
+    opts: LabImageOptions = {}): Promise<BuiltImage> {
+    const plan = labImagePlan(versionText, registry, env, opts);
     const seconds: Record<string, number> = {};
     const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
         const started = Date.now();

@@ -23,6 +23,7 @@ import {
 import { configSecretCheck } from "../kube/dynamic";
 import { lookupRelease, ReleaseLookup } from "../image/release";
 import { untestedWarning } from "./releases";
+import { DEFAULT_PATCH_FLEET } from "../image/patches";
 import { DNS1123_LABEL } from "./validate";
 import { extendedResourceItem, labelItem, readItems, readPairs, sortTaints, taintItem } from "./items";
 import { PoolFallback, POOL_SET_LABELS, prebuiltCapacityWarning, readPools } from "./pools";
@@ -67,6 +68,7 @@ const READERS = {
     privileged: bool(DEFAULT_PRIVILEGED),
     patchCrio: oneOf(PATCH_CRIO_CHOICES, DEFAULT_PATCH_CRIO),
     patchProxyHealth: bool(DEFAULT_PATCH_PROXY_HEALTH),
+    patchFleet: bool(DEFAULT_PATCH_FLEET),
     nodeLabels: readNodeLabels,
     nodeTaints: readNodeTaints,
     maxPods: int(DEFAULT_MAX_PODS, 1, 100000),
@@ -109,6 +111,13 @@ function read(raw: RawConfig, readFile?: ReadFile, lookup?: ReleaseLookup): { se
     checkKeys(cx);
     const v = readTable(cx, READERS);
     // Only once the release and the source are known good: a typo elsewhere needs no network round trip.
+    // An image built without the capacity patch: its hollow kubelets would exit on the flag a pool's capacity adds.
+    if (v.image.kind === "registry" && !v.patchFleet) {
+        for (const p of (v.pools ?? []).filter((x) => Object.keys(x.capacity).length > 0)) {
+            cx.problems.push(`${cx.full("pools")}: pool ${p.name} sets a capacity, which the image needs the fleet patches for, ` +
+                `but ${cx.full("patchFleet")} is false: set it true (the default) or leave capacity out`);
+        }
+    }
     if (lookup !== undefined && cx.problems.length === 0 && v.image.kind === "registry") {
         const missing = lookup({ version: v.kubernetesVersion.text, source: v.imageSource, gitRepository: v.gitRepository });
         if (missing !== undefined) {
@@ -155,6 +164,7 @@ function read(raw: RawConfig, readFile?: ReadFile, lookup?: ReleaseLookup): { se
             cacheDir: v.sourceCache === undefined ? undefined : expandHome(v.sourceCache, raw.env),
             patchCrio,
             patchProxyHealth: v.patchProxyHealth,
+            patchFleet: v.patchFleet,
             baseImage: v.baseImage,
             registryUsername: v.registryCredentials.registryUsername,
             registryPassword: v.registryCredentials.registryPassword,

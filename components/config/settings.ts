@@ -57,6 +57,8 @@ export interface ImageBuild {
     readonly patchCrio: boolean;
     /** Guard the hollow proxy's nil health server where the release needs it (PROXY_HEALTH_MINORS: v1.30–v1.33). */
     readonly patchProxyHealth: boolean;
+    /** Build in the fleet patches: pool capacity, pod IPs from each Node's podCIDR, pods that finish. */
+    readonly patchFleet: boolean;
     readonly baseImage: string;
     readonly registryUsername?: string;
     /** Holds a credential. */
@@ -193,7 +195,7 @@ export const CONFIG_KEYS = [
     "containerRuntime", "imageService", "criSocket", "hollowProxy", "privileged", "nodeLabels", "nodeTaints", "maxPods",
     "extendedResources", "kubeletCpu", "kubeletMemory", "proxyCpu", "proxyMemory", "workloadKind",
     "readyTimeoutSeconds", "reaperTimeoutSeconds", "logVerbosity", "credentialLifetimeHours",
-    "imageSource", "gitRepository", "sourceCache", "patchCrio", "patchProxyHealth", "baseImage",
+    "imageSource", "gitRepository", "sourceCache", "patchCrio", "patchProxyHealth", "patchFleet", "baseImage",
     "registryUsername", "registryPassword", "pools",
 ] as const;
 export type ConfigKey = typeof CONFIG_KEYS[number];

@@ -11,7 +11,7 @@ import {
     CONFIG_KEYS, ConfigKey, CONTAINER_RUNTIMES, IMAGE_SERVICES, IMAGE_SOURCES, MAX_NODES_PER_POD, MAX_REPLICAS,
     MAX_POOLS, MIN_MINOR, PATCH_CRIO_CHOICES, POOL_LABEL_KEY, WORKLOAD_KINDS,
 } from "./settings";
-import { minorsText, PROXY_HEALTH_MINORS } from "../image/patches";
+import { CAPACITY_MINORS, DEFAULT_PATCH_FLEET, minorsText, PROXY_HEALTH_MINORS } from "../image/patches";
 import { TESTED_RANGE_TEXT } from "./releases";
 import { poolTable } from "./pools";
 
@@ -75,6 +75,10 @@ export const KEY_DOCS: Readonly<Record<ConfigKey, { readonly default: string; re
     sourceCache: { default: "`~/.cache/kubemark-pulumi`", accepted: "absolute path (or `~/...`)" },
     patchCrio: { default: "`auto`: on for cri-o with a built image", accepted: `${either(PATCH_CRIO_CHOICES)}: build kubemark dialing \`criSocket\`` },
     patchProxyHealth: { default: code(DEFAULT_PATCH_PROXY_HEALTH), accepted: `guard the hollow proxy's nil health server (${minorsText(PROXY_HEALTH_MINORS)})` },
+    patchFleet: {
+        default: code(DEFAULT_PATCH_FLEET),
+        accepted: `build in the fleet patches (${minorsText(CAPACITY_MINORS)}): pool \`capacity\`, pod IPs from each Node's podCIDR, pods that finish`,
+    },
     baseImage: { default: code(DEFAULT_BASE_IMAGE), accepted: "image reference or `scratch`" },
     registryUsername: { default: "—", accepted: "with `registryPassword`" },
     registryPassword: { default: "—", accepted: "with `registryUsername`, **secret only**" },

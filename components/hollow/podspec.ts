@@ -3,6 +3,7 @@ import type { ContainerResources, NodeCapacity, Settings, WorkloadKind } from ".
 import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "../config/settings";
 import { POD_NODES_ANNOTATION, POOL_LABEL_KEY } from "./names";
 import { capacityFlagValue } from "./pools";
+import { NODE_CAPACITY_FLAG } from "../image/fleetFlags";
 import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "../credentials/kubeconfigs";
 
 /**
@@ -41,8 +42,7 @@ export interface HollowPodOptions extends Pick<Settings, "initImage" | "stackLab
     readonly poolName?: string;
 }
 
-/** The patched hollow kubelet's flag for its machine's capacity (the `capacity` source patch). */
-export const NODE_CAPACITY_FLAG = "node-capacity";
+
 
 /** Each hollow kubelet of a pod listens on its own ports (they share the pod's network); k = 0 keeps upstream's. */
 export const KUBELET_PORT = 10250;
@@ -97,7 +97,8 @@ export function kubeletFlags(o: HollowPodOptions, k?: Slot): string[] {
         ["register-with-taints", taints],
         ["max-pods", String(o.maxPods)],
         ["extended-resources", joinPairs([...o.extendedResources].sort(([a], [b]) => a.localeCompare(b)))],
-        [NODE_CAPACITY_FLAG, capacityFlagValue(o.capacity ?? {})],
+        // The capacity patch's flag (fleetFlags.ts); `flags` adds the dashes.
+        [NODE_CAPACITY_FLAG.replace(/^--/, ""), capacityFlagValue(o.capacity ?? {})],
         ["use-host-image-service", String(o.imageService === "host")],
         ["v", String(o.logVerbosity)],
     ]);

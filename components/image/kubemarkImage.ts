@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { defaultCacheDir, IMAGE_SCRIPT, imagePlan, ImageSourceKind } from "./plan";
 import type { Settings } from "../config/settings";
-import { DEFAULT_PATCH_FLEET, imageTag, patchesFor, SourcePatch } from "./patches";
+import { imageTag, patchesFor, SourcePatch } from "./patches";
 
 export { defaultCacheDir };
 export type { ImageSourceKind };
@@ -81,9 +81,8 @@ export class KubemarkImage extends pulumi.ComponentResource {
 /** The image a stack builds, from its settings: the release, its patches, the tag they make, where it goes. */
 export function kubemarkImageArgs(s: Settings, image: { readonly registry: string; readonly name: string }): KubemarkImageArgs {
     const build = s.imageBuild;
-    // No config key decides the fleet patches yet: every built image has them (DEFAULT_PATCH_FLEET).
     const patches = patchesFor(s.kubernetesVersion, {
-        crioSocket: build.patchCrio ? s.criSocket : undefined, proxyHealth: build.patchProxyHealth, fleet: DEFAULT_PATCH_FLEET,
+        crioSocket: build.patchCrio ? s.criSocket : undefined, proxyHealth: build.patchProxyHealth, fleet: build.patchFleet,
     });
     return {
         version: s.kubernetesVersion.text, registry: image.registry, imageName: image.name,

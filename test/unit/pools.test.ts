@@ -9,7 +9,8 @@ import { PoolSettings } from "../../components/config/settings";
 import { capacityFlagValue, poolParts, zoneShare } from "../../components/hollow/pools";
 import { expectedPartsPodNodes, layoutProgress } from "../../components/hollow/names";
 import { poolLabelsWanted } from "../../components/reaper/sync";
-import { HollowPodOptions, kubeletFlags, NODE_CAPACITY_FLAG } from "../../components/hollow/podspec";
+import { HollowPodOptions, kubeletFlags } from "../../components/hollow/podspec";
+import { NODE_CAPACITY_FLAG, NODE_CAPACITY_KEYS } from "../../components/image/fleetFlags";
 
 const BASE = { "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "127.0.0.1:5000" };
 const raw = (values: Record<string, string>, stack = "lab"): RawConfig => ({
@@ -91,6 +92,8 @@ describe("pools in config", () => {
             want: [/^kubemark:pools: pools default and gpu would both run workload hollow-node-lab-gpu: rename a pool or a zone/] },
         { what: "a workload name over the StatefulSet bound", list: [{ name: "general-purpose-pool", replicas: 1, zones: ["europe-west4-b"] }], stack: "a-long-stack-name",
             want: [/^kubemark:pools\[0\] \(general-purpose-pool, zones europe-west4-b\): its workload hollow-node-a-long-stack-name-general-purpose-pool-europe-west4-b would be 65 characters, over 47/] },
+        { what: "a capacity with an image built without the fleet patches", list: [{ name: "a", replicas: 1, capacity: { cpu: 8 } }],
+            extra: { "kubemark:patchFleet": "false" }, want: [/^kubemark:pools: pool a sets a capacity, which the image needs the fleet patches for, but kubemark:patchFleet is false/] },
         { what: "more than 10000 Nodes in all", list: [{ name: "a", replicas: 6000 }, { name: "b", replicas: 6000 }], want: [/^kubemark:pools: 12000 hollow Nodes in all, over 10000/] },
     ];
     for (const c of refused) {
@@ -174,7 +177,9 @@ describe("pools to workloads", () => {
             assert.equal(capacityFlagValue(capacity), want);
             const flags = kubeletFlags({ nodeLabels: [], nodeTaints: [], extendedResources: [], stackLabelValue: "s", maxPods: 110,
                 imageService: "fake", logVerbosity: 2, capacity } as unknown as HollowPodOptions);
-            assert.deepEqual(flags.filter((f) => f.startsWith(`--${NODE_CAPACITY_FLAG}`)), want === "" ? [] : [`--${NODE_CAPACITY_FLAG}=${want}`]);
+            assert.deepEqual(flags.filter((f) => f.startsWith(NODE_CAPACITY_FLAG)), want === "" ? [] : [`${NODE_CAPACITY_FLAG}=${want}`]);
+            // Only keys the patched binary accepts.
+            want.split(",").filter(Boolean).forEach((kv) => assert.ok((NODE_CAPACITY_KEYS as readonly string[]).includes(kv.split("=")[0]), kv));
         }
     });
 });
