@@ -1,0 +1,176 @@
+// End to end in the lab: one stack of two node pools, as a user describes a fleet. The Nodes report each pool's
+// capacity, labels, zones and taints; the scheduler treats them so; Services get one address per pod, Jobs complete;
+// resizing one pool leaves the other alone; destroy leaves nothing.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import * as k8s from "@kubernetes/client-node";
+import { NEWEST_TESTED } from "../components/config/releases";
+import { POOL_LABEL_KEY, ZONE_LABEL_KEY } from "../components/config/settings";
+import { EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION } from "../components/image/fleetFlags";
+import { inLabNetns, NETNS } from "../lab/hostNet";
+import { clientsOf, lab, labMissing, waitUntil } from "../lab/lab";
+import { hollowNodes, hollowPods, isReady, LabStacks, labImage, printFigures, report, selectorOf } from "./harness";
+
+const skip = labMissing();
+const STACK = "fleet";
+const NS = `kubemark-${STACK}`;
+const SELECTOR = selectorOf(STACK);
+const LOAD_NS = "fleet-e2e";
+const POOLS = [
+    { name: "general", replicas: 6, nodesPerPod: 3, capacity: { cpu: "8", memory: "32Gi", ephemeralStorage: "100Gi" }, zones: ["zone-a", "zone-b"], region: "region-1" },
+    { name: "gpu", replicas: 2, capacity: { cpu: "64", memory: "512Gi" }, extendedResources: ["example.com/gpu=8"], taints: ["example.com/gpu=true:NoSchedule"] },
+];
+/** Every hollow Node carries the program's default taint; test pods tolerate it, and the GPU taint to go there. */
+const HOLLOW = { key: "kubemark-pulumi/hollow-node", operator: "Exists", effect: "NoSchedule" };
+const GPU = { key: "example.com/gpu", operator: "Exists", effect: "NoSchedule" };
+
+const pod = (name: string, cpu: string, tolerations: object[], extra: Partial<k8s.V1PodSpec> = {}): k8s.V1Pod => ({
+    metadata: { name, namespace: LOAD_NS },
+    spec: { containers: [{ name: "c", image: "pause", resources: { requests: { cpu } } }], tolerations, ...extra },
+});
+/** The IPv4 address as a number, and whether it lies in a CIDR. */
+const ipNumber = (ip: string) => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+const inCidr = (ip: string, cidr: string) => {
+    const [base, bits] = cidr.split("/");
+    const size = 2 ** (32 - Number(bits));
+    return Math.floor(ipNumber(ip) / size) === Math.floor(ipNumber(base) / size);
+};
+
+describe("a fleet of two node pools in one stack, for real in the lab", { skip }, () => {
+    let stacks: LabStacks;
+
+    before(async () => {
+        assert.ok(inLabNetns(), `not inside network namespace ${NETNS}: run through lab/exec.sh (npm run test:e2e does)`);
+        const reset = await lab("down", "--wipe");
+        assert.equal(reset.code, 0, reset.out);
+        const started = await lab("up", "--target", NEWEST_TESTED.text);
+        assert.equal(started.code, 0, started.out);
+        const image = await labImage(NEWEST_TESTED.text);
+        stacks = new LabStacks();
+        await stacks.create(STACK, [["image", image]]);
+        await setPools(POOLS);
+        await clientsOf("target").core.createNamespace({ body: { metadata: { name: LOAD_NS } } });
+    });
+
+    after(async () => {
+        printFigures();
+        await stacks?.cleanUp();
+        await lab("down");
+    });
+
+    async function setPools(pools: typeof POOLS): Promise<void> {
+        // Pools replace the lab stack's flat replicas; a resize sets the whole list again.
+        for (const key of ["replicas", "pools"]) {
+            await stacks.cli(STACK, ["config", "rm", key]);
+        }
+        for (const [i, p] of pools.entries()) {
+            for (const [path, value] of flatten(p, `pools[${i}]`)) {
+                const set = await stacks.cli(STACK, ["config", "set", "--path", path, value]);
+                assert.equal(set.code, 0, `${path}: ${set.out}`);
+            }
+        }
+    }
+
+    it("pulumi up: 8 Ready Nodes, each reporting its pool's capacity, labels, zone and taints", { timeout: 900_000 }, async () => {
+        const seconds = await stacks.up(STACK);
+        report(`pulumi up, two pools (6 general over 2 zones, 2 gpu): ${seconds.toFixed(1)}s to all Ready`);
+        const nodes = await hollowNodes(SELECTOR);
+        assert.equal(nodes.filter(isReady).length, 8);
+        const of = (pool: string) => nodes.filter((n) => n.metadata!.labels![POOL_LABEL_KEY] === pool);
+        for (const n of of("general")) {
+            assert.deepEqual([n.status!.capacity!.cpu, n.status!.capacity!.memory, n.status!.capacity!["ephemeral-storage"]], ["8", "32Gi", "100Gi"], n.metadata!.name);
+            assert.equal(n.metadata!.labels!["topology.kubernetes.io/region"], "region-1");
+        }
+        const zones = of("general").map((n) => n.metadata!.labels![ZONE_LABEL_KEY]).sort();
+        assert.deepEqual(zones, ["zone-a", "zone-a", "zone-a", "zone-b", "zone-b", "zone-b"]);
+        for (const n of of("gpu")) {
+            assert.deepEqual([n.status!.capacity!.cpu, n.status!.capacity!.memory, n.status!.capacity!["example.com/gpu"]], ["64", "512Gi", "8"]);
+            assert.ok((n.spec!.taints ?? []).some((t) => t.key === "example.com/gpu" && t.effect === "NoSchedule"), n.metadata!.name);
+        }
+        report(`allocatable of a general Node: ${JSON.stringify(of("general")[0].status!.allocatable)}`);
+    });
+
+    it("a pod asking 40 CPU runs only on the big pool; one asking 100 CPU stays Pending, as on a real cluster", { timeout: 300_000 }, async () => {
+        const { core } = clientsOf("target");
+        await core.createNamespacedPod({ namespace: LOAD_NS, body: pod("big", "40", [HOLLOW, GPU]) });
+        await core.createNamespacedPod({ namespace: LOAD_NS, body: pod("huge", "100", [HOLLOW, GPU]) });
+        await waitUntil("big running", async () => (await core.readNamespacedPod({ name: "big", namespace: LOAD_NS })).status?.phase === "Running", 120_000);
+        const big = await core.readNamespacedPod({ name: "big", namespace: LOAD_NS });
+        const node = await core.readNode({ name: big.spec!.nodeName! });
+        assert.equal(node.metadata!.labels![POOL_LABEL_KEY], "gpu");
+        await waitUntil("huge unschedulable", async () => {
+            const p = await core.readNamespacedPod({ name: "huge", namespace: LOAD_NS });
+            return p.status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable") ?? false;
+        }, 60_000);
+        assert.equal((await core.readNamespacedPod({ name: "huge", namespace: LOAD_NS })).spec!.nodeName, undefined);
+    });
+
+    it("a Service's EndpointSlice lists one distinct address per backend pod, each in its Node's podCIDR", { timeout: 300_000 }, async () => {
+        const { core, apps, discovery } = clientsOf("target");
+        const labels = { app: "web" };
+        await core.createNamespacedService({ namespace: LOAD_NS, body: { metadata: { name: "web" }, spec: { selector: labels, ports: [{ port: 80 }] } } });
+        await apps.createNamespacedDeployment({ namespace: LOAD_NS, body: {
+            metadata: { name: "web" },
+            spec: { replicas: 6, selector: { matchLabels: labels }, template: { metadata: { labels },
+                spec: { ...pod("x", "100m", [HOLLOW]).spec!, nodeSelector: { [POOL_LABEL_KEY]: "general" } } } },
+        } });
+        let addresses: string[] = [];
+        await waitUntil("6 ready endpoints", async () => {
+            const slices = (await discovery.listNamespacedEndpointSlice({ namespace: LOAD_NS, labelSelector: "kubernetes.io/service-name=web" })).items;
+            addresses = slices.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses));
+            return addresses.length === 6;
+        }, 180_000);
+        assert.equal(new Set(addresses).size, 6, `distinct: ${addresses.join(", ")}`);
+        const pods = (await core.listNamespacedPod({ namespace: LOAD_NS, labelSelector: "app=web" })).items;
+        for (const p of pods) {
+            const node = await core.readNode({ name: p.spec!.nodeName! });
+            assert.ok(node.spec!.podCIDR && inCidr(p.status!.podIP!, node.spec!.podCIDR), `${p.metadata!.name} ${p.status!.podIP} in ${node.spec!.podCIDR}`);
+        }
+        report(`EndpointSlice of 6 pods: ${addresses.sort().join(", ")}`);
+    });
+
+    it("a Job of 5 pods that each run 5 s completes; one that exits 3 with restartPolicy Never fails", { timeout: 300_000 }, async () => {
+        const { batch } = clientsOf("target");
+        const job = (name: string, annotations: Record<string, string>, completions: number, backoffLimit: number): k8s.V1Job => ({
+            metadata: { name },
+            spec: { completions, parallelism: completions, backoffLimit, template: { metadata: { annotations },
+                spec: { ...pod("x", "100m", [HOLLOW]).spec!, restartPolicy: "Never" } } },
+        });
+        await batch.createNamespacedJob({ namespace: LOAD_NS, body: job("five", { [RUN_SECONDS_ANNOTATION]: "5" }, 5, 0) });
+        await batch.createNamespacedJob({ namespace: LOAD_NS, body: job("fails", { [RUN_SECONDS_ANNOTATION]: "2", [EXIT_CODE_ANNOTATION]: "3" }, 1, 0) });
+        const took = await waitUntil("job five complete", async () => (await batch.readNamespacedJob({ name: "five", namespace: LOAD_NS })).status?.succeeded === 5, 180_000);
+        report(`Job of 5 pods running 5 s each: complete ${took.toFixed(1)}s after creation`);
+        await waitUntil("job fails failed", async () => ((await batch.readNamespacedJob({ name: "fails", namespace: LOAD_NS })).status?.failed ?? 0) >= 1, 120_000);
+        const failed = (await clientsOf("target").core.listNamespacedPod({ namespace: LOAD_NS, labelSelector: "job-name=fails" })).items[0];
+        assert.equal(failed.status!.phase, "Failed");
+        assert.equal(failed.status!.containerStatuses![0].state!.terminated!.exitCode, 3);
+    });
+
+    it("resizing one pool changes only its Nodes and pods; destroy leaves nothing", { timeout: 900_000 }, async () => {
+        const before = new Map((await hollowPods(NS)).map((p) => [p.metadata!.name!, p.metadata!.uid!]));
+        const generalNodes = (await hollowNodes(`${SELECTOR},${POOL_LABEL_KEY}=general`)).map((n) => n.metadata!.uid).sort();
+        await setPools([POOLS[0], { ...POOLS[1], replicas: 3 }]);
+        const seconds = await stacks.up(STACK);
+        report(`gpu pool 2 -> 3: ${seconds.toFixed(1)}s`);
+        assert.equal((await hollowNodes(`${SELECTOR},${POOL_LABEL_KEY}=gpu`)).filter(isReady).length, 3);
+        assert.deepEqual((await hollowNodes(`${SELECTOR},${POOL_LABEL_KEY}=general`)).map((n) => n.metadata!.uid).sort(), generalNodes, "general Nodes untouched");
+        const after = new Map((await hollowPods(NS)).map((p) => [p.metadata!.name!, p.metadata!.uid!]));
+        for (const [name, uid] of before) {
+            assert.equal(after.get(name), uid, `pod ${name} kept`);
+        }
+        await clientsOf("target").core.deleteNamespace({ name: LOAD_NS });
+        report(`pulumi destroy: ${(await stacks.destroy(STACK)).toFixed(1)}s`);
+        assert.deepEqual((await hollowNodes(SELECTOR)).map((n) => n.metadata!.name), []);
+    });
+});
+
+/** `pools[0].capacity.cpu` = "8", …: a pool as the `--path` settings that make it. */
+function flatten(value: unknown, path: string): [string, string][] {
+    if (Array.isArray(value)) {
+        return value.flatMap((v, i) => flatten(v, `${path}[${i}]`));
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.entries(value).flatMap(([k, v]) => flatten(v, `${path}.${k}`));
+    }
+    return [[path, String(value)]];
+}
