@@ -32,14 +32,14 @@ start_apiserver() { # CLUSTER ADDR PORT ETCD_PORT SERVICE_CIDR BIN_DIR
 }
 
 start_controller_manager() { # CLUSTER SECURE_PORT BIN_DIR [EXTRA_FLAG...]
-    local n=kube-controller-manager-$1 d="$PKI/$1" port=$2 bin=$3
+    local cluster=$1 n=kube-controller-manager-$1 d="$PKI/$1" port=$2 bin=$3
     shift 3
     # No leader election: after a crash a new instance would wait out the old lease (15s).
     running "$n" || start_bg "$n" "$bin/kube-controller-manager" \
         --kubeconfig="$d/controller-manager.kubeconfig" --authentication-kubeconfig="$d/controller-manager.kubeconfig" \
         --authorization-kubeconfig="$d/controller-manager.kubeconfig" --bind-address=127.0.0.1 --secure-port="$port" \
         --cert-dir="$LAB/$n" --flex-volume-plugin-dir="$LAB/$n/flexvolume" --leader-elect=false \
-        --use-service-account-credentials=true --cluster-name="lab-$1" \
+        --use-service-account-credentials=true --cluster-name="lab-$cluster" \
         --service-account-private-key-file="$d/sa.key" --root-ca-file="$d/ca.crt" \
         --cluster-signing-cert-file="$d/ca.crt" --cluster-signing-key-file="$d/ca.key" --profiling=false "$@"
 }
