@@ -50,5 +50,8 @@ describe("Pulumi.yaml", () => {
         }
         assert.ok(Object.keys(declared).length >= 10);
         assert.deepEqual(parseSettings(raw(declared)), parseSettings(raw({})));
+        // The CLI hands over every declared default: none may clash with a key set alone, as pools with replicas do.
+        const pools = JSON.stringify([{ name: "general", replicas: 3 }]);
+        assert.deepEqual(parseSettings(raw({ ...declared, "kubemark:pools": pools })), parseSettings(raw({ "kubemark:pools": pools })));
     });
 });
