@@ -76,6 +76,7 @@ export class TargetCredentials extends pulumi.ComponentResource {
     public readonly certificateShards: pulumi.Output<Record<string, string>[]>;
     /** Changes when credentials were renewed (not when nodes were added): a rollout picks them up. */
     public readonly generation: pulumi.Output<string>;
+    private readonly issued: pulumi.Output<[Record<string, NodeCertificate> | undefined, Record<string, ServiceAccountToken> | undefined]>;
 
     constructor(name: string, args: TargetCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kubemark:index:TargetCredentials", name, {}, opts);
@@ -105,11 +106,22 @@ export class TargetCredentials extends pulumi.ComponentResource {
         this.proxyKubeconfig = pulumi.secret(both.apply(([kc, tokens]) =>
             (o.hollowProxy ? tokenKubeconfig(kc, PROXY_SERVICE_ACCOUNT, tokens[PROXY_SERVICE_ACCOUNT].token) : "")));
         this.certificateShards = pulumi.secret(issued.certificates.apply((c) => certificateShards(c ?? {})));
-        this.generation = pulumi.unsecret(pulumi.all([issued.certificates, issued.tokens]).apply(([certs, tokens]) => generation(certs, tokens)));
+        this.issued = pulumi.all([issued.certificates, issued.tokens]);
+        this.generation = pulumi.unsecret(this.issued.apply(([certs, tokens]) => generation(certs, tokens)));
         this.registerOutputs({
             kubeletKubeconfig: this.kubeletKubeconfig, proxyKubeconfig: this.proxyKubeconfig,
             certificateShards: this.certificateShards, generation: this.generation,
         });
+    }
+
+    /**
+     * The generation of some Nodes' credentials: their certificates' and the shared tokens'. A pool's pods carry
+     * their own, so adding or removing another pool (whose certificates may be the stack's earliest) rolls nothing.
+     */
+    generationOf(nodeNames: readonly string[]): pulumi.Output<string> {
+        const wanted = new Set(nodeNames);
+        return pulumi.unsecret(this.issued.apply(([certs, tokens]) =>
+            generation(Object.fromEntries(Object.entries(certs ?? {}).filter(([n]) => wanted.has(n))), tokens)));
     }
 }
 

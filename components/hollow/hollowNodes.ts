@@ -165,7 +165,10 @@ export class HollowNodes extends pulumi.ComponentResource {
         // `-last` always exists (0 or 1 pod) so that a change of the rest is an update the sweep waits for, never a
         // delete the engine would run after it.
         const workloadsOfParts = parts.flatMap(workloadParts);
-        const manifests = workloadsOfParts.map((w) => pulumi.unsecret(pulumi.all([args.image, credentials.generation]).apply(([image, generation]) => {
+        // Each part rolls on its own Nodes' renewed credentials only, so that adding or removing a pool rolls no other.
+        const generationOf = (part: PoolPart) => (single || !perNodeCertificates ? credentials.generation
+            : credentials.generationOf(statefulNodeNames(part.workloadName, part.replicas, part.pool.nodesPerPod)));
+        const manifests = workloadsOfParts.map((w) => pulumi.unsecret(pulumi.all([args.image, generationOf(w.part)]).apply(([image, generation]) => {
             const pool = w.part.pool;
             const m = workloadManifest({
                 ...o, kind: o.workloadKind, namespace: args.namespace, replicas: w.pods, image, nodesInPod: w.nodesInPod,

@@ -54,7 +54,9 @@ const REMOTE_TAGS = ["v1.30.4", "v1.31.0", "v1.37.2"];
 function issuedCredentials(inputs: Record<string, any>) {
     const expires = "2030-01-01T00:00:00.000Z";
     return {
-        certificates: Object.fromEntries((inputs.nodeNames as string[]).map((n) => [n, { certPem: `CERT-${n}`, keyPem: `KEY-${n}`, notBefore: "2026-01-01T00:00:00.000Z", notAfter: expires, csrName: `${n}-x` }])),
+        // A GPU pool's certificates expire first: another pool's pods must not roll with them (per-pool generation).
+        certificates: Object.fromEntries((inputs.nodeNames as string[]).map((n) => [n, { certPem: `CERT-${n}`, keyPem: `KEY-${n}`, notBefore: "2026-01-01T00:00:00.000Z",
+            notAfter: n.includes("-gpu-") ? "2029-06-01T00:00:00.000Z" : expires, csrName: `${n}-x` }])),
         tokens: Object.fromEntries((inputs.serviceAccounts as string[]).map((a) => [a, { token: `TOKEN-${a}`, issued: "2026-01-01T00:00:00.000Z", expires }])),
     };
 }
@@ -360,6 +362,10 @@ describe("program", () => {
             [["hollow-node-dev-general-zone-a", 3], ["hollow-node-dev-general-zone-b", 2], ["hollow-node-dev-gpu", 2]]);
         const sync = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:HollowNodeSync")!;
         assert.deepEqual([reveal(sync.inputs.replicas), reveal(sync.inputs.parts).length], [7, 3]);
+        const rollsOn = (r: typeof run) => r.resources.find((w) => w.name === "hollow-nodes-general-zone-a-workload")!.inputs.spec.template.metadata.annotations["kubemark-pulumi/credentials"];
+        const alone = await runStack("dev", { "kubemark:pools": JSON.stringify(pools.slice(0, 1)), "kubemark:replicas": "" });
+        assert.equal(rollsOn(run), rollsOn(alone), "removing the GPU pool (the earliest certificates) does not roll the general pool");
+        assert.match(rollsOn(run), /^2030-/);
         assert.deepEqual((run.outputs.pools as { name: string; nodeSelector: string }[]).map((p) => p.nodeSelector),
             ["kubemark-pulumi/stack=kubemark.dev,kubemark-pulumi/pool=general", "kubemark-pulumi/stack=kubemark.dev,kubemark-pulumi/pool=gpu"]);
     });
