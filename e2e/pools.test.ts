@@ -158,7 +158,7 @@ describe("a fleet of two node pools in one stack, for real in the lab", { skip }
         const pools = json.density.pools as { pool: string; targeted: boolean; ready: number; podsBound: number; latencyPods: number; allocatable: Record<string, string> }[];
         report(`measure density --pool gpu: exit ${run.code}, verdict ${json.verdict}; per pool ` +
             pools.map((p) => `${p.pool}: ${p.podsBound} pods bound, ${p.latencyPods} latency pods, allocatable cpu ${p.allocatable.cpu}`).join("; "));
-        // Exit 4 (inconclusive) is the lab's 2 shared cores saying so; this checks where the pods went, not the verdict.
+        // Exit 4 (inconclusive) is the lab's 2 shared cores saying so: this checks where the pods went, not a verdict.
         assert.ok([0, 1, 4].includes(run.code), run.out.slice(-3000));
         const gpu = pools.find((p) => p.pool === "gpu")!;
         const general = pools.find((p) => p.pool === "general")!;
