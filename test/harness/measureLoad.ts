@@ -188,3 +188,12 @@ export async function waitForOutput(run: MeasureRun, what: RegExp, ms: number): 
         await new Promise((r) => setTimeout(r, 200));
     }
 }
+
+/** CL2's load in miniature for the real-API tests: 10 pods per Node in groups of 4, 2 and 1, a burst of 60. */
+export function cl2SmallLoad(stack: string): string[] {
+    return [
+        "--stack", stack, "--pods-per-node", "10", "--big-group-size", "4", "--medium-group-size", "2", "--small-group-size", "1",
+        "--pods-per-second", "20", "--hold-seconds", "2", "--throughput-pods", "60", "--metrics-every-seconds", "2",
+        "--phase-timeout-seconds", "120",
+    ];
+}

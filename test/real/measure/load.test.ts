@@ -9,6 +9,7 @@ import { ControlPlane, missingTools } from "../../harness/controlPlane";
 import { clients } from "../../harness/fakeKubelets";
 import { startPair, stopPair } from "../../harness/clusterPair";
 import {
+    cl2SmallLoad,
     giveCapacity,
     measure,
     playLoadKubelets,
@@ -40,28 +41,7 @@ const small = (hold = 3) => [
     "120",
 ];
 /** CL2's load in miniature: 30 pods over 3 hollow Nodes in groups of 4, 2 and 1, a burst of 60, 3 latency pods. */
-const CL2_SMALL = [
-    "--stack",
-    STACK,
-    "--pods-per-node",
-    "10",
-    "--big-group-size",
-    "4",
-    "--medium-group-size",
-    "2",
-    "--small-group-size",
-    "1",
-    "--pods-per-second",
-    "20",
-    "--hold-seconds",
-    "2",
-    "--throughput-pods",
-    "60",
-    "--metrics-every-seconds",
-    "2",
-    "--phase-timeout-seconds",
-    "120",
-];
+const CL2_SMALL = cl2SmallLoad(STACK);
 const SMALL = small();
 
 describe("npm run measure against real API servers", { skip }, () => {

@@ -10,7 +10,7 @@ import { startPair, stopPair } from "../../harness/clusterPair";
 import { ControlPlane, missingTools } from "../../harness/controlPlane";
 import { clients } from "../../harness/fakeKubelets";
 import { measureNamespacesGone, sleep, upStack } from "../../harness/measureLab";
-import { measure, playLoadKubelets, startWorkloadControllers, tempDir } from "../../harness/measureLoad";
+import { cl2SmallLoad, measure, playLoadKubelets, startWorkloadControllers, tempDir } from "../../harness/measureLoad";
 import { pulumi } from "../../harness/pulumiCli";
 
 const skip = missingTools();
@@ -25,28 +25,7 @@ const POOLS = {
     },
 } as const;
 /** CL2's load in miniature on the 2 GPU Nodes: 10 pods per Node, a burst of 60 wanted, 2 latency pods. */
-const LOAD = [
-    "--stack",
-    STACK,
-    "--pods-per-node",
-    "10",
-    "--big-group-size",
-    "4",
-    "--medium-group-size",
-    "2",
-    "--small-group-size",
-    "1",
-    "--pods-per-second",
-    "20",
-    "--hold-seconds",
-    "2",
-    "--throughput-pods",
-    "60",
-    "--metrics-every-seconds",
-    "2",
-    "--phase-timeout-seconds",
-    "120",
-];
+const LOAD = cl2SmallLoad(STACK);
 
 /**
  * Labels the stack's 4 fake Nodes into two pools by hand (this program's stacks do not make pools yet): the first
