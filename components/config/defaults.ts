@@ -71,6 +71,9 @@ export function defaultPool(w: Pick<WorkloadSettings, "replicas" | "nodesPerPod"
     };
 }
 
+/** A /24 per Node, as kube-controller-manager's default for IPv4: 254 pod addresses, over twice the 110-pod limit. */
+export const DEFAULT_POD_CIDR_MASK = 24;
+
 export const DEFAULT_READY_TIMEOUT_SECONDS = 600;
 export const DEFAULT_REAPER_TIMEOUT_SECONDS = 180;
 /** How long `up` waits for the target's signer, per certificate from its approval. */
@@ -117,6 +120,8 @@ export function workloadDefaults(replicas: number): WorkloadSettings {
         readyTimeoutSeconds: DEFAULT_READY_TIMEOUT_SECONDS,
         reaperTimeoutSeconds: DEFAULT_REAPER_TIMEOUT_SECONDS,
         credentialLifetimeHours: DEFAULT_CREDENTIAL_LIFETIME_HOURS,
+        podCidrRange: "",
+        podCidrMaskSize: DEFAULT_POD_CIDR_MASK,
     };
     return { ...flat, pools: [defaultPool(flat)] };
 }

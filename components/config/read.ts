@@ -13,7 +13,7 @@ import {
     DEFAULT_INIT_IMAGE, DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS,
     DEFAULT_NODE_TAINTS, DEFAULT_NODES_PER_POD, DEFAULT_PATCH_CRIO, DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED,
     DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND,
-    defaultPool, defaultProxyResources, KUBEMARK_IMAGE_ENDPOINT,
+    defaultPool, defaultProxyResources, DEFAULT_POD_CIDR_MASK, KUBEMARK_IMAGE_ENDPOINT,
 } from "./defaults";
 import {
     boundedName, ClusterRef, CONTAINER_RUNTIMES, ContainerRuntime, IMAGE_SERVICES, IMAGE_SOURCES,
@@ -24,6 +24,7 @@ import { configSecretCheck } from "../kube/dynamic";
 import { lookupRelease, ReleaseLookup } from "../image/release";
 import { untestedWarning } from "./releases";
 import { DEFAULT_PATCH_FLEET } from "../image/patches";
+import { MAX_POD_CIDR_MASK, MIN_POD_CIDR_MASK, parseCidr } from "../reaper/podCidrs";
 import { DNS1123_LABEL } from "./validate";
 import { extendedResourceItem, labelItem, readItems, readPairs, sortTaints, taintItem } from "./items";
 import { PoolFallback, POOL_SET_LABELS, prebuiltCapacityWarning, readPools } from "./pools";
@@ -82,6 +83,15 @@ const READERS = {
     reaperTimeoutSeconds: int(DEFAULT_REAPER_TIMEOUT_SECONDS, 5, 3600),
     logVerbosity: int(DEFAULT_LOG_VERBOSITY, 0, 10),
     credentialLifetimeHours: int(DEFAULT_CREDENTIAL_LIFETIME_HOURS, 1, 8760),
+    podCidrRange: text("", (v) => parseCidr(v) !== undefined, "must be an IPv4 CIDR such as 10.64.0.0/12"),
+    podCidrMaskSize: int(DEFAULT_POD_CIDR_MASK, MIN_POD_CIDR_MASK, MAX_POD_CIDR_MASK),
+    podCidrFits: (cx: Reading, got: { podCidrRange: string; podCidrMaskSize: number }) => {
+        const range = parseCidr(got.podCidrRange);
+        if (got.podCidrRange !== "" && range !== undefined && 32 - Math.log2(range.size) > got.podCidrMaskSize) {
+            cx.problems.push(`${cx.full("podCidrRange")} = ${got.podCidrRange}: is smaller than one Node's block ` +
+                `(${cx.full("podCidrMaskSize")} ${got.podCidrMaskSize}): give a wider range or a larger mask size`);
+        }
+    },
     pools: (cx: Reading, got: PoolFallback & { readonly replicas: number }) => readPools(cx, {
         ...got, proxyCpu: cx.str("proxyCpu") === undefined ? undefined : got.proxyCpu,
         proxyMemory: cx.str("proxyMemory") === undefined ? undefined : got.proxyMemory,
@@ -188,6 +198,8 @@ function read(raw: RawConfig, readFile?: ReadFile, lookup?: ReleaseLookup): { se
         reaperTimeoutSeconds: v.reaperTimeoutSeconds,
         logVerbosity: v.logVerbosity,
         credentialLifetimeHours: v.credentialLifetimeHours,
+        podCidrRange: v.podCidrRange,
+        podCidrMaskSize: v.podCidrMaskSize,
         pools: v.pools ?? [defaultPool({
             ...v, kubeletResources: { cpu: v.kubeletCpu, memory: v.kubeletMemory }, proxyResources: { cpu: v.proxyCpu, memory: v.proxyMemory },
         })],

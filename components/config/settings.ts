@@ -166,6 +166,13 @@ export interface WorkloadSettings {
      * (replicas, nodesPerPod, nodeLabels, nodeTaints, maxPods, extendedResources and the requests).
      */
     readonly pools: readonly PoolSettings[];
+    /**
+     * A range whose blocks of podCidrMaskSize `up` gives the stack's Nodes that have no podCIDR (a target whose
+     * controller manager does not allocate them); "" gives none. Defaults to "".
+     */
+    readonly podCidrRange: string;
+    /** Size of each Node's block of podCidrRange. Defaults to DEFAULT_POD_CIDR_MASK. */
+    readonly podCidrMaskSize: number;
 }
 
 /** Everything the program reads from config, validated and defaulted. */
@@ -196,7 +203,7 @@ export const CONFIG_KEYS = [
     "extendedResources", "kubeletCpu", "kubeletMemory", "proxyCpu", "proxyMemory", "workloadKind",
     "readyTimeoutSeconds", "reaperTimeoutSeconds", "logVerbosity", "credentialLifetimeHours",
     "imageSource", "gitRepository", "sourceCache", "patchCrio", "patchProxyHealth", "patchFleet", "baseImage",
-    "registryUsername", "registryPassword", "pools",
+    "registryUsername", "registryPassword", "pools", "podCidrRange", "podCidrMaskSize",
 ] as const;
 export type ConfigKey = typeof CONFIG_KEYS[number];
 export const SECRET_KEYS: readonly ConfigKey[] = ["targetKubeconfigContent", "registryPassword"];

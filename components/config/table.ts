@@ -4,7 +4,7 @@ import {
     DEFAULT_GIT_REPOSITORY, DEFAULT_HOLLOW_PROXY, DEFAULT_IMAGE_NAME, DEFAULT_IMAGE_SERVICE, DEFAULT_IMAGE_SOURCE,
     DEFAULT_INIT_IMAGE, DEFAULT_KUBELET_CPU, DEFAULT_KUBELET_MEMORY, DEFAULT_LOG_VERBOSITY, DEFAULT_MAX_PODS,
     DEFAULT_NODE_TAINTS, DEFAULT_NODES_PER_POD, DEFAULT_PATCH_PROXY_HEALTH, DEFAULT_PRIVILEGED, DEFAULT_PROXY_CPU,
-    DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND,
+    DEFAULT_POD_CIDR_MASK, DEFAULT_READY_TIMEOUT_SECONDS, DEFAULT_REAPER_TIMEOUT_SECONDS, DEFAULT_REPLICAS, DEFAULT_WORKLOAD_KIND,
     LARGE_CLUSTER_NODES, LARGE_CLUSTER_PROXY_CPU, PROXY_MEMORY_BASE_KIB, PROXY_MEMORY_PER_NODE_KIB,
 } from "./defaults";
 import {
@@ -14,6 +14,7 @@ import {
 import { CAPACITY_MINORS, DEFAULT_PATCH_FLEET, minorsText, PROXY_HEALTH_MINORS } from "../image/patches";
 import { TESTED_RANGE_TEXT } from "./releases";
 import { poolTable } from "./pools";
+import { MAX_POD_CIDR_MASK, MIN_POD_CIDR_MASK } from "../reaper/podCidrs";
 
 const code = (v: unknown) => `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
 const either = (choices: readonly string[]) => choices.map(code).join(", ");
@@ -82,6 +83,11 @@ export const KEY_DOCS: Readonly<Record<ConfigKey, { readonly default: string; re
     baseImage: { default: code(DEFAULT_BASE_IMAGE), accepted: "image reference or `scratch`" },
     registryUsername: { default: "—", accepted: "with `registryPassword`" },
     registryPassword: { default: "—", accepted: "with `registryUsername`, **secret only**" },
+    podCidrRange: {
+        default: "`\"\"` (none)",
+        accepted: "IPv4 CIDR: `up` gives each hollow Node without a podCIDR a block of it, for pod IPs (when the target allocates none)",
+    },
+    podCidrMaskSize: { default: code(DEFAULT_POD_CIDR_MASK), accepted: `${MIN_POD_CIDR_MASK} to ${MAX_POD_CIDR_MASK}: the prefix length of each Node's block` },
     pools: {
         default: "one pool, `default`, of the keys above",
         accepted: `1 to ${MAX_POOLS} pools of hollow Nodes, each its own workloads and Node label \`${POOL_LABEL_KEY}\`; fields below. Excludes \`replicas\``,

@@ -191,6 +191,7 @@ export class HollowNodes extends pulumi.ComponentResource {
             replicas,
             nodesPerPod: single ? parts[0].pool.nodesPerPod : o.nodesPerPod,
             ...(single ? {} : { parts: parts.map((p) => ({ replicas: p.replicas, nodesPerPod: p.pool.nodesPerPod })) }),
+            ...(o.podCidrRange === "" ? {} : { podCidrRange: o.podCidrRange, podCidrMaskSize: o.podCidrMaskSize }),
             readyTimeoutSeconds: o.readyTimeoutSeconds,
             sweepTimeoutSeconds: o.reaperTimeoutSeconds,
             workloadFingerprint: pulumi.all(manifests).apply((ms) => fingerprint(JSON.stringify(ms))),

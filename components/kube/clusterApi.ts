@@ -10,6 +10,8 @@ export interface NodeInfo {
     /** The kubelet version the Node reports (its VERSION column); undefined where the table has none. */
     readonly kubeletVersion?: string;
 }
+/** A Node's pod address ranges (`spec.podCIDRs`, or the older `spec.podCIDR`); empty when it has none. */
+export interface NodeCidr { readonly name: string; readonly podCIDRs: readonly string[] }
 /** A Node as listed for deletion: the delete applies only if it is still this very object, unchanged. */
 export interface NodeRef { readonly name: string; readonly uid: string; readonly resourceVersion: string }
 /** A precondition failed (409): the Node was changed or replaced since it was listed. */
@@ -53,6 +55,13 @@ export interface ClusterApi {
     deleteNode(ref: NodeRef): Promise<DeleteOutcome>;
     /** Deletes the node's heartbeat Lease in kube-node-lease. */
     deleteNodeLease(name: string): Promise<boolean>;
+    /** Nodes of the selector ("" for all) with their podCIDRs. */
+    listNodeCidrs(labelSelector: string): Promise<NodeCidr[]>;
+    /**
+     * Sets the podCIDR of a Node that has none: "taken" when it got one meanwhile (the field is immutable once set),
+     * "gone" when the Node is.
+     */
+    setNodePodCidr(name: string, cidr: string): Promise<"set" | "taken" | "gone">;
     /** Adds (or changes) labels of a Node, leaving its others; false when the Node is gone. */
     labelNode(name: string, labels: Readonly<Record<string, string>>): Promise<boolean>;
     /** Pods of the workload; an absent namespace has none. */
@@ -212,6 +221,29 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
             }
             jsonOf(reply, `DELETE ${path}`);
             return true;
+        },
+        async listNodeCidrs(labelSelector) {
+            const nodes: NodeCidr[] = [];
+            await eachPage("/api/v1/nodes", labelSelector ? { labelSelector } : {}, "application/json", (page) => {
+                for (const n of (page as { items?: { metadata?: { name?: string }; spec?: { podCIDR?: string; podCIDRs?: string[] } }[] }).items ?? []) {
+                    const cidrs = n.spec?.podCIDRs ?? (n.spec?.podCIDR ? [n.spec.podCIDR] : []);
+                    nodes.push({ name: n.metadata?.name ?? "", podCIDRs: cidrs });
+                }
+            });
+            return nodes;
+        },
+        async setNodePodCidr(name, cidr) {
+            const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
+            const reply = await send("PATCH", path, METADATA_ACCEPT, { spec: { podCIDR: cidr, podCIDRs: [cidr] } });
+            if (reply.status === 404) {
+                return "gone";
+            }
+            // 422: "may not be changed once set": the controller manager (or a second sync) was first.
+            if (reply.status === 422) {
+                return "taken";
+            }
+            jsonOf(reply, `PATCH ${path}`);
+            return "set";
         },
         async labelNode(name, labels) {
             const path = `/api/v1/nodes/${encodeURIComponent(name)}`;

@@ -7,14 +7,15 @@ import { isCancelled, isUnreachable } from "../kube/errors";
 import type { LayoutPart } from "../hollow/names";
 import { reapNodes } from "./reap";
 import { labelPools, sweepStaleNodes, syncDrift, waitForReady } from "./sync";
+import { assignPodCidrs } from "./podCidrs";
 
 /**
  * Destroy runs the provider copy stored in state; a new version makes the next `up` store the new code before any
  * destroy needs it. test/unit/providerDigests.json holds the digest of each version's code.
  */
-export const PROVIDER_VERSION = "7";
+export const PROVIDER_VERSION = "8";
 /** HollowNodeSync's own version: its code changes apart from the reaper's (the same digest rule). */
-export const SYNC_PROVIDER_VERSION = "9";
+export const SYNC_PROVIDER_VERSION = "10";
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */
 const DIFF_REQUEST_MS = 5000;
 
@@ -55,6 +56,9 @@ export interface HollowNodeSyncInputs extends HollowNodeTarget {
     readonly workloadFingerprint: string;
     /** The release every Node must report before it counts as Ready; absent in state from before (any counts). */
     readonly kubeletVersion?: string;
+    /** The range whose blocks of podCidrMaskSize the sync gives Nodes without a podCIDR; absent: none given. */
+    readonly podCidrRange?: string;
+    readonly podCidrMaskSize?: number;
 }
 
 export interface HollowNodeSyncOutputs extends HollowNodeSyncInputs {
@@ -161,6 +165,12 @@ export class HollowNodeSyncProvider implements pulumi.dynamic.ResourceProvider {
                 ...request, readyDeadline: cx.clock.now() + inputs.readyTimeoutSeconds * 1000, kubeletVersion: inputs.kubeletVersion,
             }, cx.clock, cx.log);
             await labelPools(target, nodeCluster, { ...request, deadline: cx.clock.now() + inputs.sweepTimeoutSeconds * 1000 }, cx.clock, cx.log);
+            if (inputs.podCidrRange !== undefined && inputs.podCidrMaskSize !== undefined) {
+                await assignPodCidrs(target, {
+                    selector: inputs.selector, range: inputs.podCidrRange, mask: inputs.podCidrMaskSize,
+                    deadline: cx.clock.now() + inputs.sweepTimeoutSeconds * 1000,
+                }, cx.clock, cx.log);
+            }
             return { ...inputs, readyNodes: counted.ready, registeredNodes: counted.registered, sweptNodes: swept.length };
         } catch (e) {
             if (isCancelled(e)) {

@@ -1,11 +1,12 @@
 // An in-memory ClusterApi with the failure modes the providers must survive: 404s, slow deletes, outages.
-import { ClusterApi, DeleteOutcome, NodeInfo, NodeRef, ObjectOwnership, ObjectRef, PodInfo } from "../../components/kube/clusterApi";
+import { ClusterApi, DeleteOutcome, NodeCidr, NodeInfo, NodeRef, ObjectOwnership, ObjectRef, PodInfo } from "../../components/kube/clusterApi";
 import { unreachableError } from "../../components/kube/errors";
 
 export interface FakeNode {
     name: string; labels: Record<string, string>; ready: boolean; uid: string; resourceVersion: number;
     /** What its kubelet reports; undefined: the Node table has no VERSION column. */
     kubeletVersion?: string;
+    podCIDRs?: string[];
 }
 
 export class FakeCluster implements ClusterApi {
@@ -152,6 +153,25 @@ export class FakeCluster implements ClusterApi {
         return [...this.pods.entries()]
             .filter(([, p]) => p.namespace === namespace && FakeCluster.matches(p.labels, labelSelector))
             .map(([name, p]) => ({ name, terminating: p.terminating, nodes: p.nodes, ...(p.pool === undefined ? {} : { pool: p.pool }) }));
+    }
+
+    async listNodeCidrs(labelSelector: string): Promise<NodeCidr[]> {
+        this.check(`listNodeCidrs ${labelSelector}`);
+        return [...this.nodes.values()].filter((n) => labelSelector === "" || FakeCluster.matches(n.labels, labelSelector))
+            .map((n) => ({ name: n.name, podCIDRs: n.podCIDRs ?? [] }));
+    }
+
+    async setNodePodCidr(name: string, cidr: string): Promise<"set" | "taken" | "gone"> {
+        this.check(`setNodePodCidr ${name}`);
+        const node = this.nodes.get(name);
+        if (!node) {
+            return "gone";
+        }
+        if ((node.podCIDRs ?? []).length > 0) {
+            return "taken";
+        }
+        node.podCIDRs = [cidr];
+        return "set";
     }
 
     async labelNode(name: string, labels: Readonly<Record<string, string>>): Promise<boolean> {

@@ -345,7 +345,7 @@ describe("program", () => {
     it("with two pools: a workload pair per pool and zone, each with its pool's labels, capacity and taints; guard and sync know them all", async () => {
         const pools = [{ name: "general", replicas: 5, capacity: { cpu: "8", memory: "32Gi" }, zones: ["zone-a", "zone-b"] },
             { name: "gpu", replicas: 2, capacity: { cpu: "64" }, extendedResources: ["example.com/gpu=8"], taints: ["example.com/gpu=true:NoSchedule"] }];
-        const run = await runStack("dev", { "kubemark:pools": JSON.stringify(pools), "kubemark:replicas": "" });
+        const run = await runStack("dev", { "kubemark:pools": JSON.stringify(pools), "kubemark:replicas": "", "kubemark:podCidrRange": "10.64.0.0/16" });
         const sets = run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
         assert.deepEqual(sets.map((w) => [w.name, w.inputs.metadata.name, w.inputs.spec.replicas]), [
             ["hollow-nodes-general-zone-a-workload", "hollow-node-dev-general-zone-a", 3], ["hollow-nodes-general-zone-a-last", "hollow-node-dev-general-zone-a-last", 0],
@@ -361,7 +361,8 @@ describe("program", () => {
         assert.deepEqual(reveal(guard.inputs.nodeGroups).map((g: { workloadName: string; replicas: number }) => [g.workloadName, g.replicas]),
             [["hollow-node-dev-general-zone-a", 3], ["hollow-node-dev-general-zone-b", 2], ["hollow-node-dev-gpu", 2]]);
         const sync = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:HollowNodeSync")!;
-        assert.deepEqual([reveal(sync.inputs.replicas), reveal(sync.inputs.parts).length], [7, 3]);
+        assert.deepEqual([reveal(sync.inputs.replicas), reveal(sync.inputs.parts).length, reveal(sync.inputs.podCidrRange), reveal(sync.inputs.podCidrMaskSize)],
+            [7, 3, "10.64.0.0/16", 24]);
         const rollsOn = (r: typeof run) => r.resources.find((w) => w.name === "hollow-nodes-general-zone-a-workload")!.inputs.spec.template.metadata.annotations["kubemark-pulumi/credentials"];
         const alone = await runStack("dev", { "kubemark:pools": JSON.stringify(pools.slice(0, 1)), "kubemark:replicas": "" });
         assert.equal(rollsOn(run), rollsOn(alone), "removing the GPU pool (the earliest certificates) does not roll the general pool");

@@ -5,6 +5,8 @@ import { kubernetesClusterApi } from "../../components/kube/clusterApi";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { NodeReaperProvider, PROVIDER_VERSION } from "../../components/reaper/provider";
 import { labelPools } from "../../components/reaper/sync";
+import { assignPodCidrs } from "../../components/reaper/podCidrs";
+import * as k8s from "@kubernetes/client-node";
 import { realClock } from "../../components/kube/async";
 import { POOL_LABEL_KEY } from "../../components/hollow/names";
 import { ControlPlane, missingTools } from "../harness/controlPlane";
@@ -98,6 +100,27 @@ describe("against real API servers", { skip }, () => {
         assert.deepEqual(await labelPools(kubernetesClusterApi(target.kubeconfig, 5000), kubernetesClusterApi(nodeCluster.kubeconfig, 5000), req,
             realClock, () => undefined), [], "a second sync finds nothing to label");
         for (const name of ["legacy-0", "legacy-1", "legacy-2", "other-0"]) {
+            await clients(target).core.deleteNode({ name });
+            await clients(target).coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name });
+        }
+    });
+
+    it("gives the stack's Nodes without a podCIDR a block of its range, around another's; a set podCIDR is never changed", async () => {
+        const mine = { [STACK_LABEL_KEY]: "kubemark.ranged" };
+        for (const [name, labels] of [["ranged-0", mine], ["ranged-1", mine], ["other-1", { [STACK_LABEL_KEY]: "kubemark.other" }]] as const) {
+            await register(target, name, labels);
+        }
+        await clients(target).core.patchNode({ name: "other-1", body: { spec: { podCIDR: "10.64.0.0/24", podCIDRs: ["10.64.0.0/24"] } } },
+            k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+        const api = kubernetesClusterApi(target.kubeconfig, 5000);
+        const req = { selector: `${STACK_LABEL_KEY}=kubemark.ranged`, range: "10.64.0.0/16", mask: 24, deadline: Date.now() + 30_000 };
+        assert.deepEqual((await assignPodCidrs(api, req, realClock, () => undefined)).sort(), ["ranged-0", "ranged-1"]);
+        const cidrOf = async (name: string) => (await clients(target).core.readNode({ name })).spec!.podCIDR;
+        assert.deepEqual(await Promise.all(["ranged-0", "ranged-1", "other-1"].map(cidrOf)), ["10.64.1.0/24", "10.64.2.0/24", "10.64.0.0/24"]);
+        assert.equal(await api.setNodePodCidr("ranged-0", "10.64.9.0/24"), "taken", "the API server refuses a change (422)");
+        assert.equal(await api.setNodePodCidr("no-such-node", "10.64.9.0/24"), "gone");
+        assert.deepEqual(await assignPodCidrs(api, req, realClock, () => undefined), []);
+        for (const name of ["ranged-0", "ranged-1", "other-1"]) {
             await clients(target).core.deleteNode({ name });
             await clients(target).coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name });
         }

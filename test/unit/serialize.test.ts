@@ -33,7 +33,9 @@ describe("serialized providers", () => {
     for (const [name, make] of [["NodeReaper", () => new NodeReaperProvider()], ["HollowNodeSync", () => new HollowNodeSyncProvider()]] as const) {
         it(`${name} serializes small, loads the client with require, and captures no program object`, async () => {
             const { text, provider } = await roundTrip(make);
-            assert.ok(text.length < 60_000, `serialized provider is ${text.length} bytes`);
+            // Its own code and the modules it requires (62 KB for the sync with pools and podCIDRs); a captured program
+            // object or the SDK would be megabytes.
+            assert.ok(text.length < 80_000, `serialized provider is ${text.length} bytes`);
             assert.match(text, /require\("@kubernetes\/client-node"\)/);
             assert.doesNotMatch(text, /@pulumi\/kubernetes|registerResource/);
             assert.equal(typeof provider.create, "function");
