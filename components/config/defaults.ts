@@ -1,7 +1,6 @@
 // Every default of the program, in one place: the config reader and the components apply these and no others.
 import * as path from "path";
-import type { ContainerResources, PoolSettings, Taint, WorkloadSettings } from "./settings";
-import type { PoolFallback } from "./pools";
+import type { ContainerResources, PoolFallback, PoolSettings, Taint, WorkloadSettings } from "./settings";
 
 export const DEFAULT_REPLICAS = 10;
 /** The one pool of a stack without `pools`; a pool of this name keeps the flat layout's workload and Node names. */

@@ -4,7 +4,7 @@ import { extendedResourceItem, ItemResult, labelItem, readItems, readPairs, sort
 import type { Reading } from "./readers";
 import { LAST_WORKLOAD_SUFFIX } from "../hollow/names";
 import {
-    ImageSource, MAX_NODES_PER_POD, MAX_POOLS, MAX_REPLICAS, MAX_WORKLOAD_NAME, NodeCapacity, POOL_LABEL_KEY, PoolSettings,
+    ImageSource, MAX_NODES_PER_POD, PoolFallback, MAX_POOLS, MAX_REPLICAS, MAX_WORKLOAD_NAME, NodeCapacity, POOL_LABEL_KEY, PoolSettings,
     REGION_LABEL_KEY, Taint, ZONE_LABEL_KEY,
 } from "./settings";
 import { DNS1123_LABEL, editDistance, isQuantity, labelValueProblem } from "./validate";
@@ -14,19 +14,6 @@ export const POOL_SET_LABELS: readonly string[] = [POOL_LABEL_KEY, ZONE_LABEL_KE
 /** A pool name ends up in workload, pod and Node names; `last` is the suffix of the workload holding a last pod. */
 const RESERVED_POOL_NAMES = ["last"];
 
-/** The flat values a pool falls back to for every field it leaves out (read above `pools` in the table). */
-export interface PoolFallback {
-    readonly nodesPerPod: number;
-    readonly nodeLabels: readonly (readonly [string, string])[];
-    readonly nodeTaints: readonly Taint[];
-    readonly maxPods: number;
-    readonly extendedResources: readonly (readonly [string, string])[];
-    readonly kubeletCpu: string;
-    readonly kubeletMemory: string;
-    /** Set by the user (else the default follows each pool's replicas). */
-    readonly proxyCpu?: string;
-    readonly proxyMemory?: string;
-}
 
 type Parse<T> = (value: unknown, fallback: PoolFallback) => ItemResult<T>;
 interface PoolField<T> {

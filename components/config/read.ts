@@ -18,16 +18,16 @@ import {
 import {
     boundedName, ClusterRef, CONTAINER_RUNTIMES, ContainerRuntime, IMAGE_SERVICES, IMAGE_SOURCES,
     ImageSource, KubernetesVersion, MAX_LABEL_LENGTH, MAX_NODES_PER_POD, MAX_REPLICAS, MAX_WORKLOAD_NAME, MIN_MINOR,
-    PATCH_CRIO_CHOICES, Settings, stackLabelValue, stackSlug, Taint, TargetRef, WORKLOAD_KINDS,
+    PATCH_CRIO_CHOICES, PoolFallback, Settings, stackLabelValue, stackSlug, Taint, TargetRef, WORKLOAD_KINDS,
 } from "./settings";
 import { configSecretCheck } from "../kube/dynamic";
 import { lookupRelease, ReleaseLookup } from "../image/release";
 import { untestedWarning } from "./releases";
 import { DEFAULT_PATCH_FLEET } from "../image/patches";
-import { MAX_POD_CIDR_MASK, MIN_POD_CIDR_MASK, parseCidr } from "../reaper/podCidrs";
+import { MAX_POD_CIDR_MASK, MIN_POD_CIDR_MASK, parseCidr } from "./validate";
 import { DNS1123_LABEL } from "./validate";
 import { extendedResourceItem, labelItem, readItems, readPairs, sortTaints, taintItem } from "./items";
-import { PoolFallback, POOL_SET_LABELS, prebuiltCapacityWarning, readPools } from "./pools";
+import { POOL_SET_LABELS, prebuiltCapacityWarning, readPools } from "./pools";
 
 function defaultKubeconfigPath(env: RawConfig["env"]): string {
     const fromEnv = (env.KUBECONFIG ?? "").split(path.delimiter).find((p) => p.length > 0);

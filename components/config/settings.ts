@@ -175,6 +175,20 @@ export interface WorkloadSettings {
     readonly podCidrMaskSize: number;
 }
 
+/** The flat values a pool falls back to for every field it leaves out (read above `pools` in the table). */
+export interface PoolFallback {
+    readonly nodesPerPod: number;
+    readonly nodeLabels: readonly (readonly [string, string])[];
+    readonly nodeTaints: readonly Taint[];
+    readonly maxPods: number;
+    readonly extendedResources: readonly (readonly [string, string])[];
+    readonly kubeletCpu: string;
+    readonly kubeletMemory: string;
+    /** Set by the user (else the default follows each pool's replicas). */
+    readonly proxyCpu?: string;
+    readonly proxyMemory?: string;
+}
+
 /** Everything the program reads from config, validated and defaulted. */
 export interface Settings extends WorkloadSettings {
     readonly project: string;

@@ -14,7 +14,7 @@ import {
 import { CAPACITY_MINORS, DEFAULT_PATCH_FLEET, minorsText, PROXY_HEALTH_MINORS } from "../image/patches";
 import { TESTED_RANGE_TEXT } from "./releases";
 import { poolTable } from "./pools";
-import { MAX_POD_CIDR_MASK, MIN_POD_CIDR_MASK } from "../reaper/podCidrs";
+import { MAX_POD_CIDR_MASK, MIN_POD_CIDR_MASK } from "./validate";
 
 const code = (v: unknown) => `\`${typeof v === "string" ? v : JSON.stringify(v)}\``;
 const either = (choices: readonly string[]) => choices.map(code).join(", ");

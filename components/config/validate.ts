@@ -1,4 +1,4 @@
-// Syntax checks for Kubernetes names, labels, taints and quantities, shared by the config reader.
+// Syntax checks for Kubernetes names, labels, taints, quantities and IPv4 ranges, shared by the config reader.
 
 /** A DNS-1123 label: what namespaces, pod names and label-name parts must be. */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -55,4 +55,33 @@ export function editDistance(a: string, b: string): number {
         }
     }
     return row[b.length];
+}
+
+// IPv4 block arithmetic on 32-bit numbers is a few lines; the IP libraries on npm parse addresses but allocate no
+// subnets, so it is written here (allocation: reaper/podCidrs.ts).
+/** A Node's podCIDR is this many addresses or fewer: /16 is a quarter of what kube-controller-manager allows. */
+export const MIN_POD_CIDR_MASK = 16;
+export const MAX_POD_CIDR_MASK = 30;
+
+export interface Block { readonly start: number; readonly size: number }
+
+const ipv4 = (text: string): number | undefined => {
+    const parts = text.split(".");
+    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
+        return undefined;
+    }
+    return parts.reduce((n, p) => n * 256 + Number(p), 0);
+};
+export const ipv4Text = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+
+/** An IPv4 CIDR as its first address and size; undefined for anything else (IPv6 included). */
+export function parseCidr(cidr: string): Block | undefined {
+    const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr.trim());
+    const start = m ? ipv4(m[1]) : undefined;
+    const bits = m ? Number(m[2]) : NaN;
+    if (start === undefined || !(bits >= 0 && bits <= 32)) {
+        return undefined;
+    }
+    const size = 2 ** (32 - bits);
+    return { start: start - (start % size), size };
 }

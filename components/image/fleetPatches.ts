@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { KubernetesVersion } from "../config/settings";
 import type { SourcePatch } from "../../scripts/patch-source";
-import type { MinorRange } from "./patches";
+import type { MinorRange } from "./minors";
 
 export const HOLLOW_NODE_FILE = "cmd/kubemark/app/hollow_node.go";
 /** Where the patches' Go files go: beside hollow_node.go, in its package, under names upstream does not use. */

@@ -6,6 +6,10 @@ import { NAME_HASH_CHARS } from "../config/settings";
 
 import type { SourcePatch } from "../../scripts/patch-source";
 import { fleetPatches } from "./fleetPatches";
+import { inMinors, MinorRange, minorsText } from "./minors";
+
+export { inMinors, minorsText };
+export type { MinorRange };
 
 export { CAPACITY_LOGGER_MINORS, CAPACITY_MINORS, LIFECYCLE_MINORS, POD_IPS_MINORS } from "./fleetPatches";
 
@@ -52,8 +56,6 @@ export const PROXY_HEALTH_PATCH: SourcePatch = {
     ],
 };
 
-/** The minors a patch is for, both ends included; no `through`: every later minor too. */
-export interface MinorRange { readonly from: number; readonly through?: number }
 
 /** kubemark hard-codes containerd's image endpoint from v1.27 on (no flag), in every release since. */
 export const CRIO_MINORS: MinorRange = { from: 27 };
@@ -64,14 +66,6 @@ export const CRIO_MINORS: MinorRange = { from: 27 };
  */
 export const PROXY_HEALTH_MINORS: MinorRange = { from: 30, through: 33 };
 
-export function inMinors(minor: number, range: MinorRange): boolean {
-    return minor >= range.from && (range.through === undefined || minor <= range.through);
-}
-
-/** `v1.30–v1.33`, `v1.27 and later`: a range as users read it. */
-export function minorsText(range: MinorRange, major = 1): string {
-    return range.through === undefined ? `v${major}.${range.from} and later` : `v${major}.${range.from}–v${major}.${range.through}`;
-}
 
 export interface PatchChoice {
     /** Patch the image endpoint to this cri-o socket; undefined leaves containerd's. */

@@ -1,36 +1,8 @@
 // A podCIDR for each of the stack's Nodes that has none, from the range the stack sets: the target's controller
 // manager does this when it runs with --allocate-node-cidrs, and the podips patch needs one to hand out pod IPs.
-// IPv4 block arithmetic on 32-bit numbers is a few lines; the IP libraries on npm parse addresses but allocate no
-// subnets, so it is written here.
 import { Clock, Log, patientLook, someNames } from "../kube/async";
 import { ClusterApi, NodeCidr } from "../kube/clusterApi";
-
-/** A Node's podCIDR is this many addresses or fewer: /16 is a quarter of what kube-controller-manager allows. */
-export const MIN_POD_CIDR_MASK = 16;
-export const MAX_POD_CIDR_MASK = 30;
-
-interface Block { readonly start: number; readonly size: number }
-
-const ipv4 = (text: string): number | undefined => {
-    const parts = text.split(".");
-    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-        return undefined;
-    }
-    return parts.reduce((n, p) => n * 256 + Number(p), 0);
-};
-const text = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
-
-/** An IPv4 CIDR as its first address and size; undefined for anything else (IPv6 included). */
-export function parseCidr(cidr: string): Block | undefined {
-    const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr.trim());
-    const start = m ? ipv4(m[1]) : undefined;
-    const bits = m ? Number(m[2]) : NaN;
-    if (start === undefined || !(bits >= 0 && bits <= 32)) {
-        return undefined;
-    }
-    const size = 2 ** (32 - bits);
-    return { start: start - (start % size), size };
-}
+import { Block, ipv4Text, parseCidr } from "../config/validate";
 
 const overlaps = (a: Block, b: Block) => a.start < b.start + b.size && b.start < a.start + a.size;
 
@@ -50,7 +22,7 @@ export function allocateCidrs(range: string, mask: number, used: readonly string
     for (let start = r.start; start < r.start + r.size && out.size < names.length; start += size) {
         const block = { start, size };
         if (!taken.some((t) => overlaps(t, block))) {
-            out.set(names[out.size], `${text(start)}/${mask}`);
+            out.set(names[out.size], `${ipv4Text(start)}/${mask}`);
         }
     }
     return out;

@@ -15,7 +15,7 @@ import { assignPodCidrs } from "./podCidrs";
  */
 export const PROVIDER_VERSION = "8";
 /** HollowNodeSync's own version: its code changes apart from the reaper's (the same digest rule). */
-export const SYNC_PROVIDER_VERSION = "10";
+export const SYNC_PROVIDER_VERSION = "11";
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */
 const DIFF_REQUEST_MS = 5000;
 

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseSettings } from "../../components/config/read";
 import { ConfigError } from "../../components/config/readers";
-import { allocateCidrs, assignPodCidrs, parseCidr } from "../../components/reaper/podCidrs";
+import { allocateCidrs, assignPodCidrs } from "../../components/reaper/podCidrs";
+import { parseCidr } from "../../components/config/validate";
 import { FakeCluster, FakeClock } from "../harness/fakeCluster";
 
 describe("podCIDR allocation", () => {
