@@ -3,6 +3,7 @@ import { DEFAULT_POOL_NAME, poolProxyResources } from "./defaults";
 import { extendedResourceItem, ItemResult, labelItem, readItems, readPairs, sortTaints, taintItem } from "./items";
 import type { Reading } from "./readers";
 import { LAST_WORKLOAD_SUFFIX } from "../hollow/names";
+import { NODE_CAPACITY_FLAG, POD_CIDR_LOOKUP_FLAG } from "../image/fleetFlags";
 import {
     ImageSource, MAX_NODES_PER_POD, PoolFallback, MAX_POOLS, MAX_REPLICAS, MAX_WORKLOAD_NAME, NodeCapacity, POOL_LABEL_KEY, PoolSettings,
     REGION_LABEL_KEY, Taint, ZONE_LABEL_KEY,
@@ -240,24 +241,33 @@ export function readPools(cx: Reading, f: PoolFallback, workloadName: string): P
 
 /** The source patch adding the hollow kubelet's capacity flag; an image this program builds names it in its tag. */
 export const CAPACITY_PATCH_ID = "capacity";
+/** The source patch giving pods addresses of the podCIDR, and its flag `--pod-cidr-lookup`. */
+export const POD_IPS_PATCH_ID = "podips";
 
 /**
- * A prebuilt image whose tag does not name the capacity patch, for pools that set a capacity: its hollow kubelets
- * would exit at start on the unknown flag. A warning, not a refusal: a retagged or digest-only image may carry it.
+ * A prebuilt image whose tag does not name the patches the stack's flags need (a pool's capacity: `--node-capacity`;
+ * podCidrRange: `--pod-cidr-lookup`): its hollow kubelets would exit at start on the unknown flag. A warning, not a
+ * refusal: a retagged or digest-only image may carry them.
  */
-export function prebuiltCapacityWarning(image: ImageSource, pools: readonly PoolSettings[]): string | undefined {
-    const asking = pools.filter((p) => Object.keys(p.capacity).length > 0).map((p) => p.name);
-    if (image.kind !== "prebuilt" || asking.length === 0) {
+export function prebuiltFleetWarning(image: ImageSource, pools: readonly PoolSettings[], podCidrRange: string): string | undefined {
+    if (image.kind !== "prebuilt") {
         return undefined;
     }
+    const asking = pools.filter((p) => Object.keys(p.capacity).length > 0).map((p) => p.name);
     const named = image.reference.replace(/@sha256:[a-f0-9]{64}$/, "");
     const tag = /:([\w][\w.-]*)$/.exec(named.slice(named.lastIndexOf("/") + 1))?.[1];
-    if (tag !== undefined && tag.split("-").includes(CAPACITY_PATCH_ID)) {
+    const needs = [
+        ...(asking.length > 0 ? [{ id: CAPACITY_PATCH_ID, flag: NODE_CAPACITY_FLAG, why: `pool(s) ${asking.join(", ")} set a capacity` }] : []),
+        ...(podCidrRange !== "" ? [{ id: POD_IPS_PATCH_ID, flag: POD_CIDR_LOOKUP_FLAG, why: "podCidrRange is set" }] : []),
+    ].filter((n) => tag === undefined || !tag.split("-").includes(n.id));
+    if (needs.length === 0) {
         return undefined;
     }
-    return `pool(s) ${asking.join(", ")} set a capacity, which needs an image with the ${CAPACITY_PATCH_ID} source patch (images this ` +
-        `program builds carry it, tagged <release>-...-${CAPACITY_PATCH_ID}-...); the prebuilt image ${image.reference} ` +
-        `${tag === undefined ? "has no tag to tell" : "is not tagged so"}: without the patch its hollow kubelets exit at start on the unknown flag --node-capacity`;
+    const ids = needs.map((n) => n.id).join(" and ");
+    return `${needs.map((n) => n.why).join(" and ")}, which needs an image with the ${ids} source patch (images this ` +
+        `program builds carry it, tagged <release>-...-${needs[0].id}-...); the prebuilt image ${image.reference} ` +
+        `${tag === undefined ? "has no tag to tell" : "is not tagged so"}: without the patch its hollow kubelets exit at start on the ` +
+        `unknown flag ${needs.map((n) => n.flag).join(" and ")}`;
 }
 
 /** The README's table of pool fields. */

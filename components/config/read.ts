@@ -27,7 +27,7 @@ import { DEFAULT_PATCH_FLEET } from "../image/patches";
 import { MAX_POD_CIDR_MASK, MIN_POD_CIDR_MASK, parseCidr } from "./validate";
 import { DNS1123_LABEL } from "./validate";
 import { extendedResourceItem, labelItem, readItems, readPairs, sortTaints, taintItem } from "./items";
-import { POOL_SET_LABELS, prebuiltCapacityWarning, readPools } from "./pools";
+import { POOL_SET_LABELS, prebuiltFleetWarning, readPools } from "./pools";
 
 function defaultKubeconfigPath(env: RawConfig["env"]): string {
     const fromEnv = (env.KUBECONFIG ?? "").split(path.delimiter).find((p) => p.length > 0);
@@ -121,11 +121,16 @@ function read(raw: RawConfig, readFile?: ReadFile, lookup?: ReleaseLookup): { se
     checkKeys(cx);
     const v = readTable(cx, READERS);
     // Only once the release and the source are known good: a typo elsewhere needs no network round trip.
-    // An image built without the capacity patch: its hollow kubelets would exit on the flag a pool's capacity adds.
+    // An image built without the fleet patches: its hollow kubelets would exit on the flag a capacity or
+    // podCidrRange adds.
     if (v.image.kind === "registry" && !v.patchFleet) {
         for (const p of (v.pools ?? []).filter((x) => Object.keys(x.capacity).length > 0)) {
             cx.problems.push(`${cx.full("pools")}: pool ${p.name} sets a capacity, which the image needs the fleet patches for, ` +
                 `but ${cx.full("patchFleet")} is false: set it true (the default) or leave capacity out`);
+        }
+        if (v.podCidrRange !== "") {
+            cx.problems.push(`${cx.full("podCidrRange")} = ${v.podCidrRange}: gives pods addresses through the fleet patches, ` +
+                `but ${cx.full("patchFleet")} is false: set it true (the default) or leave podCidrRange out`);
         }
     }
     if (lookup !== undefined && cx.problems.length === 0 && v.image.kind === "registry") {
@@ -332,9 +337,9 @@ export function readConfig(): { settings: Settings; clusters: Clusters } {
     } catch (e) {
         throw e instanceof ConfigError ? new pulumi.RunError(e.message) : e;
     }
-    const capacity = prebuiltCapacityWarning(read.settings.image, read.settings.pools);
-    if (capacity !== undefined) {
-        pulumi.log.warn(capacity);
+    const fleet = prebuiltFleetWarning(read.settings.image, read.settings.pools, read.settings.podCidrRange);
+    if (fleet !== undefined) {
+        pulumi.log.warn(fleet);
     }
     const untested = untestedWarning(read.settings.kubernetesVersion);
     if (untested !== undefined) {

@@ -85,7 +85,7 @@ export const KEY_DOCS: Readonly<Record<ConfigKey, { readonly default: string; re
     registryPassword: { default: "—", accepted: "with `registryUsername`, **secret only**" },
     podCidrRange: {
         default: "`\"\"` (none)",
-        accepted: "IPv4 CIDR: `up` gives each hollow Node without a podCIDR a block of it, for pod IPs (when the target allocates none)",
+        accepted: "IPv4 CIDR: `up` gives each hollow Node without a podCIDR a block of it, for pod IPs (when the target allocates none); needs `patchFleet`",
     },
     podCidrMaskSize: { default: code(DEFAULT_POD_CIDR_MASK), accepted: `${MIN_POD_CIDR_MASK} to ${MAX_POD_CIDR_MASK}: the prefix length of each Node's block` },
     pools: {

@@ -1,9 +1,9 @@
 // Pure builders for the hollow-node pod: kubemark flags, pod spec and workload manifests.
 import type { ContainerResources, NodeCapacity, Settings, WorkloadKind } from "../config/settings";
 import { HOLLOW_LABEL_KEY, STACK_LABEL_KEY } from "../config/settings";
-import { POD_NODES_ANNOTATION, POOL_LABEL_KEY } from "./names";
+import { INSTANCE_LABEL_KEY, POD_NODES_ANNOTATION, POOL_LABEL_KEY } from "./names";
 import { capacityFlagValue } from "./pools";
-import { NODE_CAPACITY_FLAG } from "../image/fleetFlags";
+import { NODE_CAPACITY_FLAG, POD_CIDR_LOOKUP_FLAG } from "../image/fleetFlags";
 import { certKey, CREDENTIALS_MOUNT, KUBELET_CERT_FILE, KUBELET_KEY_FILE, KUBELET_KUBECONFIG_KEY, keyKey, PROXY_KUBECONFIG_KEY } from "../credentials/kubeconfigs";
 
 /**
@@ -40,6 +40,11 @@ export interface HollowPodOptions extends Pick<Settings, "initImage" | "stackLab
     readonly capacity?: NodeCapacity;
     /** The pool the pods belong to: a template label, so the sync can label Nodes registered before pools. */
     readonly poolName?: string;
+    /**
+     * The range `up` hands podCIDRs out of (settings' podCidrRange); set, the runtimes look for their Node's podCIDR
+     * for as long as they have none (`--pod-cidr-lookup=always`), since `up` gives it after the Nodes register.
+     */
+    readonly podCidrRange?: string;
 }
 
 
@@ -73,7 +78,7 @@ export function stackPodSelector(stackLabelValue: string): string {
 export function podLabels(o: Pick<HollowPodOptions, "workloadName" | "stackLabelValue">): Record<string, string> {
     return {
         "app.kubernetes.io/name": "hollow-node",
-        "app.kubernetes.io/instance": o.workloadName,
+        [INSTANCE_LABEL_KEY]: o.workloadName,
         [STACK_LABEL_KEY]: o.stackLabelValue,
     };
 }
@@ -99,6 +104,7 @@ export function kubeletFlags(o: HollowPodOptions, k?: Slot): string[] {
         ["extended-resources", joinPairs([...o.extendedResources].sort(([a], [b]) => a.localeCompare(b)))],
         // The capacity patch's flag (fleetFlags.ts); `flags` adds the dashes.
         [NODE_CAPACITY_FLAG.replace(/^--/, ""), capacityFlagValue(o.capacity ?? {})],
+        [POD_CIDR_LOOKUP_FLAG.replace(/^--/, ""), (o.podCidrRange ?? "") === "" ? "" : "always"],
         ["use-host-image-service", String(o.imageService === "host")],
         ["v", String(o.logVerbosity)],
     ]);

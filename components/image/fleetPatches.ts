@@ -64,12 +64,16 @@ export function capacityPatch(minor: number): SourcePatch {
 const RUNTIME_ERROR_BLOCK = '\t\t\treturn fmt.Errorf("Failed to init runtime service, error: %w", err)\n\t\t}\n';
 const IMAGE_SERVICE_LINE = "\t\tvar imageService internalapi.ImageManagerService = fakeRemoteRuntime.ImageService\n";
 
-/** The runtime service the kubelet gets reports a pod IP of the Node's podCIDR per sandbox. */
+/**
+ * The runtime service the kubelet gets reports a pod IP of the Node's podCIDR per sandbox; it reads the Node through
+ * the hollow kubelet's client (`client`, in scope at the anchor from v1.29 through v1.37) when the kubelet has not yet
+ * passed the podCIDR on.
+ */
 export function podIPsPatch(): SourcePatch {
     return {
         id: "podips",
         file: HOLLOW_NODE_FILE,
-        variants: [{ anchor: RUNTIME_ERROR_BLOCK, replacement: `${RUNTIME_ERROR_BLOCK}\t\truntimeService = withPodIPs(runtimeService)\n` }],
+        variants: [{ anchor: RUNTIME_ERROR_BLOCK, replacement: `${RUNTIME_ERROR_BLOCK}\t\truntimeService = withPodIPs(runtimeService, client.CoreV1().Nodes(), config.NodeName)\n` }],
         adds: [goFile("podips.go", "podips")],
     };
 }

@@ -4,12 +4,15 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	critest "k8s.io/cri-api/pkg/apis/testing"
 )
@@ -131,7 +134,7 @@ func sandbox(name string, hostNetwork bool, annotations map[string]string) *runt
 
 func TestFleetPodIPRuntime(t *testing.T) {
 	ctx := context.Background()
-	r := withPodIPs(critest.NewFakeRuntimeService())
+	r := newPodIPRuntime(critest.NewFakeRuntimeService(), nil, "", lookupNever, time.Now)
 	ipOf := func(id string) string {
 		resp, err := r.PodSandboxStatus(ctx, id, false)
 		if err != nil {
@@ -161,6 +164,92 @@ func TestFleetPodIPRuntime(t *testing.T) {
 	c, _ := r.RunPodSandbox(ctx, sandbox("c", false, nil), "")
 	if ipOf(c) != "10.244.3.2" {
 		t.Fatalf("the removed sandbox's address is reused: %s", ipOf(c))
+	}
+}
+
+// fake is the one address the fake runtime gives every sandbox.
+var fake = critest.FakePodSandboxIPs[0]
+
+// fakeNodes answers Get with the Node as it stands, counting reads.
+type fakeNodes struct {
+	node  *v1.Node
+	reads int
+}
+
+func (f *fakeNodes) Get(_ context.Context, name string, opts metav1.GetOptions) (*v1.Node, error) {
+	f.reads++
+	if opts.ResourceVersion != "0" {
+		return nil, fmt.Errorf("read %s from the API server's cache (resourceVersion 0), not etcd", name)
+	}
+	if f.node == nil {
+		return nil, apierrors.NewNotFound(v1.Resource("nodes"), name)
+	}
+	return f.node.DeepCopy(), nil
+}
+
+func TestFleetPodIPLookup(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	node := func(age time.Duration, cidrs ...string) *v1.Node {
+		return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", CreationTimestamp: metav1.NewTime(start.Add(-age))}, Spec: v1.NodeSpec{PodCIDRs: cidrs}}
+	}
+	for _, tc := range []struct {
+		name   string
+		lookup podCIDRLookupMode
+		// the Node before each of three sandboxes, and the address each gets
+		nodes []*v1.Node
+		ips   []string
+		reads int
+	}{
+		{"the Node got its podCIDR before the kubelet passed it on", lookupYoungNode,
+			[]*v1.Node{node(time.Second, "10.9.1.0/24"), node(2*time.Second, "10.9.1.0/24"), node(3*time.Second, "10.9.1.0/24")},
+			[]string{"10.9.1.2", "10.9.1.3", "10.9.1.4"}, 1},
+		{"not registered, then no podCIDR yet, then one", lookupYoungNode,
+			[]*v1.Node{nil, node(time.Second), node(2*time.Second, "10.9.2.0/24,fd00::/64")},
+			[]string{fake, fake, "10.9.2.2"}, 3},
+		{"a young-node lookup stops on a Node a minute old without one", lookupYoungNode,
+			[]*v1.Node{node(61 * time.Second), node(62*time.Second, "10.9.3.0/24"), node(63*time.Second, "10.9.3.0/24")},
+			[]string{fake, fake, fake}, 1},
+		{"always: the stack gives old Nodes a podCIDR at up", lookupAlways,
+			[]*v1.Node{node(time.Hour), node(time.Hour, "10.9.4.0/24"), node(time.Hour, "10.9.4.0/24")},
+			[]string{fake, "10.9.4.2", "10.9.4.3"}, 2},
+		{"never", lookupNever,
+			[]*v1.Node{node(time.Second, "10.9.5.0/24"), node(time.Second, "10.9.5.0/24"), node(time.Second, "10.9.5.0/24")},
+			[]string{fake, fake, fake}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes := &fakeNodes{}
+			r := newPodIPRuntime(critest.NewFakeRuntimeService(), nodes, "n", tc.lookup, func() time.Time { return start })
+			for i, n := range tc.nodes {
+				nodes.node = n
+				id, err := r.RunPodSandbox(ctx, sandbox(fmt.Sprintf("p%d", i), false, nil), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := r.PodSandboxStatus(ctx, id, false)
+				if err != nil || resp.Status.Network.Ip != tc.ips[i] {
+					t.Fatalf("sandbox %d: %v %s, want %s", i, err, resp.GetStatus().GetNetwork().GetIp(), tc.ips[i])
+				}
+			}
+			if host, _ := r.RunPodSandbox(ctx, sandbox("host", true, nil), ""); host == "" || nodes.reads != tc.reads {
+				t.Fatalf("%d reads of the Node, want %d (a host-network sandbox reads none)", nodes.reads, tc.reads)
+			}
+		})
+	}
+}
+
+func TestFleetPodIPLookupFlag(t *testing.T) {
+	var m podCIDRLookupMode
+	for _, ok := range []string{"young-node", "always", "never"} {
+		if err := m.Set(ok); err != nil || m.String() != ok {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	if err := m.Set("sometimes"); err == nil || !strings.Contains(err.Error(), "young-node, always, never") {
+		t.Errorf("sometimes: %v", err)
+	}
+	if podCIDRLookup != lookupYoungNode {
+		t.Errorf("default %s", podCIDRLookup)
 	}
 }
 

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { TESTED_RELEASES, parseRelease } from "../../components/config/releases";
 import { fleetSourceDir } from "../../components/image/fleetPatches";
-import { NODE_CAPACITY_FLAG } from "../../components/image/fleetFlags";
+import { NODE_CAPACITY_FLAG, POD_CIDR_LOOKUP_FLAG } from "../../components/image/fleetFlags";
 import { imageTag, patchesFor } from "../../components/image/patches";
 import { defaultCacheDir, imagePlan } from "../../components/image/plan";
 
@@ -17,7 +17,7 @@ const cache = defaultCacheDir(process.env);
 
 describe("kubemark builds with the fleet patches, every tested release", () => {
     for (const release of TESTED_RELEASES) {
-        it(`${release}: builds, has ${NODE_CAPACITY_FLAG}, refuses a fraction of a core, and its Go tests pass`, { timeout: 3_600_000 }, () => {
+        it(`${release}: builds, has ${NODE_CAPACITY_FLAG} and ${POD_CIDR_LOOKUP_FLAG}, refuses a fraction of a core and an unknown lookup, and its Go tests pass`, { timeout: 3_600_000 }, () => {
             const version = parseRelease(release)!;
             const patches = patchesFor(version, { proxyHealth: true, fleet: true });
             const plan = imagePlan({
@@ -41,6 +41,10 @@ describe("kubemark builds with the fleet patches, every tested release", () => {
             const bad = spawnSync(kubemark, ["--morph=kubelet", "--node-capacity=cpu=1.5"], { encoding: "utf8" });
             assert.notEqual(bad.status, 0);
             assert.match(bad.stderr, /invalid argument "cpu=1\.5" for "--node-capacity" flag: cpu=1\.5: must be whole cores/);
+            assert.match(help.stdout + help.stderr, new RegExp(`${POD_CIDR_LOOKUP_FLAG} \\S+\\s+When a pod sandbox is made before`));
+            const lookup = spawnSync(kubemark, ["--morph=kubelet", `${POD_CIDR_LOOKUP_FLAG}=sometimes`], { encoding: "utf8" });
+            assert.notEqual(lookup.status, 0);
+            assert.match(lookup.stderr, /invalid argument "sometimes" for "--pod-cidr-lookup" flag: accepted: young-node, always, never/);
 
             // The tree the build read: hard links to the module cache with the patched and added files in place.
             const patched = path.join(cache, "patched", `${release}-${patches.map((p) => p.id).join("-")}`);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseSettings } from "../../components/config/read";
-import { prebuiltCapacityWarning } from "../../components/config/pools";
+import { prebuiltFleetWarning } from "../../components/config/pools";
 import { ConfigError, RawConfig } from "../../components/config/readers";
 import { DEFAULT_NODE_TAINT, defaultProxyResources } from "../../components/config/defaults";
 import { PoolSettings } from "../../components/config/settings";
@@ -10,7 +10,7 @@ import { capacityFlagValue, poolParts, zoneShare } from "../../components/hollow
 import { expectedPartsPodNodes, layoutProgress } from "../../components/hollow/names";
 import { poolLabelsWanted } from "../../components/reaper/sync";
 import { HollowPodOptions, kubeletFlags } from "../../components/hollow/podspec";
-import { NODE_CAPACITY_FLAG, NODE_CAPACITY_KEYS } from "../../components/image/fleetFlags";
+import { NODE_CAPACITY_FLAG, NODE_CAPACITY_KEYS, POD_CIDR_LOOKUP_FLAG } from "../../components/image/fleetFlags";
 
 const BASE = { "kubemark:kubernetesVersion": "v1.31.0", "kubemark:imageRegistry": "127.0.0.1:5000" };
 const raw = (values: Record<string, string>, stack = "lab"): RawConfig => ({
@@ -94,6 +94,9 @@ describe("pools in config", () => {
             want: [/^kubemark:pools\[0\] \(general-purpose-pool, zones europe-west4-b\): its workload hollow-node-a-long-stack-name-general-purpose-pool-europe-west4-b would be 65 characters, over 47/] },
         { what: "a capacity with an image built without the fleet patches", list: [{ name: "a", replicas: 1, capacity: { cpu: 8 } }],
             extra: { "kubemark:patchFleet": "false" }, want: [/^kubemark:pools: pool a sets a capacity, which the image needs the fleet patches for, but kubemark:patchFleet is false/] },
+        { what: "podCidrRange with an image built without the fleet patches", list: [{ name: "a", replicas: 1 }],
+            extra: { "kubemark:patchFleet": "false", "kubemark:podCidrRange": "10.64.0.0/12" },
+            want: [/^kubemark:podCidrRange = 10\.64\.0\.0\/12: gives pods addresses through the fleet patches, but kubemark:patchFleet is false/] },
         { what: "more than 10000 Nodes in all", list: [{ name: "a", replicas: 6000 }, { name: "b", replicas: 6000 }], want: [/^kubemark:pools: 12000 hollow Nodes in all, over 10000/] },
     ];
     for (const c of refused) {
@@ -106,19 +109,22 @@ describe("pools in config", () => {
     }
 });
 
-describe("a prebuilt image and pool capacity", () => {
-    const table: [string, boolean, RegExp | undefined][] = [
-        ["r:5000/kubemark:v1.37.2-capacity-podips-lifecycle", true, undefined],
-        ["r:5000/kubemark:v1.31.0-proxyfix-capacity-podips-lifecycle@sha256:" + "ab".repeat(32), true, undefined],
-        ["r:5000/kubemark:v1.37.2", true, /pool\(s\) general set a capacity.*r:5000\/kubemark:v1\.37\.2 is not tagged so.*unknown flag --node-capacity/],
-        ["r:5000/kubemark@sha256:" + "ab".repeat(32), true, /has no tag to tell/],
-        ["r:5000/kubemark:v1.37.2", false, undefined],
+describe("a prebuilt image and the fleet patches' flags", () => {
+    const table: [string, boolean, string, RegExp | undefined][] = [
+        ["r:5000/kubemark:v1.37.2-capacity-podips-lifecycle", true, "10.64.0.0/12", undefined],
+        ["r:5000/kubemark:v1.31.0-proxyfix-capacity-podips-lifecycle@sha256:" + "ab".repeat(32), true, "", undefined],
+        ["r:5000/kubemark:v1.37.2", true, "", /^pool\(s\) general set a capacity, which needs an image with the capacity source patch.*r:5000\/kubemark:v1\.37\.2 is not tagged so.*unknown flag --node-capacity$/],
+        ["r:5000/kubemark:v1.37.2", false, "10.64.0.0/12", /^podCidrRange is set, which needs an image with the podips source patch.*unknown flag --pod-cidr-lookup$/],
+        ["r:5000/kubemark:v1.37.2-capacity", true, "10.64.0.0/12", /^podCidrRange is set, which needs .*podips.*unknown flag --pod-cidr-lookup$/],
+        ["r:5000/kubemark:v1.37.2", true, "10.64.0.0/12", /^pool\(s\) general set a capacity and podCidrRange is set, .*capacity and podips source patch.*--node-capacity and --pod-cidr-lookup$/],
+        ["r:5000/kubemark@sha256:" + "ab".repeat(32), true, "", /has no tag to tell/],
+        ["r:5000/kubemark:v1.37.2", false, "", undefined],
     ];
-    for (const [reference, capacity, want] of table) {
-        it(`${reference}, ${capacity ? "a pool with" : "no"} capacity: ${want === undefined ? "no warning" : "a warning"}`, () => {
-            const s = parseSettings(raw({ "kubemark:imageRegistry": "", "kubemark:image": reference,
+    for (const [reference, capacity, podCidrRange, want] of table) {
+        it(`${reference}, ${capacity ? "a pool with" : "no"} capacity, ${podCidrRange || "no podCidrRange"}: ${want === undefined ? "no warning" : "a warning"}`, () => {
+            const s = parseSettings(raw({ "kubemark:imageRegistry": "", "kubemark:image": reference, "kubemark:podCidrRange": podCidrRange,
                 "kubemark:pools": JSON.stringify([{ name: "general", replicas: 1, ...(capacity ? { capacity: { cpu: 8 } } : {}) }]) }));
-            const got = prebuiltCapacityWarning(s.image, s.pools);
+            const got = prebuiltFleetWarning(s.image, s.pools, s.podCidrRange);
             if (want === undefined) {
                 assert.equal(got, undefined);
             } else {
@@ -180,6 +186,14 @@ describe("pools to workloads", () => {
             assert.deepEqual(flags.filter((f) => f.startsWith(NODE_CAPACITY_FLAG)), want === "" ? [] : [`${NODE_CAPACITY_FLAG}=${want}`]);
             // Only keys the patched binary accepts.
             want.split(",").filter(Boolean).forEach((kv) => assert.ok((NODE_CAPACITY_KEYS as readonly string[]).includes(kv.split("=")[0]), kv));
+        }
+    });
+
+    it("the podCIDR lookup flag: always when up hands podCIDRs out of podCidrRange, else left to the patch's default", () => {
+        for (const [podCidrRange, want] of [["", []], ["10.64.0.0/12", [`${POD_CIDR_LOOKUP_FLAG}=always`]], [undefined, []]] as const) {
+            const flags = kubeletFlags({ nodeLabels: [], nodeTaints: [], extendedResources: [], stackLabelValue: "s", maxPods: 110,
+                imageService: "fake", logVerbosity: 2, podCidrRange } as unknown as HollowPodOptions);
+            assert.deepEqual(flags.filter((f) => f.startsWith(POD_CIDR_LOOKUP_FLAG)), want, String(podCidrRange));
         }
     });
 });
