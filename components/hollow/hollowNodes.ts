@@ -11,7 +11,7 @@ import { OwnershipGuard } from "../ownership/guard";
 import { APPLY_ANNOTATIONS, expectedNodeNames, nodeClusterObjects } from "../ownership/rules";
 import { HollowNodeSync, NodeReaper } from "../reaper/resources";
 import { LAST_WORKLOAD_SUFFIX, PodLayout, podLayout, statefulNodeNames } from "./names";
-import { PoolPart, poolParts } from "./pools";
+import { partNodeSelector, partPodSelector, PoolPart, poolParts } from "./pools";
 import { Manifest, podLabels, stackNodeSelector, stackPodSelector, workloadManifest } from "./podspec";
 
 /** Every setting left out falls back to the named default in config/defaults.ts (see WorkloadSettings). */
@@ -161,6 +161,12 @@ export class HollowNodes extends pulumi.ComponentResource {
             namespace: args.namespace, podSelector: stackPodSelector(args.stackLabelValue),
         };
         const reaper = new NodeReaper(`${name}-reaper`, { ...target, timeoutSeconds: o.reaperTimeoutSeconds }, { parent: this, dependsOn: [guard] });
+        // A part (pool, or pool and zone) leaving the config: the engine deletes its workloads after the sync, then
+        // this reaper, which removes the part's Nodes once its pods are gone.
+        const partReapers = new Map(parts.map((p) => [p.workloadName, new NodeReaper(`${p.resourcePrefix}-part-reaper`, {
+            ...target, selector: partNodeSelector(selector, p), podSelector: partPodSelector(target.podSelector, p.workloadName),
+            timeoutSeconds: o.reaperTimeoutSeconds,
+        }, { parent: this, dependsOn: [guard] })]));
 
         // `-last` always exists (0 or 1 pod) so that a change of the rest is an update the sweep waits for, never a
         // delete the engine would run after it.
@@ -184,13 +190,13 @@ export class HollowNodes extends pulumi.ComponentResource {
             return m;
         })));
         const workloads = workloadsOfParts.map((w, i) => workloadResource(o.workloadKind, `${w.part.resourcePrefix}-${w.role}`, manifests[i],
-            { parent: this, provider, dependsOn: [reaper, ...secrets] }));
+            { parent: this, provider, dependsOn: [reaper, partReapers.get(w.part.workloadName)!, ...secrets] }));
 
         const sync = new HollowNodeSync(`${name}-sync`, {
             ...target,
             replicas,
             nodesPerPod: single ? parts[0].pool.nodesPerPod : o.nodesPerPod,
-            ...(single ? {} : { parts: parts.map((p) => ({ replicas: p.replicas, nodesPerPod: p.pool.nodesPerPod })) }),
+            ...(single ? {} : { parts: parts.map((p) => ({ replicas: p.replicas, nodesPerPod: p.pool.nodesPerPod, workloadName: p.workloadName })) }),
             ...(o.podCidrRange === "" ? {} : { podCidrRange: o.podCidrRange, podCidrMaskSize: o.podCidrMaskSize }),
             readyTimeoutSeconds: o.readyTimeoutSeconds,
             sweepTimeoutSeconds: o.reaperTimeoutSeconds,

@@ -7,6 +7,8 @@
 export const POD_NODES_ANNOTATION = "kubemark-pulumi/hollow-nodes";
 /** Every hollow Node's pool, and the pod template's: which pool a pod (and so its Nodes) belongs to. */
 export const POOL_LABEL_KEY = "kubemark-pulumi/pool";
+/** The pod label naming the workload that runs it (`-last` included): the sync tells removed workloads' pods by it. */
+export const INSTANCE_LABEL_KEY = "app.kubernetes.io/instance";
 /** The second workload that holds the remainder when replicas is not a multiple of nodesPerPod. */
 export const LAST_WORKLOAD_SUFFIX = "-last";
 
@@ -82,7 +84,12 @@ export function expectedPodNodes(replicas: number, nodesPerPod: number): (number
 }
 
 /** One workload's share of the stack: its hollow Nodes and how many each pod runs. */
-export interface LayoutPart { readonly replicas: number; readonly nodesPerPod: number }
+export interface LayoutPart {
+    readonly replicas: number;
+    readonly nodesPerPod: number;
+    /** Its workload (its `-last` twin too); absent in state from before: every pod counts as the layout's. */
+    readonly workloadName?: string;
+}
 
 /** The pods of several workloads (pools, zones), as one sorted list the sweep compares against. */
 export function expectedPartsPodNodes(parts: readonly LayoutPart[]): (number | undefined)[] {

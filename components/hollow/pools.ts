@@ -2,6 +2,7 @@
 import { DEFAULT_POOL_NAME } from "../config/defaults";
 import { poolWorkloadName } from "../config/pools";
 import { NodeCapacity, POOL_LABEL_KEY, PoolSettings, REGION_LABEL_KEY, ZONE_LABEL_KEY } from "../config/settings";
+import { INSTANCE_LABEL_KEY, LAST_WORKLOAD_SUFFIX } from "./names";
 
 /** One workload of the stack: a pool, or a pool's zone, with its own Pulumi resources and hollow Nodes. */
 export interface PoolPart {
@@ -55,4 +56,17 @@ const CAPACITY_RESOURCES: readonly (readonly [keyof NodeCapacity, string])[] = [
 /** `cpu=8,ephemeral-storage=100Gi,memory=32Gi`: the capacity flag's value, sorted by name; "" when none is set. */
 export function capacityFlagValue(c: NodeCapacity): string {
     return CAPACITY_RESOURCES.filter(([field]) => c[field] !== undefined).map(([field, name]) => `${name}=${c[field]}`).join(",");
+}
+
+/**
+ * Exactly one part's Nodes (pool, and zone when the pool has zones), for the reaper that removes them when the part
+ * leaves the config.
+ */
+export function partNodeSelector(stackSelector: string, part: Pick<PoolPart, "pool" | "zone">): string {
+    return [stackSelector, `${POOL_LABEL_KEY}=${part.pool.name}`, ...(part.zone === undefined ? [] : [`${ZONE_LABEL_KEY}=${part.zone}`])].join(",");
+}
+
+/** Exactly one part's pods: those of its workload and of its `-last` twin. */
+export function partPodSelector(stackPodSelector: string, workloadName: string): string {
+    return `${stackPodSelector},${INSTANCE_LABEL_KEY} in (${workloadName},${workloadName}${LAST_WORKLOAD_SUFFIX})`;
 }

@@ -2,7 +2,8 @@
 import type * as k8sClient from "@kubernetes/client-node";
 import { connect, jsonOf, withTimeout } from "./http";
 import { isCancelled, isTimedOut, unreachableError } from "./errors";
-import { podNodesOf, POOL_LABEL_KEY } from "../hollow/names";
+import { INSTANCE_LABEL_KEY, podNodesOf, POOL_LABEL_KEY } from "../hollow/names";
+import { Rollout, rolloutOf, WorkloadObject } from "./rollout";
 
 export interface NodeInfo {
     readonly name: string;
@@ -26,6 +27,8 @@ export interface PodInfo {
     readonly nodes?: number;
     /** Its pool (template label), absent on pods from before pools. */
     readonly pool?: string;
+    /** The workload that runs it (`app.kubernetes.io/instance`). */
+    readonly workload?: string;
 }
 /** An object the stack creates under a fixed name. */
 export interface ObjectRef {
@@ -66,6 +69,8 @@ export interface ClusterApi {
     labelNode(name: string, labels: Readonly<Record<string, string>>): Promise<boolean>;
     /** Pods of the workload; an absent namespace has none. */
     listPods(namespace: string, labelSelector: string): Promise<PodInfo[]>;
+    /** The selector's StatefulSets and Deployments and how far each has rolled out; an absent namespace has none. */
+    listRollouts(namespace: string, labelSelector: string): Promise<Rollout[]>;
     /** The object's labels and managers; undefined when it does not exist. */
     readObject(ref: ObjectRef): Promise<ObjectOwnership | undefined>;
 }
@@ -136,6 +141,7 @@ export function podsOf(list: MetadataList): PodInfo[] {
     return (list.items ?? []).map((item) => ({
         name: item.metadata?.name ?? "", terminating: !!item.metadata?.deletionTimestamp, nodes: podNodesOf(item.metadata?.annotations),
         ...(item.metadata?.labels?.[POOL_LABEL_KEY] === undefined ? {} : { pool: item.metadata.labels[POOL_LABEL_KEY] }),
+        ...(item.metadata?.labels?.[INSTANCE_LABEL_KEY] === undefined ? {} : { workload: item.metadata.labels[INSTANCE_LABEL_KEY] }),
     }));
 }
 
@@ -266,6 +272,20 @@ export function kubernetesClusterApi(kubeconfig: string, requestTimeoutMs: numbe
                 throw e;
             }
             return pods;
+        },
+        async listRollouts(namespace, labelSelector) {
+            const rollouts: Rollout[] = [];
+            for (const [kind, resource] of [["StatefulSet", "statefulsets"], ["Deployment", "deployments"]] as const) {
+                try {
+                    await eachPage(`/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`, { labelSelector }, "application/json",
+                        (page) => rollouts.push(...((page as { items?: WorkloadObject[] }).items ?? []).map((w) => rolloutOf(kind, w))));
+                } catch (e) {
+                    if (statusCode(e) !== 404) {
+                        throw e;
+                    }
+                }
+            }
+            return rollouts;
         },
         async readObject(ref) {
             const what = `read ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;

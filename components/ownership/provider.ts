@@ -6,7 +6,7 @@ import { REQUEST_MS, RETRY_ADVICE, UNKNOWN_INPUT } from "../kube/dynamic";
 import { OwnershipRequest, ownershipProblems } from "./rules";
 
 /** Its code is stored in state; a new version makes the next `up` store new code (test/unit/providerDigests.json). */
-export const OWNERSHIP_PROVIDER_VERSION = "7";
+export const OWNERSHIP_PROVIDER_VERSION = "8";
 
 export interface OwnershipGuardInputs extends OwnershipRequest {
     /** OWNERSHIP_PROVIDER_VERSION of the code that wrote this state. */

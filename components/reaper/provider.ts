@@ -13,9 +13,9 @@ import { assignPodCidrs } from "./podCidrs";
  * Destroy runs the provider copy stored in state; a new version makes the next `up` store the new code before any
  * destroy needs it. test/unit/providerDigests.json holds the digest of each version's code.
  */
-export const PROVIDER_VERSION = "8";
+export const PROVIDER_VERSION = "9";
 /** HollowNodeSync's own version: its code changes apart from the reaper's (the same digest rule). */
-export const SYNC_PROVIDER_VERSION = "11";
+export const SYNC_PROVIDER_VERSION = "12";
 /** diff runs on every preview: its drift check must be quick and never fail the preview. */
 const DIFF_REQUEST_MS = 5000;
 

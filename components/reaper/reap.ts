@@ -3,12 +3,14 @@ import { Clock, forEachLimited, Log, patientLook, POLL_MS, PROGRESS_EVERY_MS, MI
 import { ClusterApi, NodeInfo, NodeRef, PodInfo } from "../kube/clusterApi";
 import { isCancelled, isUnreachable } from "../kube/errors";
 
-/** The stack selector must be one exact `key=value` label: anything looser could match someone else's Nodes. */
+/** A selector must start with the stack's exact `key=value` label: anything looser could match others' Nodes. */
 export function checkSelector(selector: string, requiredKey: string): void {
-    const m = /^([^=,!()\s]+)=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/.exec(selector ?? "");
-    if (!m || m[1] !== requiredKey) {
+    // The stack's term first; further equality terms (a pool's reaper: pool and zone) can only narrow it.
+    const term = "([^=,!()\\s]+)=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)";
+    const m = new RegExp(`^${term}((,${term})*)$`).exec(selector ?? "");
+    if (!m || m[1] !== requiredKey || m[4].split(",").slice(1).some((t) => t.startsWith(`${requiredKey}=`))) {
         throw new Error(`refusing to select hollow Nodes with ${JSON.stringify(selector)}: ` +
-            `the selector must be exactly ${requiredKey}=<stack>, so only this stack's Nodes are touched`);
+            `the selector must be ${requiredKey}=<stack>, optionally narrowed by further key=value terms, so only this stack's Nodes are touched`);
     }
 }
 

@@ -1,9 +1,11 @@
 // After `up` changed the workload: wait for the pods' layout, remove Nodes no pod stands behind, wait for Ready.
 import {
-    expectedPartsPodNodes, expectedPodNodes, LayoutPart, layoutProgress, LayoutProgress, nodesBehind, podNodeNames, POOL_LABEL_KEY,
+    expectedPartsPodNodes, expectedPodNodes, LAST_WORKLOAD_SUFFIX, LayoutPart, layoutProgress, LayoutProgress, nodesBehind, podNodeNames,
+    POOL_LABEL_KEY,
 } from "../hollow/names";
 import { Clock, Log, patientLook, POLL_MS, PROGRESS_EVERY_MS, someNames } from "../kube/async";
 import { ClusterApi, NodeInfo, NodeRef, PodInfo } from "../kube/clusterApi";
+import type { Rollout } from "../kube/rollout";
 import { checkSelector, deleteAndWait, ReapRequest } from "./reap";
 
 export interface SyncRequest extends ReapRequest {
@@ -17,11 +19,27 @@ export interface SyncRequest extends ReapRequest {
 const expectedOf = (req: SyncRequest) => (req.parts === undefined ? expectedPodNodes(req.replicas, req.nodesPerPod) : expectedPartsPodNodes(req.parts));
 
 /**
- * Nodes of this stack that no pod (running or terminating) stands behind: by name, or `<pod>-<k>` for k below its
- * count.
+ * The pods of the workloads the stack runs now, and those of workloads it no longer runs (a removed pool or zone):
+ * the engine deletes those only after the sync, and that part's own reaper then removes their Nodes, so the sync
+ * neither waits for them nor touches their Nodes. Without workload names (one workload, or older state) every pod is
+ * current.
  */
-export function staleNodes(nodes: readonly NodeInfo[], pods: readonly PodInfo[]): NodeInfo[] {
-    const behind = nodesBehind(pods);
+export function splitPods(pods: readonly PodInfo[], parts: readonly LayoutPart[] | undefined): { current: PodInfo[]; leaving: PodInfo[] } {
+    const names = parts?.map((p) => p.workloadName);
+    if (names === undefined || names.some((n) => n === undefined)) {
+        return { current: [...pods], leaving: [] };
+    }
+    const wanted = new Set(names.flatMap((n) => [n!, `${n}${LAST_WORKLOAD_SUFFIX}`]));
+    const isCurrent = (p: PodInfo) => p.workload === undefined || wanted.has(p.workload);
+    return { current: pods.filter(isCurrent), leaving: pods.filter((p) => !isCurrent(p)) };
+}
+
+/**
+ * Nodes of this stack that no pod (running or terminating) stands behind: by name, or `<pod>-<k>` for k below its
+ * count. A Node behind a leaving pod (splitPods) is not stale: its part's reaper removes it.
+ */
+export function staleNodes(nodes: readonly NodeInfo[], pods: readonly PodInfo[], leaving: readonly PodInfo[] = []): NodeInfo[] {
+    const behind = nodesBehind([...pods, ...leaving]);
     return nodes.filter((n) => !behind.has(n.name));
 }
 
@@ -42,28 +60,40 @@ function layoutText(p: LayoutProgress): string {
  * Waits (bounded, with progress) until exactly the pods of the layout run and none is terminating: until then a
  * pod of an older layout may still stand behind a Node of its own name, which the new pod of that name does not.
  */
-export async function settleLayout(nodeCluster: ClusterApi, req: SyncRequest, clock: Clock, log: Log): Promise<{ pods: PodInfo[]; settled: boolean }> {
+export async function settleLayout(nodeCluster: ClusterApi, req: SyncRequest, clock: Clock, log: Log): Promise<{ pods: PodInfo[]; leaving: PodInfo[]; settled: boolean }> {
     const expected = expectedOf(req);
     const look = patientLook<PodInfo[]>("sweep", req.deadline, clock, log);
+    const lookRollouts = patientLook<Rollout[]>("sweep", req.deadline, clock, log);
     const started = clock.now();
     let lastProgress = started;
     for (;;) {
-        const pods = await look(() => nodeCluster.listPods(req.namespace, req.podSelector));
+        const { current: pods, leaving } = splitPods(await look(() => nodeCluster.listPods(req.namespace, req.podSelector)), req.parts);
         const progress = layoutProgress(pods, expected);
-        if (progress.settled) {
-            return { pods, settled: true };
+        // A changed template rolls pod by pod while the Nodes stay Ready: the layout alone would end the wait at once.
+        const rolling = progress.settled ? pendingRollouts(await lookRollouts(() => nodeCluster.listRollouts(req.namespace, req.podSelector)), req.parts) : [];
+        if (progress.settled && rolling.length === 0) {
+            return { pods, leaving, settled: true };
         }
+        const text = progress.settled ? `rolling out ${rolling.map((r) => r.detail).join("; ")}` : layoutText(progress);
         if (clock.now() >= req.deadline) {
-            log(`the hollow pods have not reached their layout after ${seconds(clock.now() - started)}s (${layoutText(progress)}): ` +
+            log(`the hollow pods have not reached their layout after ${seconds(clock.now() - started)}s (${text}): ` +
                 "removing only the Nodes no pod stands behind now");
-            return { pods, settled: false };
+            return { pods, leaving, settled: false };
         }
         if (clock.now() - lastProgress >= PROGRESS_EVERY_MS) {
-            log(`waiting for the hollow pods' layout: ${layoutText(progress)} (${seconds(clock.now() - started)}s)`);
+            log(`waiting for the hollow pods' layout: ${text} (${seconds(clock.now() - started)}s)`);
             lastProgress = clock.now();
         }
         await clock.sleep(POLL_MS);
     }
+}
+
+/** The current workloads (and their `-last` twins) not yet rolled out; a leaving part's are not waited for. */
+export function pendingRollouts(rollouts: readonly Rollout[], parts: readonly LayoutPart[] | undefined): Rollout[] {
+    const names = parts?.map((p) => p.workloadName);
+    const current = names === undefined || names.some((n) => n === undefined) ? undefined
+        : new Set(names.flatMap((n) => [n!, `${n}${LAST_WORKLOAD_SUFFIX}`]));
+    return rollouts.filter((r) => !r.done && (current === undefined || current.has(r.name)));
 }
 
 /** Deletes the named Nodes of this stack, as listed now through its selector, and waits until they are gone. */
@@ -81,9 +111,13 @@ async function removeNodes(target: ClusterApi, req: SyncRequest, names: readonly
 export async function sweepStaleNodes(target: ClusterApi, nodeCluster: ClusterApi, req: SyncRequest,
     clock: Clock, log: Log): Promise<string[]> {
     checkSelector(req.selector, req.selectorKey);
-    const { pods } = await settleLayout(nodeCluster, req, clock, log);
+    const { pods, leaving } = await settleLayout(nodeCluster, req, clock, log);
     const listed = await patientLook<NodeInfo[]>("sweep", req.deadline, clock, log)(() => target.listNodes(req.selector));
-    const stale = staleNodes(listed, pods).map((n) => n.name);
+    if (leaving.length > 0) {
+        log(`${leaving.length} hollow pod(s) of workloads this stack no longer runs (${someNames(leaving.map((p) => p.name))}): ` +
+            "their Nodes go with them, after this update deletes the workloads");
+    }
+    const stale = staleNodes(listed, pods, leaving).map((n) => n.name);
     if (stale.length === 0) {
         return [];
     }
@@ -178,9 +212,10 @@ export async function labelPools(target: ClusterApi, nodeCluster: ClusterApi, re
     return labelled;
 }
 
-export function syncDrift(nodes: readonly NodeInfo[], pods: readonly PodInfo[],
-    want: { readonly replicas: number; readonly kubeletVersion?: string; readonly readyTimeoutSeconds: number }): boolean {
-    if (staleNodes(nodes, pods).length > 0) {
+export function syncDrift(nodes: readonly NodeInfo[], all: readonly PodInfo[],
+    want: { readonly replicas: number; readonly kubeletVersion?: string; readonly readyTimeoutSeconds: number; readonly parts?: readonly LayoutPart[] }): boolean {
+    const { current: pods, leaving } = splitPods(all, want.parts);
+    if (staleNodes(nodes, pods, leaving).length > 0) {
         return true;
     }
     return want.readyTimeoutSeconds > 0 && readyBehind(nodes, nodesBehind(pods), want.replicas, want.kubeletVersion) < want.replicas;
@@ -207,9 +242,9 @@ export async function waitForReady(target: ClusterApi, nodeCluster: ClusterApi, 
         let extra: string[] = [];
         // The pods say which Nodes count: looked up only when the Node list alone could mislead.
         if (readyNames.length >= req.replicas || nodes.length > req.replicas) {
-            const pods = await lookPods(() => nodeCluster.listPods(req.namespace, req.podSelector));
+            const { current: pods, leaving } = splitPods(await lookPods(() => nodeCluster.listPods(req.namespace, req.podSelector)), req.parts);
             const behind = nodesBehind(pods);
-            extra = nodes.filter((n) => !behind.has(n.name)).map((n) => n.name);
+            extra = staleNodes(nodes, pods, leaving).map((n) => n.name);
             ready = readyBehind(nodes, behind, req.replicas, req.kubeletVersion);
             if (extra.length > 0 && layoutProgress(pods, expected).settled && clock.now() < req.readyDeadline) {
                 log(`deleting ${extra.length} hollow Node(s) no pod stands behind: ${someNames(extra)}`);

@@ -1,6 +1,8 @@
 // An in-memory ClusterApi with the failure modes the providers must survive: 404s, slow deletes, outages.
 import { ClusterApi, DeleteOutcome, NodeCidr, NodeInfo, NodeRef, ObjectOwnership, ObjectRef, PodInfo } from "../../components/kube/clusterApi";
 import { unreachableError } from "../../components/kube/errors";
+import type { Rollout } from "../../components/kube/rollout";
+import { INSTANCE_LABEL_KEY } from "../../components/hollow/names";
 
 export interface FakeNode {
     name: string; labels: Record<string, string>; ready: boolean; uid: string; resourceVersion: number;
@@ -13,6 +15,8 @@ export class FakeCluster implements ClusterApi {
     readonly nodes = new Map<string, FakeNode>();
     readonly leases = new Set<string>();
     readonly pods = new Map<string, { namespace: string; labels: Record<string, string>; terminating: boolean; nodes?: number; pool?: string }>();
+    /** Hollow workloads' rollouts, as listRollouts answers them (all namespaces and selectors alike). */
+    rollouts: Rollout[] = [];
     /** Other objects, by `kind namespace/name`. */
     readonly objects = new Map<string, ObjectOwnership>();
     readonly calls: string[] = [];
@@ -152,7 +156,15 @@ export class FakeCluster implements ClusterApi {
         this.check(`listPods ${namespace} ${labelSelector}`);
         return [...this.pods.entries()]
             .filter(([, p]) => p.namespace === namespace && FakeCluster.matches(p.labels, labelSelector))
-            .map(([name, p]) => ({ name, terminating: p.terminating, nodes: p.nodes, ...(p.pool === undefined ? {} : { pool: p.pool }) }));
+            .map(([name, p]) => ({
+                name, terminating: p.terminating, nodes: p.nodes, ...(p.pool === undefined ? {} : { pool: p.pool }),
+                ...(p.labels[INSTANCE_LABEL_KEY] === undefined ? {} : { workload: p.labels[INSTANCE_LABEL_KEY] }),
+            }));
+    }
+
+    async listRollouts(namespace: string, labelSelector: string): Promise<Rollout[]> {
+        this.check(`listRollouts ${namespace} ${labelSelector}`);
+        return [...this.rollouts];
     }
 
     async listNodeCidrs(labelSelector: string): Promise<NodeCidr[]> {

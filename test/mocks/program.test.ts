@@ -1,123 +1,8 @@
 // The whole program under pulumi.runtime.setMocks, once per stack file in the repo.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
-import * as yaml from "js-yaml";
 import { NEWEST_TESTED, TESTED_RANGE_TEXT } from "../../components/config/releases";
-
-import { BUILD, ROOT } from "../harness/paths";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-
-interface Registered { type: string; name: string; inputs: Record<string, any>; deps: string[]; urn: string }
-
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-const reveal = (v: any): any => (isSecret(v) ? reveal(v.value) : v);
-
-const kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), "program-test-"));
-const kubeconfigFile = path.join(kubeconfigDir, "config");
-fs.writeFileSync(kubeconfigFile, yaml.dump({
-    apiVersion: "v1", kind: "Config", "current-context": "lab",
-    clusters: [{ name: "lab", cluster: { server: "https://127.0.0.1:1", "certificate-authority-data": "Q0E=" } }],
-    users: [{ name: "admin", user: { token: "super-secret-token" } }],
-    contexts: [{ name: "lab", context: { cluster: "lab", user: "admin" } }],
-}));
-
-const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
-
-/**
- * A git remote on disk with a tag for every release the stack files and tests name: the program looks the release
- * up where its build would fetch it, so the default (GitHub) would put the network into these tests.
- */
-const gitRemote = path.join(kubeconfigDir, "kubernetes.git");
-const REMOTE_TAGS = ["v1.30.4", "v1.31.0", "v1.37.2"];
-{
-    const work = path.join(kubeconfigDir, "kubernetes-work");
-    const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd, stdio: "ignore" });
-    fs.mkdirSync(work);
-    git(work, "init", "-q");
-    git(work, "commit", "-q", "--allow-empty", "-m", "release");
-    for (const tag of REMOTE_TAGS) {
-        git(work, "tag", tag);
-    }
-    git(kubeconfigDir, "clone", "-q", "--bare", work, gitRemote);
-}
-
-/**
- * What HollowCredentials would issue: a certificate per node and a token per ServiceAccount, marked to be found in
- * Secrets.
- */
-function issuedCredentials(inputs: Record<string, any>) {
-    const expires = "2030-01-01T00:00:00.000Z";
-    return {
-        // A GPU pool's certificates expire first: another pool's pods must not roll with them (per-pool generation).
-        certificates: Object.fromEntries((inputs.nodeNames as string[]).map((n) => [n, { certPem: `CERT-${n}`, keyPem: `KEY-${n}`, notBefore: "2026-01-01T00:00:00.000Z",
-            notAfter: n.includes("-gpu-") ? "2029-06-01T00:00:00.000Z" : expires, csrName: `${n}-x` }])),
-        tokens: Object.fromEntries((inputs.serviceAccounts as string[]).map((a) => [a, { token: `TOKEN-${a}`, issued: "2026-01-01T00:00:00.000Z", expires }])),
-    };
-}
-
-async function runStack(stack: string, overrides: Record<string, string> = {}): Promise<{ resources: Registered[]; outputs: Record<string, unknown> }> {
-    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-    const config: Record<string, string> = {};
-    for (const [k, v] of Object.entries(doc.config ?? {})) {
-        config[k] = typeof v === "string" ? v : JSON.stringify(v);
-    }
-    // Stack files that name kubeconfig files (the lab's) get the test's instead: no cluster is reached.
-    for (const key of ["kubemark:nodeKubeconfig", "kubemark:targetKubeconfig"]) {
-        if (config[key] !== undefined) {
-            config[key] = kubeconfigFile;
-        }
-    }
-    config["kubemark:gitRepository"] ??= `file://${gitRemote}`;
-    Object.assign(config, overrides);
-    process.env.KUBECONFIG = kubeconfigFile;
-    pulumi.runtime.setAllConfig(config, []);
-    const resources: Registered[] = [];
-    await pulumi.runtime.setMocks({
-        newResource: (args) => {
-            const r = resources.find((x) => x.name === args.name && x.type === args.type);
-            if (r) {
-                r.inputs = args.inputs;
-            }
-            const extra = args.inputs.serviceAccounts !== undefined ? issuedCredentials(args.inputs)
-                : args.type.startsWith("pulumi-nodejs:dynamic") ? { readyNodes: config["kubemark:replicas"] ? Number(config["kubemark:replicas"]) : 10 }
-                : args.type === "docker:index/image:Image" ? { repoDigest: `${String(args.inputs.imageName).replace(/:[^:/]*$/, "")}@sha256:${"ab".repeat(32)}` }
-                    : {};
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
-        },
-        call: () => ({}),
-    }, "kubemark", stack, false);
-    // The engine's view of dependencies: wrap the mock monitor to record them.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an SDK internal, not in its typings
-    const monitor = require("@pulumi/pulumi/runtime/state").getStore().settings.monitor;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, cb: any) => {
-        resources.push({ type: req.getType(), name: req.getName(), inputs: {}, deps: req.getDependenciesList(), urn: "" });
-        return register(req, (err: unknown, resp: any) => {
-            const r = resources.find((x) => x.name === req.getName() && x.type === req.getType());
-            if (r && resp) {
-                r.urn = resp.getUrn();
-            }
-            cb(err, resp);
-        });
-    };
-    for (const key of Object.keys(require.cache)) {
-        if (key.startsWith(BUILD) && !key.includes(`${path.sep}test${path.sep}`)) {
-            delete require.cache[key];
-        }
-    }
-    const program = await import(path.join(BUILD, "index.js"));
-    const outputs: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(program)) {
-        outputs[k] = await new Promise((resolve) => (pulumi.output(v as any) as pulumi.Output<unknown>).apply(resolve));
-    }
-    return { resources, outputs };
-}
+import { gitRemote, isSecret, Registered, reveal, runStack, stackFiles } from "../harness/mockStack";
 
 const runs = new Map<string, { resources: Registered[]; outputs: Record<string, unknown> }>();
 
@@ -175,8 +60,8 @@ describe("program", () => {
                 assert.match(kubeconfigs["kubeproxy.kubeconfig"], /token: TOKEN-hollow-proxy/);
                 const certs = reveal(secrets.find((s) => s.name.endsWith("-certs-0"))!.inputs.stringData);
                 assert.equal(certs[`hollow-node-${stack}-0.crt`], `CERT-hollow-node-${stack}-0`);
-                for (const t of ["pulumi-nodejs:dynamic/kubemark:NodeReaper", "pulumi-nodejs:dynamic/kubemark:HollowNodeSync"]) {
-                    const r = one(t);
+                for (const r of [...all("pulumi-nodejs:dynamic/kubemark:NodeReaper"), one("pulumi-nodejs:dynamic/kubemark:HollowNodeSync")]) {
+                    const t = r.name;
                     assert.ok(isSecret(r.inputs.targetKubeconfig) && isSecret(r.inputs.nodeKubeconfig), t);
                 }
                 assert.ok(isSecret(one("pulumi-nodejs:dynamic/kubemark:HollowCredentials").inputs.targetKubeconfig));
@@ -210,11 +95,14 @@ describe("program", () => {
                 }
             });
 
-            it("makes both workloads depend on the reaper, and the sync on both", () => {
-                const reaper = one("pulumi-nodejs:dynamic/kubemark:NodeReaper");
+            it("makes both workloads depend on the stack's reaper and their part's, and the sync on both", () => {
+                const reapers = all("pulumi-nodejs:dynamic/kubemark:NodeReaper");
+                assert.deepEqual(reapers.map((r) => r.name), ["hollow-nodes-reaper", "hollow-nodes-part-reaper"]);
                 const sync = one("pulumi-nodejs:dynamic/kubemark:HollowNodeSync");
                 for (const workload of [workloadOf("workload"), workloadOf("last")]) {
-                    assert.ok(workload.deps.includes(reaper.urn), `${workload.deps} lacks ${reaper.urn}`);
+                    for (const reaper of reapers) {
+                        assert.ok(workload.deps.includes(reaper.urn), `${workload.deps} lacks ${reaper.urn}`);
+                    }
                     assert.ok(sync.deps.includes(workload.urn));
                 }
             });
@@ -340,35 +228,6 @@ describe("program", () => {
         ].sort());
         const guard = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:OwnershipGuard")!;
         assert.equal(reveal(guard.inputs.nodesPerPod), 4);
-    });
-
-    it("with two pools: a workload pair per pool and zone, each with its pool's labels, capacity and taints; guard and sync know them all", async () => {
-        const pools = [{ name: "general", replicas: 5, capacity: { cpu: "8", memory: "32Gi" }, zones: ["zone-a", "zone-b"] },
-            { name: "gpu", replicas: 2, capacity: { cpu: "64" }, extendedResources: ["example.com/gpu=8"], taints: ["example.com/gpu=true:NoSchedule"] }];
-        const run = await runStack("dev", { "kubemark:pools": JSON.stringify(pools), "kubemark:replicas": "", "kubemark:podCidrRange": "10.64.0.0/16" });
-        const sets = run.resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
-        assert.deepEqual(sets.map((w) => [w.name, w.inputs.metadata.name, w.inputs.spec.replicas]), [
-            ["hollow-nodes-general-zone-a-workload", "hollow-node-dev-general-zone-a", 3], ["hollow-nodes-general-zone-a-last", "hollow-node-dev-general-zone-a-last", 0],
-            ["hollow-nodes-general-zone-b-workload", "hollow-node-dev-general-zone-b", 2], ["hollow-nodes-general-zone-b-last", "hollow-node-dev-general-zone-b-last", 0],
-            ["hollow-nodes-gpu-workload", "hollow-node-dev-gpu", 2], ["hollow-nodes-gpu-last", "hollow-node-dev-gpu-last", 0],
-        ]);
-        const args = (i: number) => sets[i].inputs.spec.template.spec.containers[0].args as string[];
-        assert.ok(args(2).includes("--node-labels=hollow-node=true,kubemark-pulumi/pool=general,kubemark-pulumi/stack=kubemark.dev,topology.kubernetes.io/zone=zone-b"), args(2).join(" "));
-        assert.ok(args(2).includes("--node-capacity=cpu=8,memory=32Gi"));
-        assert.ok(args(4).includes("--node-capacity=cpu=64") && args(4).includes("--extended-resources=example.com/gpu=8"));
-        assert.ok(args(4).includes("--register-with-taints=example.com/gpu=true:NoSchedule"), args(4).join(" "));
-        const guard = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:OwnershipGuard")!;
-        assert.deepEqual(reveal(guard.inputs.nodeGroups).map((g: { workloadName: string; replicas: number }) => [g.workloadName, g.replicas]),
-            [["hollow-node-dev-general-zone-a", 3], ["hollow-node-dev-general-zone-b", 2], ["hollow-node-dev-gpu", 2]]);
-        const sync = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/kubemark:HollowNodeSync")!;
-        assert.deepEqual([reveal(sync.inputs.replicas), reveal(sync.inputs.parts).length, reveal(sync.inputs.podCidrRange), reveal(sync.inputs.podCidrMaskSize)],
-            [7, 3, "10.64.0.0/16", 24]);
-        const rollsOn = (r: typeof run) => r.resources.find((w) => w.name === "hollow-nodes-general-zone-a-workload")!.inputs.spec.template.metadata.annotations["kubemark-pulumi/credentials"];
-        const alone = await runStack("dev", { "kubemark:pools": JSON.stringify(pools.slice(0, 1)), "kubemark:replicas": "" });
-        assert.equal(rollsOn(run), rollsOn(alone), "removing the GPU pool (the earliest certificates) does not roll the general pool");
-        assert.match(rollsOn(run), /^2030-/);
-        assert.deepEqual((run.outputs.pools as { name: string; nodeSelector: string }[]).map((p) => p.nodeSelector),
-            ["kubemark-pulumi/stack=kubemark.dev,kubemark-pulumi/pool=general", "kubemark-pulumi/stack=kubemark.dev,kubemark-pulumi/pool=gpu"]);
     });
 
     it("shares no Kubernetes name or Node selector between two stacks", () => {

@@ -8,7 +8,9 @@ import { labelPools } from "../../components/reaper/sync";
 import { assignPodCidrs } from "../../components/reaper/podCidrs";
 import * as k8s from "@kubernetes/client-node";
 import { realClock } from "../../components/kube/async";
-import { POOL_LABEL_KEY } from "../../components/hollow/names";
+import { INSTANCE_LABEL_KEY, POOL_LABEL_KEY } from "../../components/hollow/names";
+import { partPodSelector } from "../../components/hollow/pools";
+import type { Rollout } from "../../components/kube/rollout";
 import { ControlPlane, missingTools } from "../harness/controlPlane";
 import { clients, fakeKubelets as playKubelets, leaseNames, nodeNames, register } from "../harness/fakeKubelets";
 import { startPair, stopPair } from "../harness/clusterPair";
@@ -124,6 +126,71 @@ describe("against real API servers", { skip }, () => {
             await clients(target).core.deleteNode({ name });
             await clients(target).coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name });
         }
+    });
+
+    it("a removed pool's reaper deletes exactly that pool's Nodes, once the pods of its workloads are gone", async () => {
+        const stack = { [STACK_LABEL_KEY]: "kubemark.parts" };
+        for (const [name, pool] of [["parts-gpu-0", "gpu"], ["parts-gpu-last-0", "gpu"], ["parts-general-0", "general"], ["other-gpu-0", undefined]] as const) {
+            await register(target, name, pool === undefined ? { [STACK_LABEL_KEY]: "kubemark.other", [POOL_LABEL_KEY]: "gpu" } : { ...stack, [POOL_LABEL_KEY]: pool });
+        }
+        const { core } = clients(nodeCluster);
+        await core.createNamespace({ body: { metadata: { name: "kubemark-parts" } } });
+        const podLabels = { "app.kubernetes.io/name": "hollow-node", ...stack };
+        for (const [name, workload] of [["parts-general-0", "parts-general"], ["parts-gpu-0", "parts-gpu"]] as const) {
+            await core.createNamespacedPod({ namespace: "kubemark-parts", body: {
+                metadata: { name, labels: { ...podLabels, [INSTANCE_LABEL_KEY]: workload } }, spec: { containers: [{ name: "c", image: "pause" }], nodeName: "nowhere" },
+            } });
+        }
+        const podSelector = partPodSelector(`app.kubernetes.io/name=hollow-node,${STACK_LABEL_KEY}=kubemark.parts`, "parts-gpu");
+        const reap = new NodeReaperProvider().delete("id", {
+            providerVersion: PROVIDER_VERSION, targetKubeconfig: target.kubeconfig, nodeKubeconfig: nodeCluster.kubeconfig,
+            selector: `${STACK_LABEL_KEY}=kubemark.parts,${POOL_LABEL_KEY}=gpu`, selectorKey: STACK_LABEL_KEY,
+            namespace: "kubemark-parts", podSelector, timeoutSeconds: 60,
+        });
+        // The engine deletes the pool's workloads first: the reaper waits for their pods, not the general pool's.
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        await core.deleteNamespacedPod({ namespace: "kubemark-parts", name: "parts-gpu-0", gracePeriodSeconds: 0 });
+        await reap;
+        const left = (await clients(target).core.listNode()).items.map((n) => n.metadata!.name!).filter((n) => n.includes("-gpu-") || n.startsWith("parts-")).sort();
+        assert.deepEqual(left, ["other-gpu-0", "parts-general-0"]);
+        for (const name of left) {
+            await clients(target).core.deleteNode({ name });
+            await clients(target).coordination.deleteNamespacedLease({ namespace: "kube-node-lease", name }).catch(() => undefined);
+        }
+        await core.deleteNamespace({ name: "kubemark-parts" });
+    });
+
+    it("reads how far each hollow workload has rolled out, as its controller reports it", { timeout: 120_000 }, async () => {
+        const { core, apps } = clients(nodeCluster);
+        await core.createNamespace({ body: { metadata: { name: "kubemark-rollout" } } });
+        const labels = { "app.kubernetes.io/name": "hollow-node", [STACK_LABEL_KEY]: "kubemark.rollout" };
+        const template = (image: string) => ({ metadata: { labels }, spec: { containers: [{ name: "c", image }], nodeName: "nowhere" } });
+        await apps.createNamespacedStatefulSet({ namespace: "kubemark-rollout", body: {
+            metadata: { name: "w", labels }, spec: { replicas: 1, serviceName: "w", selector: { matchLabels: labels }, template: template("pause") },
+        } });
+        await apps.createNamespacedDeployment({ namespace: "kubemark-rollout", body: {
+            metadata: { name: "d", labels }, spec: { replicas: 0, selector: { matchLabels: labels }, template: template("pause") },
+        } });
+        const api = kubernetesClusterApi(nodeCluster.kubeconfig, 5000);
+        const selector = `${STACK_LABEL_KEY}=kubemark.rollout`;
+        const until = async (what: string, ok: (r: Rollout[]) => boolean) => {
+            for (let i = 0; i < 100; i++) {
+                const got = await api.listRollouts("kubemark-rollout", selector);
+                if (ok(got)) {
+                    return got;
+                }
+                await new Promise((resolve) => setTimeout(resolve, 300));
+            }
+            throw new Error(`${what}: ${JSON.stringify(await api.listRollouts("kubemark-rollout", selector))}`);
+        };
+        await until("both rolled out as created", (r) => r.length === 2 && r.every((x) => x.done));
+        // A template change: the StatefulSet's pod never runs here (no kubelet), so its rollout stays unfinished.
+        await apps.patchNamespacedStatefulSet({ namespace: "kubemark-rollout", name: "w", body: { spec: { template: template("pause:2") } } },
+            k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch));
+        const rolling = await until("the StatefulSet rolling", (r) => r.some((x) => x.name === "w" && !x.done && /pods on the new template/.test(x.detail)));
+        assert.deepEqual(rolling.map((r) => [r.kind, r.name, r.done]), [["StatefulSet", "w", false], ["Deployment", "d", true]]);
+        assert.deepEqual(await api.listRollouts("no-such-namespace", selector), []);
+        await core.deleteNamespace({ name: "kubemark-rollout" });
     });
 
     it("lists Nodes as the API server's table, in pages, with readiness from the STATUS column", async () => {

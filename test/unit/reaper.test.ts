@@ -62,7 +62,14 @@ describe("checkSelector", () => {
         [`${STACK_LABEL_KEY}`, false],
         ["hollow-node=true", false],
         [`${STACK_LABEL_KEY}!=x`, false],
-        [`${STACK_LABEL_KEY}=a,hollow-node=true`, false],
+        // A pool's reaper narrows the stack's selector with equality terms; anything looser or first is refused.
+        [`${STACK_LABEL_KEY}=a,hollow-node=true`, true],
+        [`${STACK_LABEL_KEY}=a,kubemark-pulumi/pool=gpu,topology.kubernetes.io/zone=zone-a`, true],
+        [`hollow-node=true,${STACK_LABEL_KEY}=a`, false],
+        [`${STACK_LABEL_KEY}=a,${STACK_LABEL_KEY}=b`, false],
+        [`${STACK_LABEL_KEY}=a,kubemark-pulumi/pool!=gpu`, false],
+        [`${STACK_LABEL_KEY}=a,kubemark-pulumi/pool`, false],
+        [`${STACK_LABEL_KEY}=a,`, false],
         [`${STACK_LABEL_KEY} in (a,b)`, false],
     ];
     for (const [selector, ok] of cases) {
