@@ -96,11 +96,11 @@ export class LabStacks {
 
 /**
  * No line of any hollow container of the namespace says it was refused (403) or asked for an unserved resource; a
- * pod looked up after its deletion (lab/lab.ts DELETED_POD_RACE) is counted, not failed.
+ * race of the Node authorizer's graph (lab/lab.ts NODE_GRAPH_RACE) is counted, not failed.
  */
 export async function noRefusals(namespace: string, what: string): Promise<void> {
     const { lines, races, containers } = await hollowLogRefusals(namespace);
-    report(`${what}: ${lines.length} refusals in the logs of ${containers} hollow containers (${races.length} lookups of deleted pods)`);
+    report(`${what}: ${lines.length} refusals in the logs of ${containers} hollow containers (${races.length} races of the Node authorizer's graph)`);
     assert.deepEqual(lines.slice(0, 20), [], `${lines.length} refusals`);
     assert.ok(containers > 0, "no hollow container to read");
 }
@@ -124,4 +124,46 @@ export function reportUsage(n: number, usage: Map<string, Record<string, { memor
         report(`N = ${n}, ${container}: working set ${mem.mean.toFixed(1)} MiB (${mem.min.toFixed(1)}-${mem.max.toFixed(1)}), ` +
             `CPU ${cpu.mean.toFixed(1)}m (${cpu.min.toFixed(1)}-${cpu.max.toFixed(1)}) per pod`);
     }
+}
+
+/** The line the podips patch logs when a runtime starts allocating, and where it learnt the podCIDR. */
+const LEARNT = /Pod IPs: allocating from the Node's podCIDR.* from="(\w+)"/;
+
+/**
+ * Where each hollow kubelet's runtime learnt its Node's podCIDR: `kubelet` (its node status sync) or `Node` (the
+ * patch's own read, for a sandbox made before that sync), or `none` yet. Counts per source.
+ */
+export async function podCidrSources(hollowNamespace: string): Promise<Record<string, number>> {
+    const node = clientsOf("node").core;
+    const counts: Record<string, number> = {};
+    for (const pod of await hollowPods(hollowNamespace)) {
+        for (const c of (pod.spec?.containers ?? []).filter((x) => x.name.startsWith("hollow-kubelet"))) {
+            const log = await node.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: hollowNamespace, container: c.name });
+            const source = LEARNT.exec(log)?.[1] ?? "none";
+            counts[source] = (counts[source] ?? 0) + 1;
+        }
+    }
+    return counts;
+}
+
+/**
+ * For pods whose address failed a check: each pod's IP and sandbox time, its Node's podCIDR and when the Node was
+ * made, and what its hollow kubelet logged about the podCIDR (node `<pod>-<k>` runs in container `hollow-kubelet-<k>`).
+ */
+export async function podCidrEvidence(hollowNamespace: string, namespace: string, selector: string): Promise<string> {
+    const target = clientsOf("target").core;
+    const node = clientsOf("node").core;
+    const lines: string[] = [];
+    for (const p of (await target.listNamespacedPod({ namespace, labelSelector: selector })).items) {
+        const nodeName = p.spec?.nodeName ?? "";
+        const n = await target.readNode({ name: nodeName });
+        const slot = /^(.*)-(\d+)$/.exec(nodeName);
+        const [pod, container] = (await hollowPods(hollowNamespace)).some((h) => h.metadata!.name === nodeName) || !slot
+            ? [nodeName, "hollow-kubelet"] : [slot[1], `hollow-kubelet-${slot[2]}`];
+        const log = await node.readNamespacedPodLog({ name: pod, namespace: hollowNamespace, container }).catch((e: Error) => `log: ${e.message}`);
+        const cidrLines = log.split("\n").filter((l) => /Pod CIDR|Pod IPs|podCIDR/i.test(l)).slice(0, 5);
+        lines.push(`${p.metadata!.name} ${p.status?.podIP} started ${p.status?.startTime?.toISOString()} on ${nodeName} ` +
+            `(podCIDR ${n.spec?.podCIDR}, created ${n.metadata?.creationTimestamp?.toISOString()}):\n    ${cidrLines.join("\n    ")}`);
+    }
+    return lines.join("\n");
 }

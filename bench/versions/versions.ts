@@ -123,7 +123,7 @@ async function runRelease(project: string, release: string): Promise<ReleaseRow>
         log(`${release}: measure ${row.measure.passed}/${row.measure.judged} SLIs pass${row.measure.failed.length ? ` (FAIL: ${row.measure.failed.join("; ")})` : ""}`);
         const logs = await hollowLogRefusals(namespace);
         row.refusals = logs.lines.length;
-        row.deletedPodRaces = logs.races.length;
+        row.nodeGraphRaces = logs.races.length;
         row.restarts = await restarts(namespace);
         row.sharedRefusals = await sharedRefusals(project, release, image.digestRef);
     } finally {

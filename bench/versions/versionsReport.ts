@@ -26,7 +26,7 @@ export interface ReleaseRow {
     refusals?: number;
     sharedRefusals?: number;
     /** A kubelet looking up a pod after the load deleted it, refused by the Node authorizer: counted, not a refusal. */
-    deletedPodRaces?: number;
+    nodeGraphRaces?: number;
     restarts?: number;
     destroySeconds?: number;
     left?: string[];
@@ -54,7 +54,7 @@ function cells(r: ReleaseRow): string[] {
         u ? `${f1(per(u.kubeletCpuM, u.kubelets))}m / ${f1(per(u.kubeletRssMiB, u.kubelets))} MiB` : "—",
         u ? `${f1(per(u.proxyCpuM, u.proxies))}m / ${f1(per(u.proxyRssMiB, u.proxies))} MiB` : "—",
         r.measure ? `${r.measure.passed}/${r.measure.judged}${r.measure.failed.length ? ` (FAIL: ${r.measure.failed.join("; ")})` : ""}` : "—",
-        r.refusals === undefined ? "—" : `${r.refusals}${r.deletedPodRaces ? ` (+${r.deletedPodRaces} deleted-pod lookups)` : ""}`,
+        r.refusals === undefined ? "—" : `${r.refusals}${r.nodeGraphRaces ? ` (+${r.nodeGraphRaces} Node authorizer graph races)` : ""}`,
         r.sharedRefusals === undefined ? (r.error ? "—" : `n/a (target < v1.${SHARED_FROM_MINOR})`) : String(r.sharedRefusals),
         r.restarts === undefined ? "—" : String(r.restarts),
         f1(r.destroySeconds),

@@ -150,7 +150,8 @@ function statefulSet(o: LoadObject, cx: ManifestContext) {
 
 /**
  * A Job as CL2's job.yaml: completions 3 × size, so parallelism scaled up to 1.5× still runs (completions is
- * immutable); pause pods never complete on a hollow Node, so parallelism pods stay Running until the delete.
+ * immutable). Its pods are pause pods, as CL2's (job.yaml, TODO #799: run to completion is not tested), so they stay
+ * Running until the delete on real Nodes too: no run-seconds annotation, which would leave CL2's load.
  */
 function job(o: LoadObject, cx: ManifestContext) {
     const size = o.replicas ?? 0;
