@@ -2,6 +2,7 @@
 import { ClusterApi, DeleteOutcome, NodeCidr, NodeInfo, NodeRef, ObjectOwnership, ObjectRef, PodInfo } from "../../components/kube/clusterApi";
 import { unreachableError } from "../../components/kube/errors";
 import type { Rollout } from "../../components/kube/rollout";
+import { HollowNodeSyncProvider } from "../../components/reaper/provider";
 import { INSTANCE_LABEL_KEY } from "../../components/hollow/names";
 
 export interface FakeNode {
@@ -212,4 +213,14 @@ export class FakeClock {
         this.t += ms;
         this.onSleep?.(this.t);
     };
+}
+
+/** A target and a node cluster, a fake clock and a log, and the sync provider over them: what sync tests start from. */
+export function syncWorld() {
+    const target = new FakeCluster("https://target.test:6443");
+    const node = new FakeCluster("https://node.test:6443");
+    const clock = new FakeClock();
+    const logs: string[] = [];
+    const provider = new HollowNodeSyncProvider((kc) => (kc === "target" ? target : node), clock, (m) => logs.push(m));
+    return { target, node, clock, logs, provider };
 }

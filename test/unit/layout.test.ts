@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { expectedPodNodes, layoutProgress } from "../../components/hollow/names";
-import { HollowNodeSyncInputs, HollowNodeSyncProvider, SYNC_PROVIDER_VERSION } from "../../components/reaper/provider";
-import { FakeClock, FakeCluster } from "../harness/fakeCluster";
+import { HollowNodeSyncInputs, SYNC_PROVIDER_VERSION } from "../../components/reaper/provider";
+import { FakeCluster, syncWorld } from "../harness/fakeCluster";
 
 const MINE = { [STACK_LABEL_KEY]: "kubemark.v1-31" };
 const NS = "kubemark-v1-31";
@@ -45,14 +45,6 @@ describe("layoutProgress", () => {
     }
 });
 
-function world() {
-    const target = new FakeCluster("https://target.test:6443");
-    const node = new FakeCluster("https://node.test:6443");
-    const clock = new FakeClock();
-    const logs: string[] = [];
-    const provider = new HollowNodeSyncProvider((kc) => (kc === "target" ? target : node), clock, (m) => logs.push(m));
-    return { target, node, clock, logs, provider };
-}
 
 function inputs(over: Partial<HollowNodeSyncInputs> = {}): HollowNodeSyncInputs {
     return {
@@ -67,7 +59,7 @@ const names = (c: FakeCluster) => [...c.nodes.keys()].sort();
 
 describe("HollowNodeSync after a layout change", () => {
     it("1 → 3 per pod: waits for the old pod of a new pod's name to be rolled, then leaves exactly the six new Nodes", async () => {
-        const w = world();
+        const w = syncWorld();
         // What the StatefulSet shows mid-rollout: w-1 already has the new layout, w-0 is still the old one-node pod.
         for (let i = 0; i < 6; i++) {
             w.target.addNode(`w-${i}`, MINE);
@@ -96,7 +88,7 @@ describe("HollowNodeSync after a layout change", () => {
     });
 
     it("a Node registered after the sweep by no pod's kubelet is neither counted nor left: readiness removes it", async () => {
-        const w = world();
+        const w = syncWorld();
         w.node.addPod("w-0", NS, POD_LABELS, false, 3);
         w.node.addPod("w-1", NS, POD_LABELS, false, 3);
         for (const p of ["w-0", "w-1"]) {
@@ -121,7 +113,7 @@ describe("HollowNodeSync after a layout change", () => {
     });
 
     it("never counts more than replicas: an extra Ready Node is named, not counted, while the layout is not reached", async () => {
-        const w = world();
+        const w = syncWorld();
         w.node.addPod("w-0", NS, POD_LABELS);
         w.node.addPod("w-1", NS, POD_LABELS, false, 3);
         for (const n of ["w-0", "w-1-0", "w-1-1", "w-1-2", "w-9"]) {
@@ -134,7 +126,7 @@ describe("HollowNodeSync after a layout change", () => {
     });
 
     it("3 → 2 per pod with 5 replicas: two pods of 2 and the last pod's 1, exactly", async () => {
-        const w = world();
+        const w = syncWorld();
         for (const [pod, n] of [["w-0", 2], ["w-1", 2], ["w-last-0", 1]] as const) {
             w.node.addPod(pod, NS, POD_LABELS, false, n);
             for (let k = 0; k < n; k++) {

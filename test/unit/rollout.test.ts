@@ -4,9 +4,9 @@ import { describe, it } from "node:test";
 import { STACK_LABEL_KEY } from "../../components/config/settings";
 import { INSTANCE_LABEL_KEY } from "../../components/hollow/names";
 import { Rollout, rolloutOf, WorkloadObject } from "../../components/kube/rollout";
-import { HollowNodeSyncInputs, HollowNodeSyncProvider, SYNC_PROVIDER_VERSION } from "../../components/reaper/provider";
+import { HollowNodeSyncInputs, SYNC_PROVIDER_VERSION } from "../../components/reaper/provider";
 import { pendingRollouts } from "../../components/reaper/sync";
-import { FakeClock, FakeCluster } from "../harness/fakeCluster";
+import { syncWorld } from "../harness/fakeCluster";
 
 const MINE = { [STACK_LABEL_KEY]: "kubemark.s" };
 const NS = "kubemark-s";
@@ -47,14 +47,6 @@ describe("rolloutOf", () => {
     });
 });
 
-function world() {
-    const target = new FakeCluster("https://target.test:6443");
-    const node = new FakeCluster("https://node.test:6443");
-    const clock = new FakeClock();
-    const logs: string[] = [];
-    const provider = new HollowNodeSyncProvider((kc) => (kc === "target" ? target : node), clock, (m) => logs.push(m));
-    return { target, node, clock, logs, provider };
-}
 
 const inputs = (over: Partial<HollowNodeSyncInputs>): HollowNodeSyncInputs => ({
     providerVersion: SYNC_PROVIDER_VERSION, targetKubeconfig: "target", nodeKubeconfig: "node",
@@ -62,14 +54,14 @@ const inputs = (over: Partial<HollowNodeSyncInputs>): HollowNodeSyncInputs => ({
     replicas: 2, nodesPerPod: 1, readyTimeoutSeconds: 60, sweepTimeoutSeconds: 60, workloadFingerprint: "f", ...over,
 });
 
-function pod(w: ReturnType<typeof world>, name: string, workload: string): void {
+function pod(w: ReturnType<typeof syncWorld>, name: string, workload: string): void {
     w.node.addPod(name, NS, { ...MINE, [INSTANCE_LABEL_KEY]: workload });
     w.target.addNode(name, MINE);
 }
 
 describe("HollowNodeSync and rollouts", () => {
     it("a template change: Nodes stay Ready while pods roll, so up waits for the rollout itself, saying so", async () => {
-        const w = world();
+        const w = syncWorld();
         pod(w, "w-0", "w");
         pod(w, "w-1", "w");
         w.node.rollouts = [{ kind: "StatefulSet", name: "w", done: false, detail: "w: 1 of 2 pods on the new template" }];
@@ -87,7 +79,7 @@ describe("HollowNodeSync and rollouts", () => {
     });
 
     it("a rollout that outlasts the sweep's bound is said, and up goes on as before", async () => {
-        const w = world();
+        const w = syncWorld();
         pod(w, "w-0", "w");
         pod(w, "w-1", "w");
         w.node.rollouts = [{ kind: "StatefulSet", name: "w", done: false, detail: "w: 0 of 2 pods on the new template" }];
@@ -97,7 +89,7 @@ describe("HollowNodeSync and rollouts", () => {
     });
 
     it("a removed pool: its pods are neither waited for nor counted, its Nodes not swept (its own reaper's), a stray Node is", async () => {
-        const w = world();
+        const w = syncWorld();
         pod(w, "a-0", "a");
         pod(w, "b-0", "b");
         pod(w, "gone-0", "gone");
