@@ -121,7 +121,7 @@ describe("fleet patches on real upstream releases", () => {
             }
             assert.ok(gofmtClean(text), `${HOLLOW_NODE_FILE} of ${release} is not gofmt-clean after the fleet patches`);
             assert.match(text, /hollowNodeCapacity\.cadvisor\(cadvisorInterface\)/);
-            assert.match(text, /runtimeService = withPodIPs\(runtimeService\)\n\n\t\truntimeService = withLifecycle\(runtimeService\)\n\n/);
+            assert.match(text, /runtimeService = withPodIPs\(runtimeService, client\.CoreV1\(\)\.Nodes\(\), config\.NodeName\)\n\n\t\truntimeService = withLifecycle\(runtimeService\)\n\n/);
             for (const add of fleet.flatMap((p) => p.adds ?? [])) {
                 assert.ok(!fs.existsSync(path.join(dir, add.file)), `${add.file} is new to ${release}`);
                 assert.ok(gofmtClean(add.content), `${add.file} is gofmt-clean`);

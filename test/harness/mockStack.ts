@@ -16,25 +16,30 @@ export interface Registered { type: string; name: string; inputs: Record<string,
 export const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
 export const reveal = (v: any): any => (isSecret(v) ? reveal(v.value) : v);
 
-const kubeconfigDir = fs.mkdtempSync(path.join(os.tmpdir(), "program-test-"));
-const kubeconfigFile = path.join(kubeconfigDir, "config");
-fs.writeFileSync(kubeconfigFile, yaml.dump({
-    apiVersion: "v1", kind: "Config", "current-context": "lab",
-    clusters: [{ name: "lab", cluster: { server: "https://127.0.0.1:1", "certificate-authority-data": "Q0E=" } }],
-    users: [{ name: "admin", user: { token: "super-secret-token" } }],
-    contexts: [{ name: "lab", context: { cluster: "lab", user: "admin" } }],
-}));
-
 export const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
 
-/**
- * A git remote on disk with a tag for every release the stack files and tests name: the program looks the release
- * up where its build would fetch it, so the default (GitHub) would put the network into these tests.
- */
-export const gitRemote = path.join(kubeconfigDir, "kubernetes.git");
 const REMOTE_TAGS = ["v1.30.4", "v1.31.0", "v1.37.2"];
-{
-    const work = path.join(kubeconfigDir, "kubernetes-work");
+let made: { kubeconfigFile: string; gitRemote: string } | undefined;
+
+/**
+ * The test's kubeconfig (no cluster is reached) and a git remote on disk with a tag for every release the stack files
+ * and tests name: the program looks the release up where its build would fetch it, so the default (GitHub) would put
+ * the network into these tests. Made on first use: the test runner also loads this file alone.
+ */
+export function fixtures(): { kubeconfigFile: string; gitRemote: string } {
+    if (made !== undefined) {
+        return made;
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "program-test-"));
+    const kubeconfigFile = path.join(dir, "config");
+    fs.writeFileSync(kubeconfigFile, yaml.dump({
+        apiVersion: "v1", kind: "Config", "current-context": "lab",
+        clusters: [{ name: "lab", cluster: { server: "https://127.0.0.1:1", "certificate-authority-data": "Q0E=" } }],
+        users: [{ name: "admin", user: { token: "super-secret-token" } }],
+        contexts: [{ name: "lab", context: { cluster: "lab", user: "admin" } }],
+    }));
+    const gitRemote = path.join(dir, "kubernetes.git");
+    const work = path.join(dir, "kubernetes-work");
     const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd, stdio: "ignore" });
     fs.mkdirSync(work);
     git(work, "init", "-q");
@@ -42,7 +47,9 @@ const REMOTE_TAGS = ["v1.30.4", "v1.31.0", "v1.37.2"];
     for (const tag of REMOTE_TAGS) {
         git(work, "tag", tag);
     }
-    git(kubeconfigDir, "clone", "-q", "--bare", work, gitRemote);
+    git(dir, "clone", "-q", "--bare", work, gitRemote);
+    made = { kubeconfigFile, gitRemote };
+    return made;
 }
 
 /**
@@ -68,12 +75,12 @@ export async function runStack(stack: string, overrides: Record<string, string> 
     // Stack files that name kubeconfig files (the lab's) get the test's instead: no cluster is reached.
     for (const key of ["kubemark:nodeKubeconfig", "kubemark:targetKubeconfig"]) {
         if (config[key] !== undefined) {
-            config[key] = kubeconfigFile;
+            config[key] = fixtures().kubeconfigFile;
         }
     }
-    config["kubemark:gitRepository"] ??= `file://${gitRemote}`;
+    config["kubemark:gitRepository"] ??= `file://${fixtures().gitRemote}`;
     Object.assign(config, overrides);
-    process.env.KUBECONFIG = kubeconfigFile;
+    process.env.KUBECONFIG = fixtures().kubeconfigFile;
     pulumi.runtime.setAllConfig(config, []);
     const resources: Registered[] = [];
     await pulumi.runtime.setMocks({

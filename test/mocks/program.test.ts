@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { NEWEST_TESTED, TESTED_RANGE_TEXT } from "../../components/config/releases";
-import { gitRemote, isSecret, Registered, reveal, runStack, stackFiles } from "../harness/mockStack";
+import { fixtures, isSecret, Registered, reveal, runStack, stackFiles } from "../harness/mockStack";
 
 const runs = new Map<string, { resources: Registered[]; outputs: Record<string, unknown> }>();
 
@@ -149,7 +149,7 @@ describe("program", () => {
         const fetch = byName("kubemark-fetch").inputs;
         assert.equal(fetch.create, "bash scripts/kubemark-image.sh fetch");
         assert.deepEqual(fetch.triggers.slice(0, 2), ["v1.30.4", "git"]);
-        assert.equal(fetch.environment.KM_GIT_URL, `file://${gitRemote}`);
+        assert.equal(fetch.environment.KM_GIT_URL, `file://${fixtures().gitRemote}`);
         const patch = byName("kubemark-patch").inputs;
         assert.deepEqual(JSON.parse(patch.environment.KUBEMARK_PATCHES).map((p: { id: string }) => p.id), ["proxyfix", "capacity", "podips", "lifecycle"]);
         const build = byName("kubemark-build").inputs;
