@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as k8s from "@kubernetes/client-node";
-import { NEWEST_TESTED, OLDEST_TESTED } from "../components/config/releases";
+import { NEWEST_TESTED, OLDEST_TESTED, TESTED_RELEASES } from "../components/config/releases";
 import { POOL_LABEL_KEY, ZONE_LABEL_KEY } from "../components/config/settings";
 import { EXIT_CODE_ANNOTATION, RUN_SECONDS_ANNOTATION } from "../components/image/fleetFlags";
 import { inLabNetns, NETNS } from "../lab/hostNet";
@@ -46,6 +46,11 @@ const inCidr = (ip: string, cidr: string) => {
  * KUBEMARK_E2E_POOL_RELEASES="v1.29.15" narrows it while working on one.
  */
 const RELEASES = (process.env.KUBEMARK_E2E_POOL_RELEASES ?? `${OLDEST_TESTED.text},${NEWEST_TESTED.text}`).split(",").map((r) => r.trim()).filter(Boolean);
+for (const r of RELEASES) {
+    if (!TESTED_RELEASES.includes(r)) {
+        throw new Error(`KUBEMARK_E2E_POOL_RELEASES: ${r} is not a tested release; accepted: ${TESTED_RELEASES.join(", ")}`);
+    }
+}
 
 for (const release of RELEASES) {
     const say = (line: string) => report(`${release}: ${line}`);

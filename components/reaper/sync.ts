@@ -18,6 +18,13 @@ export interface SyncRequest extends ReapRequest {
 
 const expectedOf = (req: SyncRequest) => (req.parts === undefined ? expectedPodNodes(req.replicas, req.nodesPerPod) : expectedPartsPodNodes(req.parts));
 
+/** The parts' workloads, each with its `-last` twin; undefined without workload names (one workload, old state). */
+function currentWorkloads(parts: readonly LayoutPart[] | undefined): Set<string> | undefined {
+    const names = parts?.map((p) => p.workloadName);
+    return names === undefined || names.some((n) => n === undefined) ? undefined
+        : new Set(names.flatMap((n) => [n!, `${n}${LAST_WORKLOAD_SUFFIX}`]));
+}
+
 /**
  * The pods of the workloads the stack runs now, and those of workloads it no longer runs (a removed pool or zone):
  * the engine deletes those only after the sync, and that part's own reaper then removes their Nodes, so the sync
@@ -25,11 +32,10 @@ const expectedOf = (req: SyncRequest) => (req.parts === undefined ? expectedPodN
  * current.
  */
 export function splitPods(pods: readonly PodInfo[], parts: readonly LayoutPart[] | undefined): { current: PodInfo[]; leaving: PodInfo[] } {
-    const names = parts?.map((p) => p.workloadName);
-    if (names === undefined || names.some((n) => n === undefined)) {
+    const wanted = currentWorkloads(parts);
+    if (wanted === undefined) {
         return { current: [...pods], leaving: [] };
     }
-    const wanted = new Set(names.flatMap((n) => [n!, `${n}${LAST_WORKLOAD_SUFFIX}`]));
     const isCurrent = (p: PodInfo) => p.workload === undefined || wanted.has(p.workload);
     return { current: pods.filter(isCurrent), leaving: pods.filter((p) => !isCurrent(p)) };
 }
@@ -90,9 +96,7 @@ export async function settleLayout(nodeCluster: ClusterApi, req: SyncRequest, cl
 
 /** The current workloads (and their `-last` twins) not yet rolled out; a leaving part's are not waited for. */
 export function pendingRollouts(rollouts: readonly Rollout[], parts: readonly LayoutPart[] | undefined): Rollout[] {
-    const names = parts?.map((p) => p.workloadName);
-    const current = names === undefined || names.some((n) => n === undefined) ? undefined
-        : new Set(names.flatMap((n) => [n!, `${n}${LAST_WORKLOAD_SUFFIX}`]));
+    const current = currentWorkloads(parts);
     return rollouts.filter((r) => !r.done && (current === undefined || current.has(r.name)));
 }
 
